@@ -1,0 +1,5 @@
+from catalog.store import metadata
+
+from shared.migrations import run_migrations
+
+run_migrations(metadata)

@@ -1,0 +1,136 @@
+"""The frame every service's app fills in: FastAPI for HTTP and FastStream for AMQP in one process.
+
+The FastAPI lifespan starts the broker (subscribers included) and background loops such as the
+outbox relay, and stops them in reverse order. Health is 200 only when database and broker answer.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from faststream.rabbit import RabbitBroker
+from faststream.specification import AsyncAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.auth import TokenVerifier
+from shared.db import ensure_database
+from shared.migrations import upgrade_to_head
+from shared.observability import RequestContext, configure_logging
+from shared.problems import BodyLimit, install_problem_handlers, problem_response
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT_S = 2.0
+
+Hook = Callable[[], AbstractAsyncContextManager[Any]]
+
+
+@dataclass
+class ServiceParts:
+    """Everything a service process runs, assembled by its own app.py."""
+
+    name: str
+    settings: ServiceSettings
+    engine: AsyncEngine
+    broker: RabbitBroker
+    routers: Sequence[APIRouter]
+    background: Sequence[Hook] = field(default_factory=tuple)
+    on_startup: Sequence[Callable[[], Awaitable[None]]] = field(default_factory=tuple)
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def build_app(parts: ServiceParts) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            await parts.broker.start()
+            stack.push_async_callback(parts.broker.stop)
+            stack.push_async_callback(parts.engine.dispose)
+            for startup in parts.on_startup:
+                await startup()
+            for hook in parts.background:
+                await stack.enter_async_context(hook())
+            log.info("%s started", parts.name)
+            yield
+        log.info("%s stopped", parts.name)
+
+    app = FastAPI(
+        title=f"training {parts.name}",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.token_verifier = TokenVerifier(
+        secret=parts.settings.jwt_secret, jwks_url=parts.settings.jwt_jwks_url
+    )
+    for key, value in parts.state.items():
+        setattr(app.state, key, value)
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(RequestContext)
+    for router in parts.routers:
+        app.include_router(router)
+
+    asyncapi = AsyncAPI(parts.broker, title=f"training {parts.name}", version="0.1.0")
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_document() -> JSONResponse:
+        return JSONResponse(asyncapi.to_specification().to_jsonable())
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> JSONResponse:
+        problems = await _unhealthy(parts)
+        if problems:
+            return problem_response(503, "Unavailable", "; ".join(problems))
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+
+async def _unhealthy(parts: ServiceParts) -> list[str]:
+    async def database() -> None:
+        async with parts.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    found = []
+    try:
+        await asyncio.wait_for(database(), HEALTH_TIMEOUT_S)
+    except Exception as exc:
+        found.append(f"database unreachable ({type(exc).__name__})")
+    try:
+        if not await parts.broker.ping(timeout=HEALTH_TIMEOUT_S):
+            found.append("broker unreachable")
+    except Exception as exc:
+        found.append(f"broker unreachable ({type(exc).__name__})")
+    return found
+
+
+def serve(
+    name: str,
+    settings: ServiceSettings,
+    make_app: Callable[[ServiceSettings], FastAPI],
+    migrations: Path,
+) -> None:
+    """A service process: create and migrate its database, then serve HTTP and AMQP."""
+    configure_logging(name, settings.log_level)
+    if asyncio.run(ensure_database(settings.database_url)):
+        log.info("created database for %s", name)
+    upgrade_to_head(migrations, settings.database_url)
+    uvicorn.run(
+        make_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
