@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth import TokenVerifier
 from shared.db import ensure_database
+from shared.messaging import broker_ready, running_broker
 from shared.migrations import upgrade_to_head
 from shared.observability import RequestContext, configure_logging
 from shared.problems import BodyLimit, install_problem_handlers, problem_response
@@ -52,9 +53,10 @@ def build_app(parts: ServiceParts) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            await parts.broker.start()
-            stack.push_async_callback(parts.broker.stop)
             stack.push_async_callback(parts.engine.dispose)
+            # The service answers (health 503) while RabbitMQ is away; the broker connects when
+            # it can, and the outbox keeps every event until then.
+            await stack.enter_async_context(running_broker(parts.broker))
             for startup in parts.on_startup:
                 await startup()
             for hook in parts.background:
@@ -108,7 +110,7 @@ async def _unhealthy(parts: ServiceParts) -> list[str]:
     except Exception as exc:
         found.append(f"database unreachable ({type(exc).__name__})")
     try:
-        if not await parts.broker.ping(timeout=HEALTH_TIMEOUT_S):
+        if not await broker_ready(parts.broker, ping_timeout=HEALTH_TIMEOUT_S):
             found.append("broker unreachable")
     except Exception as exc:
         found.append(f"broker unreachable ({type(exc).__name__})")

@@ -24,7 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.messaging import outbox_table
+from shared.events import CloudEvent
+from shared.messaging import EVENTS_EXCHANGE, add_to_outbox, outbox_table
 
 metadata = MetaData()
 
@@ -119,3 +120,10 @@ async def insert_session(db: AsyncSession, values: dict[str, Any]) -> dict[str, 
 async def session_by_id(db: AsyncSession, session_id: uuid.UUID) -> dict[str, Any] | None:
     row = (await db.execute(select(sessions).where(sessions.c.id == session_id))).mappings().first()
     return dict(row) if row else None
+
+
+async def record_event(db: AsyncSession, event: CloudEvent) -> None:
+    """The event leaves through the outbox once this transaction commits."""
+    await add_to_outbox(
+        db, outbox, event.to_message(), exchange=EVENTS_EXCHANGE, routing_key=event.type
+    )

@@ -10,6 +10,7 @@ from notification import domain, store
 from shared.auth import Principal
 from shared.db import transaction
 from shared.events import CloudEvent, RegistrationData
+from shared.messaging import first_delivery
 from shared.problems import forbidden, not_found
 
 
@@ -33,28 +34,31 @@ class Notifications:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def tell_learner(self, db: AsyncSession, event: CloudEvent) -> bool:
-        """Write the learner's inbox message for a registration fact; False if nothing to say."""
+    async def tell_learner(self, event: CloudEvent) -> None:
+        """Write the learner's inbox message for a registration fact, once."""
         registration = RegistrationData.model_validate(event.data)
         fact = event.type.removeprefix("registration.")
         notice = domain.registration_notice(fact, registration)
         if notice is None:
-            return False
-        return await store.add_message(
-            db,
-            {
-                "id": uuid.uuid4(),
-                "user_id": registration.user.id,
-                "subject": notice.subject,
-                "body": notice.body,
-                "kind": notice.kind,
-                "ref": {
-                    "registration_id": str(registration.id),
-                    "session_id": str(registration.session_id),
+            return
+        async with transaction(self._sessions) as db:
+            if not await first_delivery(db, store.inbox, "notification.registrations", event.id):
+                return
+            await store.add_message(
+                db,
+                {
+                    "id": uuid.uuid4(),
+                    "user_id": registration.user.id,
+                    "subject": notice.subject,
+                    "body": notice.body,
+                    "kind": notice.kind,
+                    "ref": {
+                        "registration_id": str(registration.id),
+                        "session_id": str(registration.session_id),
+                    },
+                    "delivery_key": domain.delivery_key(event.id, registration.user.id, "internal"),
                 },
-                "delivery_key": domain.delivery_key(event.id, registration.user.id, "internal"),
-            },
-        )
+            )
 
     async def inbox(
         self, reader: Principal, *, unread_only: bool, limit: int, offset: int

@@ -18,6 +18,7 @@ from shared.events import (
     SessionRules,
     new_event,
 )
+from shared.messaging import first_delivery
 from shared.observability import request_id
 from shared.problems import conflict, forbidden, not_found
 
@@ -97,8 +98,10 @@ class Registrations:
             raise forbidden("Only the learner or someone who may act on it can read it.")
         return registration
 
-    async def apply_session(self, db: AsyncSession, session: SessionData) -> bool:
-        return await store.upsert_session(db, session)
+    async def replicate_session(self, event_id: str, session: SessionData) -> None:
+        async with transaction(self._sessions) as db:
+            if await first_delivery(db, store.inbox, "registration.sessions", event_id):
+                await store.upsert_session(db, session)
 
 
 def _self(actor: Principal) -> RegistrationUser:

@@ -28,8 +28,8 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.events import SessionData, SessionRules
-from shared.messaging import inbox_table, outbox_table
+from shared.events import CloudEvent, SessionData, SessionRules
+from shared.messaging import EVENTS_EXCHANGE, add_to_outbox, inbox_table, outbox_table
 
 metadata = MetaData()
 JSONList = JSON().with_variant(JSONB(), "postgresql")
@@ -137,3 +137,10 @@ async def registration_by_id(db: AsyncSession, reg_id: uuid.UUID) -> dict[str, A
     query = select(registrations).where(registrations.c.id == reg_id)
     row = (await db.execute(query)).mappings().first()
     return dict(row) if row else None
+
+
+async def record_event(db: AsyncSession, event: CloudEvent) -> None:
+    """The event leaves through the outbox once this transaction commits."""
+    await add_to_outbox(
+        db, outbox, event.to_message(), exchange=EVENTS_EXCHANGE, routing_key=event.type
+    )

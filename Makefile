@@ -1,0 +1,106 @@
+# The project's commands. `make run` and `make test` do every set-up step themselves
+# (idempotent and quiet when already done): see `make setup`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV_PY := .venv/bin/python
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+# never download an interpreter: the machine's python3 (3.11) is the one
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_PROGRESS := 1
+
+# apt-get as root, else through sudo when there is one
+SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
+
+.PHONY: help setup tools sync nginx infra run test lint format bench clean
+
+help:
+	@echo "make run     start the three services and the gateway in the foreground (Ctrl-C stops)"
+	@echo "make test    the whole test suite (PYTEST_ARGS='-k gateway -x' to narrow it)"
+	@echo "make lint    ruff check, ruff format --check, mypy"
+	@echo "make format  ruff format and ruff check --fix"
+	@echo "make bench   the benchmarks in bench/ (BENCH_ARGS=...)"
+	@echo "make setup   only the set-up: uv, packages, nginx, PostgreSQL and RabbitMQ running"
+
+setup: sync nginx infra
+
+# uv itself, pinned, in a venv of its own (the machine has only python3)
+UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
+tools: $(UV_STAMP)
+$(UV_STAMP):
+	@echo "setup: installing uv $(UV_VERSION) into $(TOOLS)/"
+	@python3 -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@touch $@
+
+# the locked packages of every workspace member (and the dev group) into .venv
+sync: $(UV_STAMP)
+	@$(UV) sync --all-packages --frozen --quiet
+
+# the gateway binary, from Debian, when missing
+nginx:
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+	  echo "setup: installing nginx from Debian"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null \
+	    || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	fi
+
+# PostgreSQL (127.0.0.1:5432) and RabbitMQ (127.0.0.1:5672) started when they are not reachable
+infra:
+	@reachable() { (exec 3<>"/dev/tcp/127.0.0.1/$$1") 2>/dev/null; }; \
+	await() { \
+	  for _ in $$(seq 1 120); do reachable "$$1" && return 0; sleep 0.5; done; \
+	  echo "setup: $$2 is still not reachable on 127.0.0.1:$$1" >&2; return 1; \
+	}; \
+	if ! reachable 5432; then \
+	  if [ -d /etc/postgresql ]; then \
+	    echo "setup: starting PostgreSQL"; \
+	    $(SUDO) pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -1) main start; \
+	  fi; \
+	  await 5432 PostgreSQL; \
+	fi; \
+	if ! reachable 5672; then \
+	  if command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ]; then \
+	    echo "setup: starting RabbitMQ"; \
+	    $(SUDO) env PATH="$$PATH:/usr/sbin" rabbitmq-server -detached >/dev/null 2>&1 || true; \
+	  fi; \
+	  await 5672 RabbitMQ; \
+	fi
+
+run: setup
+	@exec $(VENV_PY) -m devstack run
+
+# the test suite's real servers (testsupport/infra.py): the local ones unless set
+test: export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432
+test: export TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
+test: setup
+	@exec $(UV) run --no-sync pytest $(PYTEST_ARGS)
+
+lint: setup
+	@$(UV) run --no-sync ruff check .
+	@$(UV) run --no-sync ruff format --check .
+	@$(UV) run --no-sync mypy
+	@$(UV) run --no-sync mypy devstack
+
+format: sync
+	@$(UV) run --no-sync ruff format .
+	@$(UV) run --no-sync ruff check --fix .
+
+bench: setup
+	@if [ -f bench/__main__.py ]; then \
+	  exec $(VENV_PY) -m bench $(BENCH_ARGS); \
+	else \
+	  echo "bench/: nothing to run yet (add bench/__main__.py)"; \
+	fi
+
+clean:
+	rm -rf .run .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,42 @@
+"""The local stack's defaults (CONTRACT §1), in one place.
+
+The development JWT secret and the broker URL are the services' own defaults from
+`shared.settings`, so a token minted here is accepted by a service started with no variables.
+"""
+
+from typing import Final
+
+from shared.settings import (
+    DEFAULT_AMQP_URL,
+    DEFAULT_GATEWAY_PORT,
+    DEV_JWT_SECRET,
+    default_database_url,
+)
+
+__all__ = [
+    "ADMIN_TOKEN_TTL_S",
+    "DEFAULT_AMQP_URL",
+    "DEFAULT_GATEWAY_HOST",
+    "DEFAULT_GATEWAY_PORT",
+    "DEFAULT_SERVICE_PORTS",
+    "DEV_JWT_SECRET",
+    "GATEWAY_RATE_DEFAULTS",
+    "SERVICES",
+    "default_database_url",
+]
+
+SERVICES: Final = ("catalog", "registration", "notification")
+DEFAULT_SERVICE_PORTS: Final = {"catalog": 8001, "registration": 8002, "notification": 8003}
+DEFAULT_GATEWAY_HOST: Final = "127.0.0.1"
+
+# Generous: the platform may send all its traffic with one service token, and benchmarks push
+# thousands of requests per second from many tokens. Requests without a token (health checks,
+# documentation, 401s) are limited per client address.
+GATEWAY_RATE_DEFAULTS: Final = {
+    "GATEWAY_TOKEN_RATE": "1000r/s",
+    "GATEWAY_TOKEN_BURST": "2000",
+    "GATEWAY_ADDRESS_RATE": "200r/s",
+    "GATEWAY_ADDRESS_BURST": "400",
+}
+
+ADMIN_TOKEN_TTL_S: Final = 7 * 24 * 3600

@@ -1,0 +1,259 @@
+"""The whole local system as `make run` starts it: three services and the nginx gateway.
+
+async with Stack({"GATEWAY_PORT": "18080", ...}) as stack:
+    httpx.get(f"{stack.gateway_url}/api/trainings",
+              headers={"Authorization": f"Bearer {stack.admin_token}"})
+"""
+
+import asyncio
+import shlex
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from devstack.config import StackConfig, load_environment, repo_root
+from devstack.defaults import SERVICES
+from devstack.gateway import Gateway, GatewayError
+from devstack.processes import Child, LogSink, print_sink
+from devstack.tokens import admin_token, mint
+
+ServiceCommand = Callable[[str], Sequence[str]]
+
+
+class StackError(RuntimeError):
+    """The stack could not start, or one of its processes died."""
+
+
+def python_module_command(name: str) -> list[str]:
+    """How a service starts: `python -m <service>` with this interpreter (the project venv)."""
+    return [sys.executable, "-m", name]
+
+
+def command_from_template(template: str | None) -> ServiceCommand:
+    """`DEVSTACK_SERVICE_COMMAND`, e.g. "py-spy record -o {service}.svg -- {python} -m {service}":
+    another way to start each service (profilers, stand-ins); unset means `python -m <service>`."""
+    if not template:
+        return python_module_command
+    words = shlex.split(template)
+
+    def command(name: str) -> list[str]:
+        return [word.format(python=sys.executable, service=name) for word in words]
+
+    return command
+
+
+def _in_use(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+class Stack:
+    """Start, wait for, and stop the gateway and the services, each a child process.
+
+    `env` overrides the process environment and `.env` (CONTRACT §1 names, plus GATEWAY_HOST and
+    the gateway's GATEWAY_TOKEN_RATE/_BURST, GATEWAY_ADDRESS_RATE/_BURST). `run_dir` holds the
+    rendered gateway configuration (default `<root>/.run/stack-<GATEWAY_PORT>`, removed again on
+    stop when the stack made it).
+    """
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        root: Path | None = None,
+        run_dir: Path | None = None,
+        services: Sequence[str] = SERVICES,
+        service_command: ServiceCommand = python_module_command,
+        log: LogSink = print_sink,
+        inherit_environment: bool = True,
+        startup_timeout: float = 120.0,
+        stop_grace: float = 15.0,
+    ) -> None:
+        unknown = set(services) - set(SERVICES)
+        if unknown:
+            raise StackError(f"unknown service(s): {', '.join(sorted(unknown))}")
+        self.root = root or repo_root()
+        self._env = dict(env or {})
+        self._run_dir = run_dir
+        self.services = tuple(services)
+        self.service_command = service_command
+        self.log = log
+        self.inherit_environment = inherit_environment
+        self.startup_timeout = startup_timeout
+        self.stop_grace = stop_grace
+        self._config: StackConfig | None = None
+        self._admin_token: str | None = None
+        self._children: dict[str, Child] = {}
+        self._gateway: Gateway | None = None
+        self._made_run_dir: Path | None = None
+
+    # --- what callers use ---------------------------------------------------------------------
+
+    @property
+    def config(self) -> StackConfig:
+        if self._config is None:
+            self._config = StackConfig.from_env(
+                load_environment(self.root, self._env, inherit=self.inherit_environment)
+            )
+        return self._config
+
+    @property
+    def gateway_url(self) -> str:
+        return self.config.gateway_url
+
+    @property
+    def admin_token(self) -> str:
+        """A bearer token with `roles: ["platform_admin"]`, signed with this stack's JWT_SECRET."""
+        if self._admin_token is None:
+            self._admin_token = admin_token(self.config.jwt_secret)
+        return self._admin_token
+
+    def token(self, sub: str, **claims: Any) -> str:
+        """A token for any claims (see `devstack.tokens.mint`), signed with this stack's secret."""
+        return mint(self.config.jwt_secret, sub=sub, **claims)
+
+    @property
+    def run_dir(self) -> Path:
+        return self._run_dir or self.root / ".run" / f"stack-{self.config.gateway_port}"
+
+    @property
+    def children(self) -> Mapping[str, Child]:
+        return dict(self._children)
+
+    async def start(self, env: Mapping[str, str] | None = None) -> Self:
+        """Start everything and return once every service is healthy through the gateway."""
+        if self._children:
+            raise StackError("the stack is already started")
+        if env:
+            self._env.update(env)
+            self._config = None
+            self._admin_token = None
+        config = self.config
+        self._check_ports_free(config)
+        if not self.run_dir.exists():
+            self._made_run_dir = self.run_dir  # removed again by stop()
+        try:
+            for name in self.services:
+                child = Child(
+                    name,
+                    self.service_command(name),
+                    env=config.service_env(name),
+                    cwd=self.root,
+                    sink=self.log,
+                )
+                self._children[name] = child
+                await child.start()
+            self._gateway = Gateway(
+                self.root, self.run_dir / "gateway", config.gateway_variables(), sink=self.log
+            )
+            self._children["gateway"] = self._gateway.child
+            await self._gateway.start()
+            await self._wait_healthy(config)
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def stop(self) -> None:
+        """Stop the gateway, then the services (TERM, KILL after the grace period)."""
+        gateway = self._children.pop("gateway", None)
+        if gateway is not None:
+            await gateway.stop(min(self.stop_grace, 5.0))
+        children = list(self._children.values())
+        self._children.clear()
+        self._gateway = None
+        await asyncio.gather(*(child.stop(self.stop_grace) for child in children))
+        if self._made_run_dir is not None:
+            shutil.rmtree(self._made_run_dir, ignore_errors=True)
+            self._made_run_dir = None
+
+    async def wait(self) -> Child:
+        """Until one of the processes exits (which a healthy stack never does by itself)."""
+        if not self._children:
+            raise StackError("the stack is not started")
+        waits = {
+            asyncio.create_task(child.wait(), name=f"wait-{name}"): child
+            for name, child in self._children.items()
+        }
+        try:
+            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waits:
+                task.cancel()
+        return waits[next(iter(done))]
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # --- the steps ----------------------------------------------------------------------------
+
+    def _check_ports_free(self, config: StackConfig) -> None:
+        ports = {"GATEWAY_PORT": config.gateway_port}
+        ports.update({f"{n.upper()}_PORT": config.service_ports[n] for n in self.services})
+        busy = [f"{var}={port}" for var, port in ports.items() if _in_use(port)]
+        if busy:
+            raise StackError(
+                f"port(s) already in use: {', '.join(busy)} "
+                "(is another stack running? set other ports in the environment or .env)"
+            )
+
+    def _dead_child(self) -> Child | None:
+        return next((c for c in self._children.values() if c.returncode is not None), None)
+
+    async def _wait_healthy(self, config: StackConfig) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        pending = list(self.services)
+        last: dict[str, str] = {}
+        async with httpx.AsyncClient(base_url=config.gateway_url, timeout=5.0) as client:
+            while pending:
+                dead = self._dead_child()
+                if dead is not None:
+                    await dead.wait()
+                    raise StackError(dead.describe_exit())
+                for name in list(pending):
+                    try:
+                        response = await client.get(f"/health/{name}")
+                    except httpx.HTTPError as exc:
+                        last[name] = f"{type(exc).__name__}: {exc}"
+                        continue
+                    if response.status_code == 200:
+                        pending.remove(name)
+                    else:
+                        last[name] = f"{response.status_code} {response.text.strip()[:300]}"
+                if not pending:
+                    return
+                if time.monotonic() > deadline:
+                    detail = "; ".join(f"{n}: {last.get(n, 'no answer')}" for n in pending)
+                    raise StackError(
+                        f"not healthy within {self.startup_timeout:g}s through the gateway "
+                        f"({detail})"
+                    )
+                await asyncio.sleep(0.25)
+
+
+__all__ = [
+    "GatewayError",
+    "ServiceCommand",
+    "Stack",
+    "StackError",
+    "command_from_template",
+    "python_module_command",
+]

@@ -1,0 +1,30 @@
+"""Wiring: settings → engine, broker, outbox relay, routes."""
+
+from fastapi import FastAPI
+
+from catalog import store
+from catalog.api import router
+from catalog.service import Catalog
+from shared.app import ServiceParts, build_app
+from shared.db import make_engine, make_sessionmaker
+from shared.messaging import OutboxRelay, make_broker
+from shared.settings import ServiceSettings
+
+SERVICE = "catalog"
+
+
+def create_app(settings: ServiceSettings) -> FastAPI:
+    engine = make_engine(settings.database_url)
+    broker = make_broker(settings.amqp_url, app_id=SERVICE)
+    relay = OutboxRelay(engine, store.outbox, broker, name=f"{SERVICE}-outbox")
+    return build_app(
+        ServiceParts(
+            name=SERVICE,
+            settings=settings,
+            engine=engine,
+            broker=broker,
+            routers=[router],
+            background=[lambda: relay],
+            state={"catalog": Catalog(make_sessionmaker(engine))},
+        )
+    )

@@ -1,0 +1,180 @@
+"""Subscribing a handler to a service queue, with bounded, delayed retries and a DLQ.
+
+A handler gets the decoded envelope (a `dict`: validate it with the event models if you want
+types) and the `RabbitMessage` (headers, `reply_to`, `correlation_id`, `message_id`).
+Returning acks the message. Raising acks it too, after a copy has been confirmed on the next
+retry queue (header `x-attempt` = the next attempt number) or, after the last attempt, on the
+dead-letter queue (with `x-last-error`). The failing message thus leaves the queue at once and
+never holds back the messages behind it. A body that is not a JSON object can never succeed
+and goes straight to the dead-letter queue.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
+from typing import Any
+
+import aiormq
+from aio_pika import DeliveryMode, Message
+from faststream.middlewares import AckPolicy
+from faststream.rabbit.annotations import RabbitMessage as RabbitMessageParam
+from faststream.rabbit.message import RabbitMessage
+from faststream.rabbit.subscriber import RabbitSubscriber
+
+from .broker import DEFAULT_PUBLISH_TIMEOUT, ServiceBroker
+from .topology import ServiceQueue
+
+ATTEMPT_HEADER = "x-attempt"
+LAST_ERROR_HEADER = "x-last-error"
+ORIGINAL_EXCHANGE_HEADER = "x-original-exchange"
+ORIGINAL_ROUTING_KEY_HEADER = "x-original-routing-key"
+
+Envelope = dict[str, Any]
+Handler = Callable[[Envelope, RabbitMessage], Awaitable[None]]
+
+log = logging.getLogger(__name__)
+
+# RabbitMQ writes these on dead-lettering and redelivery; a copy we publish starts afresh.
+_BROKER_HEADERS = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
+
+
+class UndecodableMessage(ValueError):
+    """The body is not a JSON object: retrying cannot help."""
+
+
+def subscribe(
+    broker: ServiceBroker, queue: ServiceQueue, handler: Handler, *, prefetch: int | None = None
+) -> RabbitSubscriber:
+    """Consume `queue` with `handler`, at most `prefetch` (default: the broker's) at a time.
+
+    Call before the broker starts: it declares the queue family and bindings on start.
+    """
+    channel = broker.consumer_channel(queue, prefetch)
+    delivery = _Delivery(broker, queue, handler)
+
+    async def consume(message: RabbitMessageParam) -> None:
+        await delivery.handle(message)
+
+    consume.__name__ = getattr(handler, "__name__", queue.name)
+    consume.__doc__ = handler.__doc__
+    subscriber = broker.subscriber(
+        queue.main,
+        queue.exchange,
+        channel=channel,
+        ack_policy=AckPolicy.MANUAL,
+        no_reply=True,
+        title=queue.name,
+    )
+    subscriber(consume)
+    return subscriber
+
+
+def attempt_of(message: RabbitMessage) -> int:
+    """1-based attempt number of this delivery."""
+    value = (message.headers or {}).get(ATTEMPT_HEADER, 1)
+    return value if isinstance(value, int) and value > 0 else 1
+
+
+class _Delivery:
+    def __init__(self, broker: ServiceBroker, queue: ServiceQueue, handler: Handler) -> None:
+        self._broker = broker
+        self._queue = queue
+        self._handler = handler
+
+    async def handle(self, message: RabbitMessage) -> None:
+        attempt = attempt_of(message)
+        try:
+            envelope = _decode(message.body)
+            await self._handler(envelope, message)
+        except UndecodableMessage as error:
+            await self._settle_failure(message, attempt, error, retry=False)
+        except Exception as error:
+            await self._settle_failure(message, attempt, error, retry=True)
+        else:
+            await message.ack()
+
+    async def _settle_failure(
+        self, message: RabbitMessage, attempt: int, error: Exception, *, retry: bool
+    ) -> None:
+        try:
+            if retry and attempt < self._queue.max_attempts:
+                log.warning(
+                    "%s: attempt %d/%d of %s failed, retrying: %r",
+                    self._queue.name,
+                    attempt,
+                    self._queue.max_attempts,
+                    message.message_id,
+                    error,
+                )
+                await self._forward(message, self._queue.retry_queue_name(attempt), attempt + 1)
+            else:
+                log.error(
+                    "%s: %s dead-lettered after attempt %d: %r",
+                    self._queue.name,
+                    message.message_id,
+                    attempt,
+                    error,
+                    exc_info=error,
+                )
+                last_error = f"{type(error).__name__}: {error}"[:1000]
+                await self._forward(
+                    message,
+                    self._queue.dead_letter_name,
+                    attempt,
+                    {LAST_ERROR_HEADER: last_error},
+                )
+        except Exception:
+            # Could not park it: give it back to the queue; the quorum delivery limit bounds this.
+            log.exception("%s: could not move %s aside", self._queue.name, message.message_id)
+            with suppress(Exception):  # a lost channel gives it back anyway
+                await message.nack(requeue=True)
+            return
+        await message.ack()
+
+    async def _forward(
+        self,
+        message: RabbitMessage,
+        queue_name: str,
+        attempt: int,
+        extra_headers: Mapping[str, Any] | None = None,
+    ) -> None:
+        raw = message.raw_message
+        headers = {
+            name: value
+            for name, value in (raw.headers or {}).items()
+            if not name.startswith(_BROKER_HEADERS)
+        }
+        headers.setdefault(ORIGINAL_EXCHANGE_HEADER, raw.exchange or "")
+        headers.setdefault(ORIGINAL_ROUTING_KEY_HEADER, raw.routing_key or "")
+        headers[ATTEMPT_HEADER] = attempt
+        headers.update(extra_headers or {})
+        copy = Message(
+            raw.body,
+            headers=headers,
+            content_type=raw.content_type,
+            content_encoding=raw.content_encoding,
+            delivery_mode=DeliveryMode.PERSISTENT,
+            priority=raw.priority,
+            correlation_id=raw.correlation_id,
+            reply_to=raw.reply_to,
+            message_id=raw.message_id,
+            timestamp=raw.timestamp,
+            type=raw.type,
+            app_id=raw.app_id,
+        )
+        async with asyncio.timeout(DEFAULT_PUBLISH_TIMEOUT):
+            confirmation = await self._broker.publish(copy, routing_key=queue_name, mandatory=True)
+        if not isinstance(confirmation, aiormq.spec.Basic.Ack):
+            raise RuntimeError(f"{queue_name} did not take {raw.message_id}: {confirmation!r}")
+
+
+def _decode(body: bytes) -> Envelope:
+    try:
+        envelope = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UndecodableMessage(f"body is not JSON: {error}") from error
+    if not isinstance(envelope, dict):
+        raise UndecodableMessage("body is not a JSON object")
+    return envelope

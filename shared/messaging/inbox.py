@@ -1,0 +1,50 @@
+"""Consumer-side dedupe: a message's effect happens once however often it is delivered.
+
+Call `first_delivery` in the transaction that applies the effect. A redelivery finds the row
+and skips; a concurrent duplicate waits on the first one's row lock and skips once it
+commits (or applies the effect if the first one rolled back).
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Column, DateTime, MetaData, Table, Text, delete, func
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+
+def inbox_table(metadata: MetaData, name: str = "inbox") -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("consumer", Text, primary_key=True),
+        Column("event_id", Text, primary_key=True),
+        Column(
+            "received_at",
+            DateTime(timezone=True),
+            nullable=False,
+            server_default=func.now(),
+            index=True,
+        ),
+    )
+
+
+async def first_delivery(
+    db: AsyncConnection | AsyncSession, table: Table, consumer: str, event_id: str
+) -> bool:
+    """Record that `consumer` got `event_id`; True only the first time."""
+    inserted = await db.execute(
+        insert(table)
+        .values(consumer=consumer, event_id=event_id)
+        .on_conflict_do_nothing()
+        .returning(table.c.event_id)
+    )
+    return inserted.first() is not None
+
+
+async def forget_deliveries(
+    db: AsyncConnection | AsyncSession, table: Table, older_than: timedelta
+) -> int:
+    """Prune old inbox rows. Keep them longer than any redelivery can take (DLQ replays too)."""
+    cutoff = datetime.now(UTC) - older_than
+    pruned = await db.execute(delete(table).where(table.c.received_at < cutoff))
+    return int(pruned.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,388 @@
+"""The messaging plumbing's promises, on the real RabbitMQ and PostgreSQL."""
+
+import asyncio
+import inspect
+import itertools
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
+from faststream.rabbit.message import RabbitMessage
+from sqlalchemy import Column, Integer, MetaData, Table, Text, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.messaging import (
+    ATTEMPT_HEADER,
+    CLOUDEVENTS_CONTENT_TYPE,
+    COMMANDS_EXCHANGE,
+    EVENTS_EXCHANGE,
+    LAST_ERROR_HEADER,
+    OutboxRelay,
+    PublishNotConfirmed,
+    ServiceBroker,
+    add_to_outbox,
+    attempt_of,
+    broker_ready,
+    first_delivery,
+    inbox_table,
+    make_broker,
+    outbox_table,
+    publish_event,
+    running_broker,
+    service_queue,
+    subscribe,
+)
+
+pytestmark = pytest.mark.integration
+
+
+class Proxy(Protocol):
+    async def cut(self) -> None: ...
+    async def restore(self) -> None: ...
+
+
+Condition = Callable[[], bool | Awaitable[bool]]
+
+
+async def wait_until(condition: Condition, what: str, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        outcome = condition()
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        if outcome:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting until {what}")
+        await asyncio.sleep(0.02)
+
+
+def an_event(event_type: str, **data: Any) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "training/test",
+        "type": event_type,
+        "subject": str(uuid.uuid4()),
+        "time": datetime.now(UTC).isoformat(),
+        "datacontenttype": "application/json",
+        "data": {"version": 1, **data},
+    }
+
+
+def unique(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+async def create_tables(engine: AsyncEngine, metadata: MetaData) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+
+
+async def outbox_size(engine: AsyncEngine, outbox: Table) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(outbox))).scalar_one())
+
+
+async def probe_queue(amqp: AbstractRobustConnection, binding_key: str) -> AbstractQueue:
+    """A queue without consumer bound to `training.events`: its depth counts what arrived."""
+    channel = await amqp.channel()
+    queue = await channel.declare_queue(
+        unique("probe"), durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    exchange = await channel.declare_exchange(
+        EVENTS_EXCHANGE.name, aio_pika.ExchangeType.TOPIC, durable=True
+    )
+    await queue.bind(exchange, routing_key=binding_key)
+    return queue
+
+
+async def depth(queue: AbstractQueue) -> int:
+    channel = await queue.channel.get_underlay_channel()
+    declared = await channel.queue_declare(queue.name, passive=True)
+    return int(declared.message_count or 0)
+
+
+async def has_messages(queue: AbstractQueue) -> bool:
+    return await depth(queue) > 0
+
+
+async def drain(queue: AbstractQueue) -> list[AbstractIncomingMessage]:
+    messages = []
+    while (message := await queue.get(no_ack=True, fail=False)) is not None:
+        messages.append(message)
+    return messages
+
+
+@asynccontextmanager
+async def started(broker: ServiceBroker) -> AsyncIterator[ServiceBroker]:
+    await broker.start()
+    try:
+        yield broker
+    finally:
+        await broker.stop()
+
+
+async def test_event_committed_while_rabbitmq_is_unreachable_is_published_once_it_is_back(
+    engine: AsyncEngine,
+    amqp: AbstractRobustConnection,
+    amqp_proxy: tuple[Proxy, str],
+) -> None:
+    proxy, proxied_url = amqp_proxy
+    metadata = MetaData()
+    outbox = outbox_table(metadata, "outbox_a")
+    await create_tables(engine, metadata)
+    routing_key = f"{unique('test')}.created"
+    probe = await probe_queue(amqp, routing_key)
+    event = an_event(routing_key)
+
+    broker = make_broker(proxied_url, reconnect_interval=0.1)
+    relay = OutboxRelay(
+        engine, outbox, broker, poll_interval=0.2, max_backoff=0.2, publish_timeout=1.0
+    )
+    async with started(broker), relay:
+        await proxy.cut()
+        async with engine.begin() as conn:
+            await add_to_outbox(
+                conn, outbox, event, exchange=EVENTS_EXCHANGE, routing_key=routing_key
+            )
+        await wait_until(lambda: relay.failures >= 2, "the relay has failed to publish twice")
+        assert await outbox_size(engine, outbox) == 1
+        assert await depth(probe) == 0
+
+        await proxy.restore()
+        await wait_until(
+            lambda: relay.published == 1, "the relay has published once RabbitMQ is back"
+        )
+        assert await outbox_size(engine, outbox) == 0
+
+    # Every publish was confirmed before its row went, so the probe holds all there will be.
+    (message,) = await drain(probe)
+    assert json.loads(message.body) == event
+    assert message.message_id == event["id"]
+    assert message.content_type == CLOUDEVENTS_CONTENT_TYPE
+    assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert message.routing_key == routing_key
+
+
+async def test_a_message_delivered_twice_has_its_effect_once(
+    engine: AsyncEngine, amqp_url: str
+) -> None:
+    metadata = MetaData()
+    inbox = inbox_table(metadata, "inbox_b")
+    effects = Table(
+        "effects_b",
+        metadata,
+        Column("n", Integer, primary_key=True, autoincrement=True),
+        Column("event_id", Text, nullable=False),
+    )
+    await create_tables(engine, metadata)
+    routing_key = f"{unique('test')}.requested"
+    handled: list[str] = []
+
+    async def on_requested(envelope: dict[str, Any], _message: RabbitMessage) -> None:
+        async with engine.begin() as conn:
+            if await first_delivery(conn, inbox, "test.b", envelope["id"]):
+                await conn.execute(effects.insert().values(event_id=envelope["id"]))
+        handled.append(envelope["id"])
+
+    broker = make_broker(amqp_url)
+    subscribe(broker, service_queue("test", unique("b"), binding_keys=[routing_key]), on_requested)
+    event = an_event(routing_key)
+    async with started(broker):
+        for _ in range(2):
+            await publish_event(broker, event, EVENTS_EXCHANGE, routing_key)
+        await wait_until(lambda: handled.count(event["id"]) == 2, "both deliveries are handled")
+
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(effects.c.event_id))).scalars().all()
+    assert rows == [event["id"]]
+
+
+async def test_a_failing_message_ends_in_its_dlq_after_backed_off_retries_without_blocking(
+    amqp_url: str, amqp: AbstractRobustConnection
+) -> None:
+    delays = (0.2, 0.4, 0.8)
+    queue = service_queue("test", unique("c"), binding_keys=["test.c.#"], retry_delays=delays)
+    poison, good = an_event("test.c.poison"), an_event("test.c.good")
+    poison_attempts: list[tuple[float, int]] = []
+    good_handled_at: list[float] = []
+
+    async def handle(envelope: dict[str, Any], message: RabbitMessage) -> None:
+        if envelope["id"] == poison["id"]:
+            poison_attempts.append((time.monotonic(), attempt_of(message)))
+            raise RuntimeError("always fails")
+        good_handled_at.append(time.monotonic())
+
+    broker = make_broker(amqp_url)
+    subscribe(broker, queue, handle)
+    dead_lettered: list[tuple[float, AbstractIncomingMessage]] = []
+
+    async def on_dead_letter(message: AbstractIncomingMessage) -> None:
+        dead_lettered.append((time.monotonic(), message))
+        await message.ack()
+
+    async with started(broker):
+        channel = await amqp.channel()
+        dlq = await channel.declare_queue(queue.dead_letter_name, passive=True)
+        await dlq.consume(on_dead_letter)
+        await publish_event(broker, poison, EVENTS_EXCHANGE, "test.c.poison")
+        await publish_event(broker, good, EVENTS_EXCHANGE, "test.c.good")
+        await wait_until(lambda: bool(dead_lettered), "the poison message is dead-lettered")
+        queue_depths = [
+            await depth(await channel.declare_queue(name, passive=True))
+            for name in [queue.name, *(q.name for q in queue.retry_queues)]
+        ]
+        await channel.close()
+
+    assert [attempt for _, attempt in poison_attempts] == [1, 2, 3, 4]
+    times = [at for at, _ in poison_attempts]
+    waits = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert all(wait >= delay * 0.9 for wait, delay in zip(waits, delays, strict=True)), waits
+    assert waits[0] < waits[1] < waits[2], waits
+
+    (good_at,) = good_handled_at
+    assert good_at < times[1], "the good message waited for the poison one"
+    ((dead_at, dead),) = dead_lettered
+    assert good_at < dead_at
+    assert dead.message_id == poison["id"]
+    assert json.loads(dead.body) == poison
+    assert dead.headers[ATTEMPT_HEADER] == 4
+    assert "always fails" in str(dead.headers[LAST_ERROR_HEADER])
+    assert dead.headers["x-original-routing-key"] == "test.c.poison"
+    assert queue_depths == [0, 0, 0, 0]
+
+
+async def test_a_body_that_is_not_json_goes_straight_to_the_dlq(
+    amqp_url: str, amqp: AbstractRobustConnection
+) -> None:
+    queue = service_queue("test", unique("json"), binding_keys=["test.json.#"])
+    calls: list[dict[str, Any]] = []
+
+    async def handle(envelope: dict[str, Any], _message: RabbitMessage) -> None:
+        calls.append(envelope)
+
+    broker = make_broker(amqp_url)
+    subscribe(broker, queue, handle)
+    async with started(broker):
+        channel = await amqp.channel()
+        exchange = await channel.get_exchange(EVENTS_EXCHANGE.name)
+        await exchange.publish(aio_pika.Message(b"not json"), routing_key="test.json.x")
+        dlq = await channel.declare_queue(queue.dead_letter_name, passive=True)
+        await wait_until(lambda: has_messages(dlq), "the message is dead-lettered")
+        (dead,) = await drain(dlq)
+        await channel.close()
+    assert calls == []
+    assert dead.body == b"not json"
+    assert dead.headers[ATTEMPT_HEADER] == 1
+
+
+async def test_two_relays_on_one_database_publish_every_row_once(
+    engine: AsyncEngine, amqp_url: str, amqp: AbstractRobustConnection
+) -> None:
+    metadata = MetaData()
+    outbox = outbox_table(metadata, "outbox_d")
+    await create_tables(engine, metadata)
+    routing_key = f"{unique('test')}.updated"
+    probe = await probe_queue(amqp, routing_key)
+    events = [an_event(routing_key, n=n) for n in range(200)]
+    for start in range(0, len(events), 20):
+        async with engine.begin() as conn:
+            for event in events[start : start + 20]:
+                await add_to_outbox(
+                    conn, outbox, event, exchange="training.events", routing_key=routing_key
+                )
+
+    brokers = [make_broker(amqp_url), make_broker(amqp_url)]
+    relays = [OutboxRelay(engine, outbox, b, batch_size=10, poll_interval=0.2) for b in brokers]
+    async with started(brokers[0]), started(brokers[1]):
+        await asyncio.gather(*(relay.start() for relay in relays))
+        try:
+            await wait_until(
+                lambda: sum(relay.published for relay in relays) >= 200, "200 rows are published"
+            )
+        finally:
+            await asyncio.gather(*(relay.stop() for relay in relays))
+
+    assert await outbox_size(engine, outbox) == 0
+    assert sum(relay.published for relay in relays) == 200
+    assert all(relay.published > 0 for relay in relays), [r.published for r in relays]
+    ids = [message.message_id for message in await drain(probe)]
+    assert len(ids) == 200
+    assert set(ids) == {event["id"] for event in events}
+
+
+async def test_the_relay_listens_again_after_losing_its_connection(
+    engine: AsyncEngine, amqp_url: str, amqp: AbstractRobustConnection
+) -> None:
+    metadata = MetaData()
+    outbox = outbox_table(metadata, "outbox_e")
+    await create_tables(engine, metadata)
+    routing_key = f"{unique('test')}.created"
+    probe = await probe_queue(amqp, routing_key)
+    broker = make_broker(amqp_url)
+    # Polling alone would take a minute: publishing sooner proves the wake-up works.
+    relay = OutboxRelay(engine, outbox, broker, poll_interval=60)
+    async with started(broker), relay:
+        await wait_until(lambda: relay.listener.listening, "the relay listens")
+        first_pid = relay.listener.backend_pid
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+        await wait_until(
+            lambda: relay.listener.listening and relay.listener.backend_pid != first_pid,
+            "the relay listens on a new connection",
+        )
+        async with engine.begin() as conn:
+            event = an_event(routing_key)
+            await add_to_outbox(
+                conn, outbox, event, exchange=EVENTS_EXCHANGE, routing_key=routing_key
+            )
+        await wait_until(lambda: has_messages(probe), "the event is published", within=5)
+
+
+async def test_the_app_comes_up_without_rabbitmq_and_consumes_whenever_it_is_reachable(
+    amqp_url: str, amqp_proxy: tuple[Proxy, str]
+) -> None:
+    proxy, proxied_url = amqp_proxy
+    await proxy.cut()
+    routing_key = f"{unique('test')}.created"
+    received: list[str] = []
+
+    async def handle(envelope: dict[str, Any], _message: RabbitMessage) -> None:
+        received.append(envelope["id"])
+
+    broker = make_broker(proxied_url, reconnect_interval=0.1)
+    subscribe(broker, service_queue("test", unique("f"), binding_keys=[routing_key]), handle)
+    publisher = make_broker(amqp_url)
+    first, second = an_event(routing_key), an_event(routing_key)
+    async with running_broker(broker, retry_interval=0.1), started(publisher):
+        assert not await broker_ready(broker)
+        await proxy.restore()
+        await wait_until(lambda: broker_ready(broker), "the broker is started")
+        await publish_event(publisher, first, EVENTS_EXCHANGE, routing_key)
+        await wait_until(lambda: received == [first["id"]], "the first event is consumed")
+
+        await proxy.cut()
+        await publish_event(publisher, second, EVENTS_EXCHANGE, routing_key)
+        await proxy.restore()
+        await wait_until(
+            lambda: received == [first["id"], second["id"]],
+            "the event sent while the consumer was cut off is consumed after reconnection",
+        )
+
+
+async def test_publishing_refuses_what_rabbitmq_did_not_take(amqp_url: str) -> None:
+    broker = make_broker(amqp_url)
+    async with started(broker):
+        with pytest.raises(PublishNotConfirmed, match="returned"):
+            await publish_event(broker, an_event("nobody.listens"), COMMANDS_EXCHANGE, "nobody")
+        with pytest.raises(PublishNotConfirmed, match="unknown exchange"):
+            await publish_event(broker, an_event("x"), unique("no-such-exchange"), "x")
+        await publish_event(broker, an_event("still.works"), EVENTS_EXCHANGE, "still.works")

@@ -1,0 +1,176 @@
+"""docker-compose.yml: valid per the Compose Specification, the same system as `make run` (the
+same gateway template, rendered the same way), images that run each service as a non-root user."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+
+from devstack.defaults import GATEWAY_RATE_DEFAULTS, SERVICES
+from devstack.gateway import TEMPLATE, check_config, find_nginx, placeholders, render
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE = ROOT / "docker-compose.yml"
+APP_SERVICES = set(SERVICES)
+_INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}")
+
+
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
+    return loaded
+
+
+def interpolate(value: str) -> str:
+    """What compose makes of `${VAR:-default}` with nothing set in the environment."""
+    return _INTERPOLATION.sub(lambda m: m.group(2) or "", value)
+
+
+def gateway_environment() -> dict[str, str]:
+    env = compose()["services"]["gateway"]["environment"]
+    return {name: interpolate(str(value)) for name, value in env.items()}
+
+
+def test_the_compose_file_is_valid_per_the_compose_spec() -> None:
+    cli = Path(sys.executable).with_name("check-jsonschema")
+    result = subprocess.run(
+        [str(cli), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_it_runs_the_whole_system() -> None:
+    services = compose()["services"]
+    assert set(services) == {*APP_SERVICES, "gateway", "postgres", "rabbitmq", "mailpit"}
+    assert "management" in services["rabbitmq"]["image"]
+    for name in APP_SERVICES:
+        service = services[name]
+        assert service["build"] == {"context": ".", "dockerfile": f"services/{name}/Dockerfile"}
+        env = service["environment"]
+        assert env["HOST"] == "0.0.0.0"
+        assert "@rabbitmq:5672" in env["AMQP_URL"]
+        for other in APP_SERVICES:
+            assert f"@postgres:5432/training_{other}" in env[f"{other.upper()}_DATABASE_URL"]
+        assert interpolate(env["SMTP_URL"]) == "smtp://mailpit:1025"
+        assert {"postgres", "rabbitmq"} <= set(service["depends_on"])
+        # unset unless given, so the services' own development secret applies
+        assert env["JWT_SECRET"] is None
+
+
+def test_the_gateway_uses_the_template_of_make_run() -> None:
+    gateway = compose()["services"]["gateway"]
+    assert gateway["image"].startswith("nginx:")
+    assert (
+        "./deploy/gateway/gateway.conf.template:/etc/nginx/templates/default.conf.template:ro"
+        in gateway["volumes"]
+    )
+    env = gateway_environment()
+    assert placeholders((ROOT / TEMPLATE).read_text()) <= env.keys()
+    for name, default in GATEWAY_RATE_DEFAULTS.items():
+        assert env[name] == default, f"{name}: compose and devstack/defaults.py disagree"
+    for name in APP_SERVICES:
+        port = compose()["services"][name]["environment"][f"{name.upper()}_PORT"]
+        assert env[f"{name.upper()}_UPSTREAM"] == f"{name}:{port}"
+
+
+def envsubst(text: str, variables: dict[str, str]) -> str:
+    """GNU envsubst with a list of variables, as the nginx image's entrypoint runs it."""
+    for name, value in variables.items():
+        text = text.replace("${" + name + "}", value)
+        text = re.sub(r"\$" + name + r"(?![A-Za-z0-9_])", value.replace("\\", r"\\"), text)
+    return text
+
+
+# The stock main file of the nginx image, which includes the rendered template from conf.d/.
+IMAGE_MAIN_CONF = """
+worker_processes auto;
+pid nginx.pid;
+error_log stderr notice;
+events { worker_connections 1024; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    log_format main '$remote_addr - $remote_user [$time_local] "$request" '
+                    '$status $body_bytes_sent "$http_referer" "$http_user_agent"';
+    access_log /dev/stdout main;
+    sendfile on;
+    keepalive_timeout 65;
+    include conf.d/*.conf;
+}
+"""
+
+
+def test_the_image_renders_the_template_as_devstack_does_and_nginx_accepts_it(
+    tmp_path: Path,
+) -> None:
+    env = gateway_environment()
+    allowed = re.compile(env["NGINX_ENVSUBST_FILTER"])
+    # the container's environment: ours, filtered as the entrypoint filters it, plus the image's
+    machine = {"PATH": "/usr/bin", "HOME": "/root", "HOSTNAME": "gw", "NGINX_VERSION": "1.27"}
+    substituted = {k: v for k, v in {**machine, **env}.items() if allowed.search(k)}
+    template = (ROOT / TEMPLATE).read_text()
+    in_image = envsubst(template, substituted)
+    assert in_image == render(template, env)
+
+    # nginx accepts it inside the image's main file (upstream hosts as loopback here)
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "nginx.conf").write_text(IMAGE_MAIN_CONF)
+    local = in_image
+    for name in APP_SERVICES:
+        local = local.replace(f"server {name}:", "server 127.0.0.1:")
+    (tmp_path / "conf.d" / "default.conf").write_text(local)
+    try:
+        check_config(find_nginx(), tmp_path)
+    except Exception as exc:  # a clear message, not just "failed"
+        pytest.fail(str(exc))
+
+
+@pytest.mark.parametrize("name", sorted(APP_SERVICES))
+def test_each_image_runs_its_service_as_a_non_root_user_with_a_healthcheck(name: str) -> None:
+    dockerfile = (ROOT / "services" / name / "Dockerfile").read_text()
+    instructions = [
+        line.split(maxsplit=1)
+        for line in re.sub(r"\\\n", " ", dockerfile).splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    keywords = [parts[0].upper() for parts in instructions]
+    assert instructions[0] == ["FROM", "python:3.11-slim"]
+    users = [parts[1].strip() for parts in instructions if parts[0].upper() == "USER"]
+    assert users
+    assert users[-1] not in ("root", "0")
+    assert "HEALTHCHECK" in keywords
+    assert "/health" in dockerfile
+    assert instructions[-1] == ["CMD", f'["python", "-m", "{name}"]']
+    assert "uv sync --frozen --no-dev --package " + name in dockerfile
+    # everything it copies exists (and .dockerignore keeps only what is not needed out)
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    for parts in instructions:
+        if parts[0].upper() == "COPY":
+            for source in parts[1].split()[:-1]:
+                assert (ROOT / source).exists(), f"{name}'s Dockerfile copies missing {source}"
+                assert source not in ignored
+
+
+def test_env_example_names_every_variable() -> None:
+    example = (ROOT / ".env.example").read_text()
+    names = {
+        "GATEWAY_PORT",
+        "GATEWAY_HOST",
+        "AMQP_URL",
+        "JWT_SECRET",
+        "JWT_JWKS_URL",
+        "SMTP_URL",
+        "PUBLIC_URL",
+        *GATEWAY_RATE_DEFAULTS,
+        *(f"{s.upper()}_PORT" for s in SERVICES),
+        *(f"{s.upper()}_DATABASE_URL" for s in SERVICES),
+    }
+    missing = sorted(name for name in names if f"{name}=" not in example)
+    assert not missing

@@ -1,0 +1,594 @@
+"""The gateway (deploy/gateway/, rendered and run by devstack) in front of stub upstreams, and the
+launcher that starts the whole stack: routing, limits, request ids, problem+json, clean stops."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from devstack.config import StackConfig, repo_root
+from devstack.defaults import DEV_JWT_SECRET, SERVICES
+from devstack.gateway import Gateway
+from devstack.ports import free_port, free_ports_env
+from devstack.stack import Stack, StackError
+
+pytestmark = pytest.mark.system
+
+ROOT = repo_root()
+PROBLEM_KEYS = {"type", "title", "status", "detail"}
+UPSTREAM_PROBLEM = (
+    b'{"type":"https://example.org/problems/conflict","title":"Already registered",'
+    b'"status":409,"detail":"An active registration exists.","id":"3f2c","errors":[]}'
+)
+
+
+# --- stub upstreams: one per service, recording what reaches them -----------------------------
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body_length: int
+    peer_port: int
+    http_version: str
+
+
+@dataclass
+class Upstream:
+    name: str
+    server: ThreadingHTTPServer
+    seen: list[Seen] = field(default_factory=list)
+
+    @property
+    def port(self) -> int:
+        port: int = self.server.server_address[1]
+        return port
+
+
+def _handler(upstream: "Upstream") -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as uvicorn does
+
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            upstream.seen.append(
+                Seen(
+                    method=self.command,
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body_length=length,
+                    peer_port=self.client_address[1],
+                    http_version=self.request_version,
+                )
+            )
+            if self.path.endswith("/problem"):
+                status, kind, body = 409, "application/problem+json", UPSTREAM_PROBLEM
+            else:
+                status, kind = 200, "application/json"
+                body = json.dumps({"service": upstream.name, "path": self.path}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Request-ID", "set-by-the-upstream")  # the gateway's id wins
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self._answer()
+
+        def do_POST(self) -> None:
+            self._answer()
+
+        def do_PATCH(self) -> None:
+            self._answer()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def upstreams() -> Iterator[dict[str, Upstream]]:
+    found: dict[str, Upstream] = {}
+    threads = []
+    for name in SERVICES:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+        server.daemon_threads = True
+        upstream = Upstream(name, server)
+        server.RequestHandlerClass = _handler(upstream)
+        thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name=f"stub-{name}", daemon=True
+        )
+        thread.start()
+        found[name] = upstream
+        threads.append(thread)
+    yield found
+    for upstream in found.values():
+        upstream.server.shutdown()
+        upstream.server.server_close()
+    for thread in threads:
+        thread.join(5)
+
+
+# --- the gateway, rendered by devstack from the real template ---------------------------------
+
+StartGateway = Callable[..., Awaitable[Gateway]]
+
+
+@pytest.fixture
+async def start_gateway(
+    upstreams: dict[str, Upstream], tmp_path: Path
+) -> AsyncIterator[StartGateway]:
+    """Start nginx with the template's variables as devstack computes them from `env`."""
+    started: list[Gateway] = []
+
+    async def start(*, down: tuple[str, ...] = (), env: Mapping[str, str] | None = None) -> Gateway:
+        ports = {
+            f"{name.upper()}_PORT": str(free_port() if name in down else upstream.port)
+            for name, upstream in upstreams.items()
+        }
+        config = StackConfig.from_env({"GATEWAY_PORT": str(free_port()), **ports, **(env or {})})
+        gateway = Gateway(
+            ROOT, tmp_path / f"gateway-{len(started)}", config.gateway_variables(), sink=_print
+        )
+        started.append(gateway)
+        await gateway.start()
+        return gateway
+
+    yield start
+    for gateway in started:
+        await gateway.stop()
+        assert gateway.child.returncode is not None
+
+
+def _print(name: str, line: str) -> None:
+    print(f"{name} | {line}")
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body.keys() >= PROBLEM_KEYS
+    assert body["status"] == status
+    assert response.headers.get_list("x-request-id")  # its own answers carry the id too
+    return body
+
+
+# --- routing --------------------------------------------------------------------------------
+
+ROUTES = [
+    ("/api/trainings", "catalog", "/api/trainings"),
+    ("/api/trainings/7/sessions?limit=2&sort=title", "catalog", None),
+    ("/api/sessions/42/events", "catalog", None),
+    ("/api/events", "catalog", None),
+    ("/api/events/9/comments", "catalog", None),
+    ("/api/comments/5", "catalog", None),
+    ("/api/curricula", "catalog", None),
+    ("/api/registrations?session_id=1", "registration", None),
+    ("/api/registrations/1/confirm", "registration", None),
+    ("/api/seats?session_id=a&session_id=b", "registration", None),
+    ("/api/curriculum-registrations", "registration", None),
+    ("/api/event-registrations", "registration", None),
+    ("/api/event-registrations/3/cancel", "registration", None),
+    ("/api/inbox?unread=true", "notification", None),
+    ("/api/messages/8", "notification", None),
+    ("/api/deliveries", "notification", None),
+    *[(f"/health/{name}", name, "/health") for name in SERVICES],
+    *[(f"/docs/{name}/openapi.json", name, "/openapi.json") for name in SERVICES],
+    *[(f"/docs/{name}/asyncapi.json", name, "/asyncapi.json") for name in SERVICES],
+]
+
+
+async def test_each_prefix_reaches_its_service(
+    start_gateway: StartGateway, upstreams: dict[str, Upstream]
+) -> None:
+    gateway = await start_gateway()
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        for path, service, upstream_path in ROUTES:
+            response = await client.get(path)
+            assert response.status_code == 200, (path, response.text)
+            assert response.json()["service"] == service, path
+            assert upstreams[service].seen[-1].path == (upstream_path or path)
+        response = await client.post("/api/event-registrations", json={"event_id": "e"})
+        assert response.json()["service"] == "registration"
+        response = await client.patch("/api/events/e", json={"title": "t"})
+        assert response.json()["service"] == "catalog"
+
+
+async def test_unknown_paths_are_problem_404(start_gateway: StartGateway) -> None:
+    gateway = await start_gateway()
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        for path in (
+            "/",
+            "/api",
+            "/api/",
+            "/api/eventsx",
+            "/api/event",
+            "/api/unknown",
+            "/health",
+            "/health/billing",
+            "/health/catalog/extra",
+            "/docs/catalog/other.json",
+            "/_gateway/400",
+        ):
+            assert_problem(await client.get(path), 404)
+
+
+# --- upstream behaviour ---------------------------------------------------------------------
+
+
+async def test_upstream_problem_bodies_pass_through_untouched(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = await start_gateway()
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        response = await client.post("/api/registrations/problem", json={})
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.content == UPSTREAM_PROBLEM
+
+
+async def test_upstream_connections_are_kept_alive(
+    start_gateway: StartGateway, upstreams: dict[str, Upstream]
+) -> None:
+    gateway = await start_gateway()
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        for _ in range(5):
+            assert (await client.get("/api/trainings")).status_code == 200
+    seen = upstreams["catalog"].seen
+    assert all(s.http_version == "HTTP/1.1" for s in seen)
+    assert all(s.headers.get("connection", "").lower() != "close" for s in seen)
+    # one client connection is one nginx worker, which reuses its upstream connection
+    assert len({s.peer_port for s in seen}) == 1
+
+
+async def test_a_down_upstream_is_problem_502_and_its_health_503(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = await start_gateway(down=("registration",))
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        body = assert_problem(await client.post("/api/registrations", json={}), 502)
+        assert "registration" in body["detail"]
+        body = assert_problem(await client.get("/health/registration"), 503)
+        assert "registration" in body["detail"]
+        assert (await client.get("/health/catalog")).status_code == 200
+
+
+# --- limits ---------------------------------------------------------------------------------
+
+
+async def test_a_body_over_1_mib_is_problem_413(
+    start_gateway: StartGateway, upstreams: dict[str, Upstream]
+) -> None:
+    gateway = await start_gateway()
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        exactly = await client.post("/api/registrations/bulk", content=b"x" * (1 << 20))
+        assert exactly.status_code == 200
+        assert upstreams["registration"].seen[-1].body_length == 1 << 20
+        body = assert_problem(
+            await client.post("/api/registrations/bulk", content=b"x" * ((1 << 20) + 1)), 413
+        )
+        assert "1 MiB" in body["detail"]
+    assert len(upstreams["registration"].seen) == 1
+
+
+async def test_one_flooding_token_gets_problem_429_with_retry_after(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = await start_gateway(env={"GATEWAY_TOKEN_RATE": "1r/m", "GATEWAY_TOKEN_BURST": "3"})
+    flooder = {"Authorization": "Bearer flooding-token"}
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        statuses = []
+        for _ in range(20):  # bounded: 1 + burst pass, the rest are refused
+            response = await client.get("/api/seats", headers=flooder)
+            statuses.append(response.status_code)
+            if response.status_code == 429:
+                break
+        assert statuses[:-1] == [200] * (len(statuses) - 1)
+        assert_problem(response, 429)
+        assert response.headers["retry-after"] == "1"
+        # the limit is the token's: another token and anonymous callers still pass
+        other = await client.get("/api/seats", headers={"Authorization": "Bearer another"})
+        assert other.status_code == 200
+        assert (await client.get("/api/seats")).status_code == 200
+
+
+async def test_callers_without_a_token_are_limited_per_address(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = await start_gateway(
+        env={"GATEWAY_ADDRESS_RATE": "1r/m", "GATEWAY_ADDRESS_BURST": "2"}
+    )
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        statuses = [(await client.get("/health/catalog")).status_code for _ in range(10)]
+        assert statuses[:3] == [200, 200, 200]
+        assert 429 in statuses
+        # a request with a token is not counted against its address
+        authorized = await client.get("/health/catalog", headers={"Authorization": "Bearer t"})
+        assert authorized.status_code == 200
+
+
+# --- request ids ----------------------------------------------------------------------------
+
+
+async def test_a_request_id_is_made_sent_upstream_and_returned(
+    start_gateway: StartGateway, upstreams: dict[str, Upstream]
+) -> None:
+    gateway = await start_gateway()
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        first = await client.get("/api/inbox")
+        second = await client.get("/api/inbox")
+    ids = [r.headers.get_list("x-request-id") for r in (first, second)]
+    assert all(len(found) == 1 for found in ids)  # the upstream's own header is replaced
+    made = [found[0] for found in ids]
+    assert all(len(rid) == 32 and int(rid, 16) >= 0 for rid in made)
+    assert made[0] != made[1]
+    assert [s.headers["x-request-id"] for s in upstreams["notification"].seen] == made
+
+
+async def test_an_incoming_request_id_is_kept(
+    start_gateway: StartGateway, upstreams: dict[str, Upstream]
+) -> None:
+    gateway = await start_gateway()
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        kept = await client.get("/api/trainings", headers={"X-Request-ID": "platform-abc.123"})
+        assert kept.headers.get_list("x-request-id") == ["platform-abc.123"]
+        assert upstreams["catalog"].seen[-1].headers["x-request-id"] == "platform-abc.123"
+        # one that could forge log lines is replaced
+        odd = await client.get("/api/trainings", headers={"X-Request-ID": "a b\tc"})
+        assert len(odd.headers["x-request-id"]) == 32
+        assert upstreams["catalog"].seen[-1].headers["x-request-id"] == odd.headers["x-request-id"]
+        # the gateway's own answers carry the caller's id too
+        missing = await client.get("/nowhere", headers={"X-Request-ID": "platform-404"})
+        assert missing.headers["x-request-id"] == "platform-404"
+
+
+async def test_unreadable_requests_are_problem_400_and_414(start_gateway: StartGateway) -> None:
+    gateway = await start_gateway()
+
+    def raw(request: bytes) -> tuple[bytes, dict[str, Any]]:
+        with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as sock:
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert b"content-type: application/problem+json" in head.lower()
+        return head, json.loads(body)
+
+    head, body = raw(b"NOT HTTP AT ALL\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert body["status"] == 400
+    head, body = raw(b"GET /api/seats HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    head, body = raw(b"GET /api/seats?" + b"a" * 40_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 414")
+    assert body["status"] == 414
+
+
+# --- the launcher ---------------------------------------------------------------------------
+
+# A service stand-in: serves /health and echoes the variables it was started with.
+STUB_SERVICE = textwrap.dedent(
+    """
+    import json, os, sys
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    name = sys.argv[1]
+    keys = ("HOST", "AMQP_URL", "JWT_SECRET", "PUBLIC_URL", name.upper() + "_DATABASE_URL")
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        def do_GET(self):
+            if self.path.endswith("/exit"):
+                print(name, "exits", flush=True)
+                os._exit(4)
+            body = json.dumps({k: os.environ.get(k) for k in keys}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+    port = int(os.environ[name.upper() + "_PORT"])
+    print(name, "listening on", port, flush=True)
+    ThreadingHTTPServer((os.environ["HOST"], port), Handler).serve_forever()
+    """
+)
+
+
+def stub_service(name: str) -> list[str]:
+    return [sys.executable, "-c", STUB_SERVICE, name]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+async def test_the_stack_starts_everything_and_stops_it() -> None:
+    env = {**free_ports_env(), "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/run"}
+    lines: list[tuple[str, str]] = []
+    stack = Stack(
+        env,
+        service_command=stub_service,
+        inherit_environment=False,
+        log=lambda name, line: lines.append((name, line)),
+    )
+    async with stack:
+        assert (stack.run_dir / "gateway" / "gateway.conf").is_file()
+        pids = [child.pid for child in stack.children.values()]
+        assert set(stack.children) == {*SERVICES, "gateway"}
+        async with httpx.AsyncClient(base_url=stack.gateway_url) as client:
+            seen = (await client.get("/api/trainings")).json()
+        assert seen == {
+            "HOST": "127.0.0.1",
+            "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/run",
+            "JWT_SECRET": DEV_JWT_SECRET,
+            "PUBLIC_URL": f"http://127.0.0.1:{env['GATEWAY_PORT']}",
+            "CATALOG_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/training_catalog",
+        }
+        claims = jwt.decode(stack.admin_token, DEV_JWT_SECRET, algorithms=["HS256"])
+        assert claims["roles"] == ["platform_admin"]
+    assert all(pid is not None and _gone(pid) for pid in pids)
+    assert not stack.run_dir.exists()
+    assert ("catalog", f"catalog listening on {env['CATALOG_PORT']}") in lines
+    assert any(name == "gateway" and "GET /api/trainings" in line for name, line in lines)
+
+
+async def test_a_service_that_dies_on_start_stops_the_stack(tmp_path: Path) -> None:
+    def command(name: str) -> list[str]:
+        if name == "registration":
+            return [sys.executable, "-c", "print('cannot reach the database'); exit(3)"]
+        return stub_service(name)
+
+    stack = Stack(
+        free_ports_env(),
+        run_dir=tmp_path,
+        service_command=command,
+        inherit_environment=False,
+        startup_timeout=30,
+    )
+    with pytest.raises(StackError, match="registration exited with status 3") as failure:
+        await stack.start()
+    assert "cannot reach the database" in str(failure.value)
+    assert stack.children == {}
+
+
+def start_devstack_run(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, dict[str, str]]:
+    """`python -m devstack run` as `make run` starts it, with stand-in services."""
+    stub = tmp_path / "stub_service.py"
+    stub.write_text(STUB_SERVICE)
+    ports = free_ports_env()
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "JWT_SECRET"},
+        **ports,
+        "DEVSTACK_SERVICE_COMMAND": f"{{python}} {stub} {{service}}",
+    }
+    log = tmp_path / "devstack.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while "admin token" not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            pytest.fail(log.read_text())
+        time.sleep(0.05)
+    return process, log, ports
+
+
+def test_devstack_run_serves_until_sigterm_then_stops_everything(tmp_path: Path) -> None:
+    process, log, ports = start_devstack_run(tmp_path)
+    try:
+        gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
+        assert gateway in log.read_text()
+        for name in SERVICES:
+            assert httpx.get(f"{gateway}/health/{name}").status_code == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    printed = log.read_text()
+    token = next(line for line in printed.splitlines() if line.count(".") == 2 and " " not in line)
+    assert jwt.decode(token, DEV_JWT_SECRET, algorithms=["HS256"])["roles"] == ["platform_admin"]
+    assert "devstack: stopped" in printed
+    for port in ports.values():
+        assert not _listening(int(port)), f"port {port} still served after devstack stopped"
+
+
+def test_devstack_run_stops_the_others_and_fails_when_a_service_dies(tmp_path: Path) -> None:
+    process, log, ports = start_devstack_run(tmp_path)
+    try:
+        # the catalog stand-in exits mid-request: the gateway answers for it
+        response = httpx.get(f"http://127.0.0.1:{ports['GATEWAY_PORT']}/api/trainings/exit")
+        assert_problem(response, 502)
+        assert process.wait(timeout=60) == 1, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    printed = log.read_text()
+    assert "catalog exited with status 4" in printed
+    assert "catalog exits" in printed
+    for port in ports.values():
+        assert not _listening(int(port)), f"port {port} still served after devstack stopped"
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+def test_the_token_cli_prints_the_contract_claims() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "devstack",
+            "token",
+            "--sub",
+            "u-1",
+            "--name",
+            "Ana",
+            "--email",
+            "ana@example.org",
+            "--locale",
+            "en",
+            "--role",
+            "training_manager",
+            "--org",
+            "o-1",
+            "o-2",
+            "--manages",
+            "o-3",
+            "--ttl",
+            "120",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    claims = jwt.decode(result.stdout.strip(), DEV_JWT_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "u-1"
+    assert claims["name"] == "Ana"
+    assert claims["email"] == "ana@example.org"
+    assert claims["locale"] == "en"
+    assert claims["roles"] == ["training_manager"]
+    assert claims["organizations"] == ["o-1", "o-2"]
+    assert claims["managed_organizations"] == ["o-3"]
+    assert 110 <= claims["exp"] - time.time() <= 120
