@@ -17,11 +17,12 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
-from sqlalchemy import text
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth import TokenVerifier
 from shared.db import ensure_database
+from shared.idempotency import IdempotentPosts
 from shared.messaging import broker_ready, running_broker
 from shared.migrations import upgrade_to_head
 from shared.observability import RequestContext, configure_logging
@@ -44,6 +45,7 @@ class ServiceParts:
     engine: AsyncEngine
     broker: RabbitBroker
     routers: Sequence[APIRouter]
+    idempotency_keys: Table
     background: Sequence[Hook] = field(default_factory=tuple)
     on_startup: Sequence[Callable[[], Awaitable[None]]] = field(default_factory=tuple)
     state: dict[str, Any] = field(default_factory=dict)
@@ -78,6 +80,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
     for key, value in parts.state.items():
         setattr(app.state, key, value)
     install_problem_handlers(app)
+    app.add_middleware(IdempotentPosts, engine=parts.engine, table=parts.idempotency_keys)
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestContext)
     for router in parts.routers:

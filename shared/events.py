@@ -14,6 +14,7 @@ CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
 
 EventRegistrationMode = Literal["auto", "manual", "public"]
 SessionStatus = Literal["scheduled", "cancelled"]
+EventRegistrationStatus = Literal["registered", "waitlisted", "cancelled"]
 RegistrationStatus = Literal[
     "pending", "confirmed", "waitlisted", "refused", "cancelled", "expired"
 ]
@@ -106,6 +107,34 @@ class SessionData(Versioned, SessionRules):
     cancel_reason: str | None = None
 
 
+class EventData(Versioned):
+    """An event (séance) of a session; `registration_mode` defaults to the session's mode."""
+
+    session_id: uuid.UUID
+    training_id: uuid.UUID
+    title: str
+    description: str | None = None
+    start: datetime
+    end: datetime
+    location: str | None = None
+    max_users: int | None = Field(default=None, ge=1)
+    registration_mode: EventRegistrationMode = "auto"
+    organizations: list[str] = Field(default_factory=list)
+    tutors: list[str] = Field(default_factory=list)
+
+
+class CurriculumData(Versioned):
+    """A node of a curriculum tree. Subscribers rebuild the tree from `parent_id`; registration
+    resolves a node's trainings to their default sessions from its session replica."""
+
+    code: str
+    title: str
+    parent_id: uuid.UUID | None = None
+    training_ids: list[uuid.UUID] = Field(default_factory=list)
+    blocking: bool = False
+    organizations: list[str] = Field(default_factory=list)
+
+
 class RegistrationUser(_Data):
     id: str
     email: str
@@ -135,6 +164,31 @@ class RegistrationData(Registration):
     step: ValidationStep | None = None
 
 
+class EventRegistration(_Data):
+    """A learner's registration to one event of a session, as the API shows it."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    session_id: uuid.UUID
+    user_id: str
+    status: EventRegistrationStatus
+    waitlist_position: int | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventRegistrationData(EventRegistration):
+    """`event_registration.*` data: the whole event registration plus what the change was.
+
+    `user` is the learner's contact as registration knows it, so subscribers can reach them."""
+
+    user: RegistrationUser | None = None
+    previous_status: EventRegistrationStatus | None = None
+    reason: str | None = None
+    actor: str | None = None
+
+
 class SendConfirmation(_Data):
     """`notification.send_confirmation`: the only place the raw confirmation token travels."""
 
@@ -143,11 +197,51 @@ class SendConfirmation(_Data):
     expires_at: datetime
 
 
+class ActingPrincipal(_Data):
+    """Who a command acts for: the claims of CONTRACT §2 that authorization reads."""
+
+    sub: str
+    name: str = ""
+    email: str = ""
+    locale: Locale = "fr"
+    roles: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+    managed_organizations: list[str] = Field(default_factory=list)
+
+
+class RegisterCommand(_Data):
+    """`registration.register`: the body of `POST /api/registrations` plus the acting principal.
+
+    The outcome is published as the usual `registration.*` events and, where the message has
+    `reply_to`, answered there with `{"status": <http status>, "body": <registration|problem>}`.
+    """
+
+    session_id: uuid.UUID
+    user: RegistrationUser | None = None
+    force: bool = False
+    principal: ActingPrincipal
+
+
+TRAINING_EVENTS = (
+    "catalog.training.created",
+    "catalog.training.updated",
+    "catalog.training.deleted",
+)
 SESSION_EVENTS = (
     "catalog.session.created",
     "catalog.session.updated",
     "catalog.session.cancelled",
     "catalog.session.deleted",
+)
+EVENT_EVENTS = (
+    "catalog.event.created",
+    "catalog.event.updated",
+    "catalog.event.deleted",
+)
+CURRICULUM_EVENTS = (
+    "catalog.curriculum.created",
+    "catalog.curriculum.updated",
+    "catalog.curriculum.deleted",
 )
 REGISTRATION_EVENTS = (
     "registration.requested",
@@ -160,14 +254,24 @@ REGISTRATION_EVENTS = (
     "registration.expired",
     "registration.moved",
 )
+EVENT_REGISTRATION_EVENTS = (
+    "event_registration.registered",
+    "event_registration.waitlisted",
+    "event_registration.promoted",
+    "event_registration.cancelled",
+)
+SEND_CONFIRMATION = "notification.send_confirmation"
+REGISTER = "registration.register"
 
 DATA_MODELS: dict[str, type[_Data]] = {
-    "catalog.training.created": TrainingData,
-    "catalog.training.updated": TrainingData,
-    "catalog.training.deleted": TrainingData,
+    **dict.fromkeys(TRAINING_EVENTS, TrainingData),
     **dict.fromkeys(SESSION_EVENTS, SessionData),
+    **dict.fromkeys(EVENT_EVENTS, EventData),
+    **dict.fromkeys(CURRICULUM_EVENTS, CurriculumData),
     **dict.fromkeys(REGISTRATION_EVENTS, RegistrationData),
-    "notification.send_confirmation": SendConfirmation,
+    **dict.fromkeys(EVENT_REGISTRATION_EVENTS, EventRegistrationData),
+    SEND_CONFIRMATION: SendConfirmation,
+    REGISTER: RegisterCommand,
 }
 
 

@@ -24,6 +24,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             engine=engine,
             broker=broker,
             routers=[router],
+            idempotency_keys=store.idempotency_keys,
             background=[lambda: relay],
             state={"catalog": Catalog(make_sessionmaker(engine))},
         )

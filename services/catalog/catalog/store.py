@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import CloudEvent
+from shared.idempotency import idempotency_table
 from shared.messaging import EVENTS_EXCHANGE, add_to_outbox, outbox_table
 
 metadata = MetaData()
@@ -90,6 +91,7 @@ sessions = Table(
 Index("sessions_training", sessions.c.training_id)
 
 outbox = outbox_table(metadata)
+idempotency_keys = idempotency_table(metadata)
 
 
 async def insert_training(db: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from notification import store
 from notification.api import router
 from notification.consumers import subscribe_consumers
 from notification.service import Notifications
@@ -25,6 +26,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             engine=engine,
             broker=broker,
             routers=[router],
+            idempotency_keys=store.idempotency_keys,
             state={"notifications": notifications},
         )
     )

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.idempotency import idempotency_table
 from shared.messaging import inbox_table
 
 metadata = MetaData()
@@ -42,6 +43,7 @@ messages = Table(
 Index("inbox_messages_user_created", messages.c.user_id, messages.c.created_at.desc())
 
 inbox = inbox_table(metadata)
+idempotency_keys = idempotency_table(metadata)
 
 
 async def add_message(db: AsyncSession, values: dict[str, Any]) -> bool:

@@ -27,6 +27,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             engine=engine,
             broker=broker,
             routers=[router],
+            idempotency_keys=store.idempotency_keys,
             background=[lambda: relay],
             state={"registrations": registrations},
         )

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import CloudEvent, SessionData, SessionRules
+from shared.idempotency import idempotency_table
 from shared.messaging import EVENTS_EXCHANGE, add_to_outbox, inbox_table, outbox_table
 
 metadata = MetaData()
@@ -76,6 +77,7 @@ Index(
 Index("registrations_user", registrations.c.user_id)
 
 outbox = outbox_table(metadata)
+idempotency_keys = idempotency_table(metadata)
 inbox = inbox_table(metadata)
 
 RULE_NAMES = set(SessionRules.model_fields)
