@@ -1,21 +1,60 @@
-"""Registration rules, free of I/O: which validations a request awaits, whether it gets a seat."""
+"""Registration rules, free of I/O: the state machine of a session registration, who may move it,
+which validations a request awaits, and how a session's seats and waitlist are allotted.
 
-from dataclasses import dataclass
-from typing import Final
+Every transition returns a `Change`: the state before and after and the facts it announces (one
+`registration.<fact>` event each, in order). The service layer persists it and writes the events.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Final, Literal
 
 from shared.events import RegistrationStatus, SessionRules, ValidationStep
 
 ACTIVE: Final[frozenset[RegistrationStatus]] = frozenset({"pending", "confirmed", "waitlisted"})
 HOLDS_SEAT: Final[frozenset[RegistrationStatus]] = frozenset({"pending", "confirmed"})
+FINAL: Final[frozenset[RegistrationStatus]] = frozenset({"refused", "cancelled", "expired"})
+MANAGER_STEPS: Final[frozenset[ValidationStep]] = frozenset(
+    {"organization", "registration", "validator"}
+)
+
+Fact = Literal[
+    "requested",
+    "confirmed",
+    "waitlisted",
+    "promoted",
+    "validated",
+    "refused",
+    "cancelled",
+    "expired",
+    "moved",
+]
+StepRequest = Literal["organization", "registration", "validator", "all"]
+
+SESSION_CANCELLED: Final = "session_cancelled"
+SESSION_DELETED: Final = "session_deleted"
+MOVED: Final = "moved"
 
 
 class RegistrationRefused(Exception):
-    """A registration the rules do not allow; `status` is the HTTP status that says why."""
+    """An action the rules do not allow; `status` is the HTTP status that says why."""
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+
+
+def _forbidden(detail: str) -> RegistrationRefused:
+    return RegistrationRefused(403, detail)
+
+
+def _conflict(detail: str) -> RegistrationRefused:
+    return RegistrationRefused(409, detail)
+
+
+# --- what a request awaits ---------------------------------------------------------------------
 
 
 def required_validations(rules: SessionRules, *, by_manager: bool) -> list[ValidationStep]:
@@ -37,17 +76,246 @@ def required_validations(rules: SessionRules, *, by_manager: bool) -> list[Valid
     return steps
 
 
+def carried_validations(
+    required: Sequence[ValidationStep], given: Sequence[ValidationStep]
+) -> list[ValidationStep]:
+    """What a moved registration still awaits: the target's steps less those already given."""
+    return [step for step in required if step not in given]
+
+
+def confirmation_deadline(created: datetime, rules: SessionRules) -> datetime:
+    return created + timedelta(hours=rules.confirmation_hours)
+
+
+# --- who is asking -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What the caller is to one registration (CONTRACT §2); platform_admin is everything."""
+
+    learner: bool = False
+    manager: bool = False  # manager of the training
+    organization_manager: bool = False  # of the learner, as stored at registration
+    validator: bool = False
+    tutor: bool = False
+    admin: bool = False
+
+    @property
+    def may_read(self) -> bool:
+        return (
+            self.learner
+            or self.manager
+            or self.organization_manager
+            or self.validator
+            or self.tutor
+            or self.admin
+        )
+
+    def may_give(self, step: ValidationStep) -> bool:
+        if self.admin:
+            return True
+        if step == "user":
+            return self.learner
+        if step == "organization":
+            return self.organization_manager
+        if step == "registration":
+            return self.manager
+        return self.validator
+
+
+# --- the state machine -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    status: RegistrationStatus
+    pending_validations: tuple[ValidationStep, ...] = ()
+    waitlist_position: int | None = None
+    forced: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def holds_seat(self) -> bool:
+        return self.status in HOLDS_SEAT
+
+    @property
+    def awaits_user(self) -> bool:
+        return self.active and "user" in self.pending_validations
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of one registration (one `version`), and the facts it announces in order."""
+
+    before: State
+    after: State
+    facts: tuple[Fact, ...]
+    step: ValidationStep | None = None
+    reason: str | None = None
+
+    @property
+    def frees_seat(self) -> bool:
+        return self.before.holds_seat and not self.after.holds_seat
+
+    @property
+    def left_line_at(self) -> int | None:
+        """The waitlist position this change vacated (the line behind it moves up)."""
+        if self.before.status == "waitlisted" and self.after.status != "waitlisted":
+            return self.before.waitlist_position
+        return None
+
+
+def _seated(pending: Sequence[ValidationStep]) -> RegistrationStatus:
+    return "pending" if pending else "confirmed"
+
+
+def _ensure_active(state: State) -> None:
+    if not state.active:
+        raise _conflict(f"The registration is {state.status}.")
+
+
+def _give(state: State, step: ValidationStep) -> Change:
+    pending = tuple(s for s in state.pending_validations if s != step)
+    status: RegistrationStatus = state.status
+    facts: tuple[Fact, ...] = ("validated",)
+    if state.status == "pending" and not pending:
+        status = "confirmed"
+        facts = ("validated", "confirmed")
+    after = replace(state, status=status, pending_validations=pending)
+    return Change(state, after, facts, step=step)
+
+
+def confirm(state: State, rights: Rights) -> Change:
+    """The learner confirms their own request (the token is checked by the caller)."""
+    if not rights.learner:
+        raise _forbidden("Only the learner confirms their own registration.")
+    _ensure_active(state)
+    if "user" not in state.pending_validations:
+        raise _conflict("The registration awaits no confirmation from the learner.")
+    return _give(state, "user")
+
+
+def validate(state: State, step: StepRequest, rights: Rights) -> list[Change]:
+    """Give one validation step, or with `all` (platform_admin) every remaining one in order."""
+    if step == "all":
+        if not rights.admin:
+            raise _forbidden("Only a platform admin gives every validation at once.")
+        _ensure_active(state)
+        if not state.pending_validations:
+            raise _conflict("The registration awaits no validation.")
+        changes: list[Change] = []
+        for pending in state.pending_validations:
+            change = _give(state, pending)
+            changes.append(change)
+            state = change.after
+        return changes
+    if not rights.may_give(step):
+        raise _forbidden(f"You may not give the {step} validation of this registration.")
+    _ensure_active(state)
+    if "user" in state.pending_validations:
+        raise _conflict("The learner has not confirmed the registration yet.")
+    if step not in state.pending_validations:
+        raise _conflict(f"The registration does not await the {step} validation.")
+    return [_give(state, step)]
+
+
+def refuse(state: State, rights: Rights, reason: str | None = None) -> Change:
+    """Anyone entitled to a pending step, or a manager, ends the request `refused`."""
+    entitled = rights.manager or rights.admin
+    entitled = entitled or any(rights.may_give(step) for step in state.pending_validations)
+    if not entitled:
+        raise _forbidden("Only a manager or someone a validation awaits may refuse it.")
+    _ensure_active(state)
+    if not state.pending_validations:
+        raise _conflict("The registration awaits no validation: cancel it instead.")
+    return _end(state, "refused", reason)
+
+
+def cancel(state: State, rights: Rights, rules: SessionRules, reason: str | None = None) -> Change:
+    """The learner where the session allows unregistration, or a manager."""
+    learner_may = rights.learner and rules.public_unregistration
+    if not (learner_may or rights.manager or rights.admin):
+        raise _forbidden("This registration may only be cancelled by a manager.")
+    _ensure_active(state)
+    return _end(state, "cancelled", reason)
+
+
+def end_with_session(state: State, reason: str) -> Change:
+    """A cancelled or deleted session ends each of its active registrations."""
+    _ensure_active(state)
+    return _end(state, "cancelled", reason)
+
+
+def move_out(state: State, rights: Rights) -> Change:
+    """The old side of a move; the service creates the new one in the target session."""
+    if not (rights.manager or rights.admin):
+        raise _forbidden("Only a manager moves a registration.")
+    _ensure_active(state)
+    change = _end(state, "cancelled", MOVED)
+    return replace(change, facts=("cancelled", "moved"))
+
+
+def is_due(state: State, deadline: datetime | None, now: datetime) -> bool:
+    return state.awaits_user and deadline is not None and now >= deadline
+
+
+def expire(state: State) -> Change:
+    """An unconfirmed request past its deadline."""
+    if not state.awaits_user:
+        raise _conflict("Only a request awaiting the learner's confirmation expires.")
+    return _end(state, "expired", None)
+
+
+def promote(state: State) -> Change:
+    """The head of the line takes a freed seat: `pending`, or `confirmed` if nothing remains."""
+    if state.status != "waitlisted":
+        raise _conflict("Only a waitlisted registration is promoted.")
+    status = _seated(state.pending_validations)
+    after = replace(state, status=status, waitlist_position=None)
+    facts: tuple[Fact, ...] = ("promoted", "confirmed") if status == "confirmed" else ("promoted",)
+    return Change(state, after, facts)
+
+
+def _end(state: State, status: RegistrationStatus, reason: str | None) -> Change:
+    after = replace(state, status=status, waitlist_position=None)
+    return Change(state, after, (_ENDINGS[status],), reason=reason)
+
+
+_ENDINGS: Final[dict[RegistrationStatus, Fact]] = {
+    "refused": "refused",
+    "cancelled": "cancelled",
+    "expired": "expired",
+}
+
+
+# --- seats and the waitlist --------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Seats:
-    """A session's seats as the registration service counts them."""
+    """A session's seats as registration counts them.
+
+    `taken` = pending + confirmed. `beyond_limit` = seats held over `max_users` that the limit
+    allows (forced registrations, or seats held before `max_users` was lowered); it only shrinks
+    as holders leave. The database checks `taken - beyond_limit <= max_users`.
+    """
 
     max_users: int | None
     taken: int
     waitlisted: int
+    beyond_limit: int = 0
 
     @property
     def free(self) -> int | None:
         return None if self.max_users is None else max(self.max_users - self.taken, 0)
+
+    @property
+    def has_free_seat(self) -> bool:
+        return self.free is None or self.free > 0
 
 
 @dataclass(frozen=True)
@@ -57,11 +325,44 @@ class Admission:
     seats: Seats
 
 
-def admit(seats: Seats, pending: list[ValidationStep]) -> Admission:
-    """A newcomer takes a free seat only when nobody waits; otherwise joins the end of the line."""
-    if seats.waitlisted == 0 and (seats.free is None or seats.free > 0):
-        status: RegistrationStatus = "pending" if pending else "confirmed"
-        taken = Seats(seats.max_users, seats.taken + 1, seats.waitlisted)
-        return Admission(status, None, taken)
+def admit(seats: Seats, pending: Sequence[ValidationStep], *, force: bool = False) -> Admission:
+    """A newcomer takes a free seat only when nobody waits; otherwise joins the end of the line.
+
+    A forced registration (managers) takes a seat at once, beyond `max_users` when it must.
+    """
+    status = _seated(pending)
+    if seats.waitlisted == 0 and seats.has_free_seat:
+        return Admission(status, None, replace(seats, taken=seats.taken + 1))
+    if force:
+        beyond = seats.beyond_limit + (0 if seats.has_free_seat else 1)
+        return Admission(status, None, replace(seats, taken=seats.taken + 1, beyond_limit=beyond))
     position = seats.waitlisted + 1
-    return Admission("waitlisted", position, Seats(seats.max_users, seats.taken, position))
+    return Admission("waitlisted", position, replace(seats, waitlisted=position))
+
+
+def release(seats: Seats, change: Change) -> Seats:
+    """The seats after `change` let a registration go (from a seat or from the line)."""
+    if change.frees_seat:
+        taken = seats.taken - 1
+        over = 0 if seats.max_users is None else max(taken - seats.max_users, 0)
+        return replace(seats, taken=taken, beyond_limit=min(seats.beyond_limit, over))
+    if change.left_line_at is not None:
+        return replace(seats, waitlisted=seats.waitlisted - 1)
+    return seats
+
+
+def with_limit(seats: Seats, max_users: int | None) -> Seats:
+    """The catalog changed `max_users`: seats already held stay held, even over a lower limit."""
+    over = 0 if max_users is None else max(seats.taken - max_users, 0)
+    return replace(seats, max_users=max_users, beyond_limit=over)
+
+
+def promote_waitlist(seats: Seats) -> tuple[Seats, int]:
+    """How many from the head of the line take the free seats now, and the seats after."""
+    count = seats.waitlisted if seats.free is None else min(seats.free, seats.waitlisted)
+    return replace(seats, taken=seats.taken + count, waitlisted=seats.waitlisted - count), count
+
+
+def emptied(seats: Seats) -> Seats:
+    """Every active registration of the session ended (session cancelled or deleted)."""
+    return replace(seats, taken=0, waitlisted=0, beyond_limit=0)
