@@ -96,11 +96,7 @@ format: sync
 	@$(UV) run --no-sync ruff check --fix .
 
 bench: setup
-	@if [ -f bench/__main__.py ]; then \
-	  exec $(VENV_PY) -m bench $(BENCH_ARGS); \
-	else \
-	  echo "bench/: nothing to run yet (add bench/__main__.py)"; \
-	fi
+	@exec $(VENV_PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .run .pytest_cache .mypy_cache .ruff_cache

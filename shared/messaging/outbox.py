@@ -2,13 +2,14 @@
 
 `add_to_outbox` inserts the row and a `NOTIFY` in the caller's transaction (PostgreSQL delivers
 the notification at commit, and only then). `OutboxRelay` wakes on it, or polls, locks the
-oldest rows with `FOR UPDATE SKIP LOCKED` so replicas share the work, publishes them in `seq`
-order with publisher confirms, and deletes exactly the confirmed rows before committing.
+oldest rows with `FOR UPDATE SKIP LOCKED` so replicas share the work, sends a batch in `seq`
+order on one channel, waits for all its publisher confirms at once, and deletes exactly the
+confirmed rows before committing.
 
 Delivery is at least once: a crash between confirm and commit publishes those rows again.
-Order is `seq` order within one relay; replicas working on neighbouring batches, and
-transactions committing out of `seq` order, can interleave events (consumers keep the
-highest `data.version`).
+Order is `seq` order within one relay, except that a row that failed is sent again after rows
+behind it; replicas working on neighbouring batches, and transactions committing out of `seq`
+order, can interleave events too (consumers keep the highest `data.version`).
 """
 
 import asyncio
@@ -152,21 +153,23 @@ class OutboxRelay:
     async def relay_batch(self) -> int:
         """Publish up to `batch_size` of the oldest unlocked rows; return how many went out.
 
-        Rows confirmed before a failure are deleted and committed, then the failure is raised.
+        The rows RabbitMQ confirmed are deleted and committed even when others failed; then the
+        first failure is raised (the failed rows stay for the next attempt).
         """
         table = self._table
-        published: list[uuid.UUID] = []
-        failure: Exception | None = None
         async with self._engine.begin() as conn:
-            rows = await conn.execute(
-                select(table)
-                .order_by(table.c.seq)
-                .limit(self._batch_size)
-                .with_for_update(skip_locked=True)
+            rows = list(
+                await conn.execute(
+                    select(table)
+                    .order_by(table.c.seq)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
             )
-            for row in rows:
-                try:
-                    await publish_event(
+            # One confirm round trip per batch, not per row: every publish is in flight at once.
+            outcomes = await asyncio.gather(
+                *(
+                    publish_event(
                         self._broker,
                         row.payload,
                         row.exchange,
@@ -174,10 +177,16 @@ class OutboxRelay:
                         row.headers,
                         confirm_timeout=self._publish_timeout,
                     )
-                except Exception as error:  # keep what was confirmed before it
-                    failure = error
-                    break
-                published.append(row.id)
+                    for row in rows
+                ),
+                return_exceptions=True,
+            )
+            published = [
+                row.id
+                for row, outcome in zip(rows, outcomes, strict=True)
+                if not isinstance(outcome, BaseException)
+            ]
+            failure = next((o for o in outcomes if isinstance(o, BaseException)), None)
             if published:
                 await conn.execute(delete(table).where(table.c.id.in_(published)))
         self.published += len(published)
