@@ -1,16 +1,24 @@
 """Registration HTTP routes: parse, call the use case, shape the answer."""
 
+import csv
+import io
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
+from registration.domain import StepRequest
 from registration.service import RegistrationRequest, Registrations
 from shared.auth import CurrentPrincipal
-from shared.events import Registration, RegistrationUser
+from shared.events import Registration, RegistrationStatus, RegistrationUser
+from shared.listing import Listing, Page, list_params
 
 router = APIRouter(prefix="/api")
+
+EXPORT_HEADER = ("id", "user_id", "email", "name", "status", "waitlist_position", "created_at")
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def _registrations(request: Request) -> Registrations:
@@ -19,12 +27,58 @@ def _registrations(request: Request) -> Registrations:
 
 
 RegistrationService = Annotated[Registrations, Depends(_registrations)]
+RegistrationList = Annotated[
+    Listing, Depends(list_params("created_at", "status", "waitlist_position"))
+]
 
 
 class RegistrationCreate(BaseModel):
     session_id: uuid.UUID
     user: RegistrationUser | None = None
     force: bool = False
+
+
+class BulkCreate(BaseModel):
+    session_id: uuid.UUID
+    users: list[RegistrationUser] = Field(min_length=1, max_length=500)
+
+
+class BulkItem(BaseModel):
+    user_id: str
+    registration: Registration | None = None
+    error: dict[str, Any] | None = None
+
+
+class BulkAnswer(BaseModel):
+    results: list[BulkItem]
+
+
+class Confirmation(BaseModel):
+    token: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class Validation(BaseModel):
+    step: StepRequest
+
+
+class Reason(BaseModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class Move(BaseModel):
+    session_id: uuid.UUID
+
+
+class SeatsItem(BaseModel):
+    session_id: uuid.UUID
+    max_users: int | None
+    taken: int
+    waitlisted: int
+    free: int | None
+
+
+class SeatsAnswer(BaseModel):
+    items: list[SeatsItem]
 
 
 @router.post("/registrations", status_code=201, response_model=Registration)
@@ -35,8 +89,137 @@ async def register(
     return await registrations.register(actor, request)
 
 
+@router.post("/registrations/bulk", response_model=BulkAnswer)
+async def register_many(
+    body: BulkCreate, actor: CurrentPrincipal, registrations: RegistrationService
+) -> BulkAnswer:
+    results = await registrations.register_many(actor, body.session_id, body.users)
+    return BulkAnswer(
+        results=[
+            BulkItem(user_id=r.user_id, registration=r.registration, error=r.error) for r in results
+        ]
+    )
+
+
+@router.get("/registrations", response_model=Page[Registration])
+async def list_registrations(
+    actor: CurrentPrincipal,
+    registrations: RegistrationService,
+    listing: RegistrationList,
+    session_id: uuid.UUID | None = None,
+    user_id: str | None = None,
+    status: RegistrationStatus | None = None,
+) -> Page[Registration]:
+    filters = {"session_id": session_id, "user_id": user_id, "status": status}
+    items, total = await registrations.registrations(actor, filters, listing)
+    return Page[Registration](items=items, total=total)
+
+
+@router.get("/registrations/export", response_class=Response)
+async def export(
+    session_id: uuid.UUID, actor: CurrentPrincipal, registrations: RegistrationService
+) -> Response:
+    rows = await registrations.export(actor, session_id)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_HEADER)
+    for r in rows:
+        writer.writerow(
+            [
+                str(r.id),
+                _cell(r.user.id),
+                _cell(r.user.email),
+                _cell(r.user.name),
+                r.status,
+                "" if r.waitlist_position is None else r.waitlist_position,
+                r.created_at.isoformat(),
+            ]
+        )
+    return Response(
+        out.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="registrations-{session_id}.csv"'},
+    )
+
+
+def _cell(value: str) -> str:
+    """A spreadsheet must not run a learner's name as a formula (CSV injection)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 @router.get("/registrations/{registration_id}", response_model=Registration)
 async def get_registration(
     registration_id: uuid.UUID, actor: CurrentPrincipal, registrations: RegistrationService
 ) -> Registration:
     return await registrations.registration(actor, registration_id)
+
+
+@router.post("/registrations/{registration_id}/confirm", response_model=Registration)
+async def confirm(
+    registration_id: uuid.UUID,
+    body: Confirmation,
+    actor: CurrentPrincipal,
+    registrations: RegistrationService,
+) -> Registration:
+    return await registrations.confirm(actor, registration_id, body.token)
+
+
+@router.post("/registrations/{registration_id}/validate", response_model=Registration)
+async def validate(
+    registration_id: uuid.UUID,
+    body: Validation,
+    actor: CurrentPrincipal,
+    registrations: RegistrationService,
+) -> Registration:
+    return await registrations.validate(actor, registration_id, body.step)
+
+
+@router.post("/registrations/{registration_id}/refuse", response_model=Registration)
+async def refuse(
+    registration_id: uuid.UUID,
+    actor: CurrentPrincipal,
+    registrations: RegistrationService,
+    body: Reason | None = None,
+) -> Registration:
+    return await registrations.refuse(actor, registration_id, body.reason if body else None)
+
+
+@router.post("/registrations/{registration_id}/cancel", response_model=Registration)
+async def cancel(
+    registration_id: uuid.UUID,
+    actor: CurrentPrincipal,
+    registrations: RegistrationService,
+    body: Reason | None = None,
+) -> Registration:
+    return await registrations.cancel(actor, registration_id, body.reason if body else None)
+
+
+@router.post("/registrations/{registration_id}/move", response_model=Registration)
+async def move(
+    registration_id: uuid.UUID,
+    body: Move,
+    actor: CurrentPrincipal,
+    registrations: RegistrationService,
+) -> Registration:
+    return await registrations.move(actor, registration_id, body.session_id)
+
+
+@router.get("/seats", response_model=SeatsAnswer)
+async def seats(
+    actor: CurrentPrincipal,
+    registrations: RegistrationService,
+    session_id: Annotated[list[uuid.UUID], Query(min_length=1, max_length=500)],
+) -> SeatsAnswer:
+    found = await registrations.seats(session_id)
+    return SeatsAnswer(
+        items=[
+            SeatsItem(
+                session_id=s.session_id,
+                max_users=s.max_users,
+                taken=s.taken,
+                waitlisted=s.waitlisted,
+                free=s.free,
+            )
+            for s in found
+        ]
+    )

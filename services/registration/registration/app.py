@@ -1,10 +1,11 @@
-"""Wiring: settings → engine, broker and its consumers, outbox relay, routes."""
+"""Wiring: settings → engine, broker and its consumers, outbox relay, expiry rounds, routes."""
 
 from fastapi import FastAPI
 
 from registration import store
 from registration.api import router
 from registration.consumers import subscribe_consumers
+from registration.expiry import ExpiryRounds
 from registration.service import Registrations
 from shared.app import ServiceParts, build_app
 from shared.db import make_engine, make_sessionmaker
@@ -28,7 +29,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             broker=broker,
             routers=[router],
             idempotency_keys=store.idempotency_keys,
-            background=[lambda: relay],
+            background=[lambda: relay, lambda: ExpiryRounds(registrations)],
             state={"registrations": registrations},
         )
     )
