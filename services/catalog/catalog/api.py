@@ -2,14 +2,24 @@
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, ClassVar, Self
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import Field
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from catalog.domain import Comment
 from catalog.service import Catalog
 from shared.auth import CurrentPrincipal
-from shared.events import SessionData, SessionRules, TrainingData
+from shared.events import (
+    CurriculumData,
+    EventData,
+    EventRegistrationMode,
+    SessionData,
+    SessionRules,
+    SessionStatus,
+    TrainingData,
+)
+from shared.listing import Listing, Page, list_params
 
 router = APIRouter(prefix="/api")
 
@@ -20,27 +30,79 @@ def _catalog(request: Request) -> Catalog:
 
 
 CatalogService = Annotated[Catalog, Depends(_catalog)]
+TrainingList = Annotated[Listing, Depends(list_params("title", "code", "created_at"))]
+SessionList = Annotated[
+    Listing, Depends(list_params("title", "start_date", "end_date", "created_at"))
+]
+EventList = Annotated[Listing, Depends(list_params("start", "title", "created_at"))]
+CommentList = Annotated[Listing, Depends(list_params("created_at"))]
+CurriculumList = Annotated[Listing, Depends(list_params("code", "title", "created_at"))]
+Search = Annotated[str | None, Query(max_length=200, description="title or code contains")]
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+Place = Annotated[str, StringConstraints(max_length=300)]
+Url = Annotated[str, StringConstraints(max_length=2000)]
+Ident = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+CommentText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
+]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Patch(_Strict):
+    """Only the fields a PATCH names change; `null` is refused except where a field may be empty."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _null_only_where_allowed(self) -> Self:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and name not in self.nullable:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class _RulesPatch(_Patch):
+    public_registration: bool | None = None
+    public_unregistration: bool | None = None
+    event_registration_mode: EventRegistrationMode | None = None
+    max_users: int | None = Field(default=None, ge=1)
+    user_validation: bool | None = None
+    organization_validation: bool | None = None
+    registration_validation: bool | None = None
+    validators: list[Ident] | None = None
+    confirmation_hours: float | None = Field(default=None, gt=0)
+
+
+# Trainings
 
 
 class TrainingCreate(SessionRules):
-    code: str = Field(min_length=1, max_length=100)
-    title: str = Field(min_length=1, max_length=300)
-    description: str | None = None
-    organizations: list[str] = Field(min_length=1)
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code
+    title: Title
+    description: Text | None = None
+    organizations: list[Ident] = Field(min_length=1)
+    validators: list[Ident] = Field(default_factory=list)
 
 
-class SessionCreate(SessionRules):
-    """Rules the request leaves out are copied from the training (hence `exclude_unset`)."""
+class TrainingPatch(_RulesPatch):
+    nullable = frozenset({"description", "max_users"})
 
-    title: str = Field(min_length=1, max_length=300)
-    start_date: date
-    end_date: date
-    description: str | None = None
-    default_session: bool = False
-    location: str | None = None
-    workspace_url: str | None = None
-    tutors: list[str] = Field(default_factory=list)
-    curriculum_id: uuid.UUID | None = None
+    code: Code | None = None
+    title: Title | None = None
+    description: Text | None = None
+    organizations: list[Ident] | None = Field(default=None, min_length=1)
 
 
 @router.post("/trainings", status_code=201, response_model=TrainingData)
@@ -50,11 +112,75 @@ async def create_training(
     return await catalog.create_training(actor, body.model_dump())
 
 
+@router.get("/trainings", response_model=Page[TrainingData])
+async def list_trainings(
+    _: CurrentPrincipal,
+    catalog: CatalogService,
+    listing: TrainingList,
+    q: Search = None,
+    organization: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[TrainingData]:
+    return await catalog.trainings(listing, q=q, organization=organization)
+
+
 @router.get("/trainings/{training_id}", response_model=TrainingData)
 async def get_training(
     training_id: uuid.UUID, _: CurrentPrincipal, catalog: CatalogService
 ) -> TrainingData:
     return await catalog.training(training_id)
+
+
+@router.patch("/trainings/{training_id}", response_model=TrainingData)
+async def update_training(
+    training_id: uuid.UUID, body: TrainingPatch, actor: CurrentPrincipal, catalog: CatalogService
+) -> TrainingData:
+    return await catalog.update_training(actor, training_id, body.changes())
+
+
+@router.delete("/trainings/{training_id}", status_code=204)
+async def delete_training(
+    training_id: uuid.UUID, actor: CurrentPrincipal, catalog: CatalogService
+) -> Response:
+    await catalog.delete_training(actor, training_id)
+    return Response(status_code=204)
+
+
+# Sessions
+
+
+class SessionCreate(SessionRules):
+    """Rules the request leaves out are copied from the training (hence `exclude_unset`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    start_date: date
+    end_date: date
+    description: Text | None = None
+    default_session: bool = False
+    location: Place | None = None
+    workspace_url: Url | None = None
+    tutors: list[Ident] = Field(default_factory=list)
+    validators: list[Ident] = Field(default_factory=list)
+    curriculum_id: uuid.UUID | None = None
+
+
+class SessionPatch(_RulesPatch):
+    nullable = frozenset({"description", "max_users", "location", "workspace_url", "curriculum_id"})
+
+    title: Title | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    description: Text | None = None
+    default_session: bool | None = None
+    location: Place | None = None
+    workspace_url: Url | None = None
+    tutors: list[Ident] | None = None
+    curriculum_id: uuid.UUID | None = None
+
+
+class SessionCancel(_Strict):
+    reason: Reason
 
 
 @router.post("/trainings/{training_id}/sessions", status_code=201, response_model=SessionData)
@@ -67,8 +193,216 @@ async def create_session(
     return await catalog.create_session(actor, training_id, fields)
 
 
+@router.get("/sessions", response_model=Page[SessionData])
+async def list_sessions(
+    _: CurrentPrincipal,
+    catalog: CatalogService,
+    listing: SessionList,
+    training_id: uuid.UUID | None = None,
+    q: Search = None,
+    status: SessionStatus | None = None,
+    starts_after: Annotated[date | None, Query(description="start_date on or after")] = None,
+    starts_before: Annotated[date | None, Query(description="start_date on or before")] = None,
+) -> Page[SessionData]:
+    return await catalog.sessions(
+        listing,
+        training_id=training_id,
+        q=q,
+        status=status,
+        starts_after=starts_after,
+        starts_before=starts_before,
+    )
+
+
 @router.get("/sessions/{session_id}", response_model=SessionData)
 async def get_session(
     session_id: uuid.UUID, _: CurrentPrincipal, catalog: CatalogService
 ) -> SessionData:
     return await catalog.session(session_id)
+
+
+@router.patch("/sessions/{session_id}", response_model=SessionData)
+async def update_session(
+    session_id: uuid.UUID, body: SessionPatch, actor: CurrentPrincipal, catalog: CatalogService
+) -> SessionData:
+    return await catalog.update_session(actor, session_id, body.changes())
+
+
+@router.post("/sessions/{session_id}/cancel", response_model=SessionData)
+async def cancel_session(
+    session_id: uuid.UUID, body: SessionCancel, actor: CurrentPrincipal, catalog: CatalogService
+) -> SessionData:
+    return await catalog.cancel_session(actor, session_id, body.reason)
+
+
+@router.delete("/sessions/{session_id}", status_code=204)
+async def delete_session(
+    session_id: uuid.UUID, actor: CurrentPrincipal, catalog: CatalogService
+) -> Response:
+    await catalog.delete_session(actor, session_id)
+    return Response(status_code=204)
+
+
+# Events (séances)
+
+
+class EventCreate(_Strict):
+    title: Title
+    start: AwareDatetime
+    end: AwareDatetime
+    description: Text | None = None
+    location: Place | None = None
+    max_users: int | None = Field(default=None, ge=1)
+    registration_mode: EventRegistrationMode | None = None
+
+
+class EventPatch(_Patch):
+    nullable = frozenset({"description", "location", "max_users"})
+
+    title: Title | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    description: Text | None = None
+    location: Place | None = None
+    max_users: int | None = Field(default=None, ge=1)
+    registration_mode: EventRegistrationMode | None = None
+
+
+@router.post("/sessions/{session_id}/events", status_code=201, response_model=EventData)
+async def create_event(
+    session_id: uuid.UUID, body: EventCreate, actor: CurrentPrincipal, catalog: CatalogService
+) -> EventData:
+    fields = body.model_dump(exclude_none=True)
+    fields.setdefault("max_users", None)
+    return await catalog.create_event(actor, session_id, fields)
+
+
+@router.get("/sessions/{session_id}/events", response_model=Page[EventData])
+async def list_events(
+    session_id: uuid.UUID, _: CurrentPrincipal, catalog: CatalogService, listing: EventList
+) -> Page[EventData]:
+    return await catalog.events(session_id, listing)
+
+
+@router.get("/events/{event_id}", response_model=EventData)
+async def get_event(event_id: uuid.UUID, _: CurrentPrincipal, catalog: CatalogService) -> EventData:
+    return await catalog.event(event_id)
+
+
+@router.patch("/events/{event_id}", response_model=EventData)
+async def update_event(
+    event_id: uuid.UUID, body: EventPatch, actor: CurrentPrincipal, catalog: CatalogService
+) -> EventData:
+    return await catalog.update_event(actor, event_id, body.changes())
+
+
+@router.delete("/events/{event_id}", status_code=204)
+async def delete_event(
+    event_id: uuid.UUID, actor: CurrentPrincipal, catalog: CatalogService
+) -> Response:
+    await catalog.delete_event(actor, event_id)
+    return Response(status_code=204)
+
+
+# Comments
+
+
+class CommentBody(_Strict):
+    body: CommentText
+
+
+@router.get("/events/{event_id}/comments", response_model=Page[Comment])
+async def list_comments(
+    event_id: uuid.UUID, _: CurrentPrincipal, catalog: CatalogService, listing: CommentList
+) -> Page[Comment]:
+    return await catalog.comments(event_id, listing)
+
+
+@router.post("/events/{event_id}/comments", status_code=201, response_model=Comment)
+async def create_comment(
+    event_id: uuid.UUID, body: CommentBody, actor: CurrentPrincipal, catalog: CatalogService
+) -> Comment:
+    return await catalog.create_comment(actor, event_id, body.body)
+
+
+@router.patch("/comments/{comment_id}", response_model=Comment)
+async def update_comment(
+    comment_id: uuid.UUID, body: CommentBody, actor: CurrentPrincipal, catalog: CatalogService
+) -> Comment:
+    return await catalog.update_comment(actor, comment_id, body.body)
+
+
+@router.delete("/comments/{comment_id}", status_code=204)
+async def delete_comment(
+    comment_id: uuid.UUID, actor: CurrentPrincipal, catalog: CatalogService
+) -> Response:
+    await catalog.delete_comment(actor, comment_id)
+    return Response(status_code=204)
+
+
+# Curricula
+
+
+class CurriculumCreate(_Strict):
+    code: Code
+    title: Title
+    parent_id: uuid.UUID | None = None
+    training_ids: list[uuid.UUID] = Field(default_factory=list)
+    blocking: bool = False
+
+
+class CurriculumPatch(_Patch):
+    nullable = frozenset({"parent_id"})
+
+    code: Code | None = None
+    title: Title | None = None
+    parent_id: uuid.UUID | None = None
+    training_ids: list[uuid.UUID] | None = None
+    blocking: bool | None = None
+
+
+@router.post("/curricula", status_code=201, response_model=CurriculumData)
+async def create_curriculum(
+    body: CurriculumCreate, actor: CurrentPrincipal, catalog: CatalogService
+) -> CurriculumData:
+    return await catalog.create_curriculum(actor, body.model_dump())
+
+
+@router.get("/curricula", response_model=Page[CurriculumData])
+async def list_curricula(
+    _: CurrentPrincipal,
+    catalog: CatalogService,
+    listing: CurriculumList,
+    parent_id: uuid.UUID | None = None,
+    root: Annotated[bool, Query(description="only the roots of the trees")] = False,
+    training_id: uuid.UUID | None = None,
+    q: Search = None,
+) -> Page[CurriculumData]:
+    return await catalog.curricula(
+        listing, parent_id=parent_id, roots_only=root, training_id=training_id, q=q
+    )
+
+
+@router.get("/curricula/{curriculum_id}", response_model=CurriculumData)
+async def get_curriculum(
+    curriculum_id: uuid.UUID, _: CurrentPrincipal, catalog: CatalogService
+) -> CurriculumData:
+    return await catalog.curriculum(curriculum_id)
+
+
+@router.patch("/curricula/{curriculum_id}", response_model=CurriculumData)
+async def update_curriculum(
+    curriculum_id: uuid.UUID,
+    body: CurriculumPatch,
+    actor: CurrentPrincipal,
+    catalog: CatalogService,
+) -> CurriculumData:
+    return await catalog.update_curriculum(actor, curriculum_id, body.changes())
+
+
+@router.delete("/curricula/{curriculum_id}", status_code=204)
+async def delete_curriculum(
+    curriculum_id: uuid.UUID, actor: CurrentPrincipal, catalog: CatalogService
+) -> Response:
+    await catalog.delete_curriculum(actor, curriculum_id)
+    return Response(status_code=204)

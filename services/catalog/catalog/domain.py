@@ -1,13 +1,21 @@
-"""Catalog rules, free of I/O: who manages a training, what a session inherits, valid dates."""
+"""Catalog rules, free of I/O: who manages what, what a session inherits, valid dates, the tree."""
 
-from collections.abc import Iterable, Mapping
-from datetime import date
-from typing import Any
+import uuid
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from shared.auth import Principal
 from shared.events import SessionRules
 
 RULE_FIELDS: tuple[str, ...] = tuple(SessionRules.model_fields)
+
+# A session's `tutors` and `organizations` are part of every event (séance) of it.
+SESSION_FIELDS_EVENTS_CARRY = frozenset({"organizations", "tutors"})
+
+H = TypeVar("H", bound=Hashable)
 
 
 class CatalogRuleError(ValueError):
@@ -24,6 +32,32 @@ def may_manage(principal: Principal, organizations: Iterable[str]) -> bool:
     return principal.manages_training_of(organizations)
 
 
+def may_write_events(
+    principal: Principal, organizations: Iterable[str], tutors: Iterable[str]
+) -> bool:
+    """Events (séances) and their comments: the session's managers and its tutors."""
+    return may_manage(principal, organizations) or principal.sub in set(tutors)
+
+
+def may_edit_comment(
+    principal: Principal, author_id: str, organizations: Iterable[str], tutors: Iterable[str]
+) -> bool:
+    """Only its author changes a comment's words, and only while still a writer of the event:
+    a body signed with someone else's name would mislead the learners who read it."""
+    if principal.is_platform_admin:
+        return True
+    return principal.sub == author_id and may_write_events(principal, organizations, tutors)
+
+
+def may_delete_comment(
+    principal: Principal, author_id: str, organizations: Iterable[str], tutors: Iterable[str]
+) -> bool:
+    """Its author (while a writer), or any manager of the training, who moderates."""
+    return may_manage(principal, organizations) or may_edit_comment(
+        principal, author_id, organizations, tutors
+    )
+
+
 def session_rules(
     training_rules: Mapping[str, Any], requested: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -34,3 +68,83 @@ def session_rules(
 def check_session_dates(start_date: date, end_date: date) -> None:
     if end_date < start_date:
         raise CatalogRuleError("end_date", "end_date must be on or after start_date")
+
+
+def check_event_times(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise CatalogRuleError("end", "end must be after start")
+
+
+def changes(current: Mapping[str, Any], requested: Mapping[str, Any]) -> dict[str, Any]:
+    """The requested values that differ from the current ones: what a PATCH really changes."""
+    return {name: value for name, value in requested.items() if current.get(name) != value}
+
+
+def distinct(values: Iterable[H]) -> list[H]:
+    """`values` without repeats, first occurrence kept."""
+    return list(dict.fromkeys(values))
+
+
+def like_pattern(text: str) -> str:
+    """A case-insensitive LIKE pattern (escape `\\`) matching `text` anywhere, wildcards literal."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# Curricula: a tree of nodes, each listing trainings.
+#
+# - A root (no parent) is the platform's shelf: only a platform admin creates, edits or deletes one.
+# - A *manager of a node* (not a root) is a training manager who manages every training it lists
+#   (at least one); a node without trainings is managed by platform admins only.
+# - A child may hang under a root by any training manager, under another node by its managers.
+# - Creating, editing or deleting a node needs to manage it; an edit must leave a node the actor
+#   still manages, and a new parent the actor may hang it under.
+
+
+def manages_curriculum(
+    principal: Principal, *, is_root: bool, training_organizations: Sequence[Iterable[str]]
+) -> bool:
+    if principal.is_platform_admin:
+        return True
+    if is_root or not principal.is_training_manager or not training_organizations:
+        return False
+    return all(may_manage(principal, orgs) for orgs in training_organizations)
+
+
+def may_hang_under(
+    principal: Principal,
+    *,
+    parent_is_root: bool,
+    parent_training_organizations: Sequence[Iterable[str]],
+) -> bool:
+    if principal.is_platform_admin:
+        return True
+    if parent_is_root:
+        return principal.is_training_manager
+    return manages_curriculum(
+        principal, is_root=False, training_organizations=parent_training_organizations
+    )
+
+
+def check_no_cycle(node_id: H, parent_lineage: Iterable[H]) -> None:
+    """`parent_lineage` is the new parent and all its ancestors: the node may not be among them."""
+    if node_id in set(parent_lineage):
+        raise CatalogRuleError("parent_id", "a curriculum cannot be placed under itself")
+
+
+def curriculum_organizations(training_organizations: Iterable[Iterable[str]]) -> list[str]:
+    """A node's organizations: the union of its trainings' organizations, sorted."""
+    return sorted({org for orgs in training_organizations for org in orgs})
+
+
+class Comment(BaseModel):
+    """A comment on an event (séance): read by every signed-in user, the learners included."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    author_id: str
+    author_name: str
+    body: str
+    version: int
+    created_at: datetime
+    updated_at: datetime

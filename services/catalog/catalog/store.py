@@ -1,12 +1,15 @@
 """Catalog tables and the queries on them: the only module that writes SQL."""
 
 import uuid
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    ColumnElement,
     Date,
     DateTime,
     Float,
@@ -14,23 +17,33 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
+    delete,
     func,
     insert,
+    or_,
     select,
+    text,
+    type_coerce,
+    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import CloudEvent
 from shared.idempotency import idempotency_table
+from shared.listing import Listing, page_of
 from shared.messaging import EVENTS_EXCHANGE, add_to_outbox, outbox_table
 
 metadata = MetaData()
 
 JSONList = JSON().with_variant(JSONB(), "postgresql")
+
+# Serialises changes to the curriculum tree, so two moves cannot make a cycle together.
+_CURRICULUM_TREE_LOCK = 0x63757272
 
 
 def _rule_columns() -> list[Column[Any]]:
@@ -68,6 +81,21 @@ trainings = Table(
 )
 Index("trainings_code_ci", func.lower(trainings.c.code), unique=True)
 
+curricula = Table(
+    "curricula",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("code", String(100), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("parent_id", UUID(as_uuid=True), ForeignKey("curricula.id"), nullable=True),
+    Column("training_ids", JSONList, nullable=False),
+    Column("blocking", Boolean, nullable=False),
+    Column("organizations", JSONList, nullable=False),
+    *_versioned_columns(),
+)
+Index("curricula_code_ci", func.lower(curricula.c.code), unique=True)
+Index("curricula_parent", curricula.c.parent_id)
+
 sessions = Table(
     "sessions",
     metadata,
@@ -80,7 +108,12 @@ sessions = Table(
     Column("location", String(300), nullable=True),
     Column("workspace_url", String(2000), nullable=True),
     Column("default_session", Boolean, nullable=False),
-    Column("curriculum_id", UUID(as_uuid=True), nullable=True),
+    Column(
+        "curriculum_id",
+        UUID(as_uuid=True),
+        ForeignKey("curricula.id", name="sessions_curriculum_id_fkey"),
+        nullable=True,
+    ),
     Column("organizations", JSONList, nullable=False),
     Column("tutors", JSONList, nullable=False),
     Column("status", String(16), nullable=False),
@@ -89,23 +122,85 @@ sessions = Table(
     *_versioned_columns(),
 )
 Index("sessions_training", sessions.c.training_id)
+Index(
+    "sessions_one_default_per_training",
+    sessions.c.training_id,
+    unique=True,
+    postgresql_where=sessions.c.default_session,
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("session_id", UUID(as_uuid=True), ForeignKey("sessions.id"), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True), nullable=False),
+    Column("location", String(300), nullable=True),
+    Column("max_users", Integer, nullable=True),
+    Column("registration_mode", String(16), nullable=False),
+    *_versioned_columns(),
+)
+Index("events_session", events.c.session_id)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), ForeignKey("events.id"), nullable=False),
+    Column("author_id", String(200), nullable=False),
+    Column("author_name", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    *_versioned_columns(),
+)
+Index("comments_event", comments.c.event_id)
 
 outbox = outbox_table(metadata)
 idempotency_keys = idempotency_table(metadata)
 
 
-async def insert_training(db: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:
-    row = (await db.execute(insert(trainings).values(values).returning(trainings))).mappings().one()
+# Any table
+
+
+async def insert_row(db: AsyncSession, table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    row = (await db.execute(insert(table).values(values).returning(table))).mappings().one()
     return dict(row)
 
 
-async def training_by_id(db: AsyncSession, training_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (
-        (await db.execute(select(trainings).where(trainings.c.id == training_id)))
-        .mappings()
-        .first()
-    )
+async def row_by_id(
+    db: AsyncSession, table: Table, ident: uuid.UUID, *, lock: bool = False
+) -> dict[str, Any] | None:
+    query = select(table).where(table.c.id == ident)
+    if lock:
+        query = query.with_for_update()
+    row = (await db.execute(query)).mappings().first()
     return dict(row) if row else None
+
+
+async def update_row(
+    db: AsyncSession, table: Table, ident: uuid.UUID, values: dict[str, Any]
+) -> dict[str, Any]:
+    query = update(table).where(table.c.id == ident).values(values).returning(table)
+    return dict((await db.execute(query)).mappings().one())
+
+
+async def delete_row(db: AsyncSession, table: Table, ident: uuid.UUID) -> None:
+    await db.execute(delete(table).where(table.c.id == ident))
+
+
+def _matches(text_: str, *columns: Any) -> ColumnElement[bool]:
+    """Case-insensitive substring match on any of `columns`; `text_` is a LIKE pattern already
+    escaped with backslashes (see domain.like_pattern)."""
+    return or_(*(func.lower(column).like(text_, escape="\\") for column in columns))
+
+
+def _contains(column: Any, value: Any) -> ColumnElement[bool]:
+    return type_coerce(column, JSONB).contains([value])
+
+
+# Trainings
 
 
 async def training_id_by_code(db: AsyncSession, code: str) -> uuid.UUID | None:
@@ -114,14 +209,177 @@ async def training_id_by_code(db: AsyncSession, code: str) -> uuid.UUID | None:
     return found
 
 
-async def insert_session(db: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:
-    row = (await db.execute(insert(sessions).values(values).returning(sessions))).mappings().one()
-    return dict(row)
+async def list_trainings(
+    db: AsyncSession, listing: Listing, *, pattern: str | None, organization: str | None
+) -> tuple[list[dict[str, Any]], int]:
+    query = select(trainings)
+    if pattern is not None:
+        query = query.where(_matches(pattern, trainings.c.title, trainings.c.code))
+    if organization is not None:
+        query = query.where(_contains(trainings.c.organizations, organization))
+    return await page_of(db, query, trainings, listing)
 
 
-async def session_by_id(db: AsyncSession, session_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await db.execute(select(sessions).where(sessions.c.id == session_id))).mappings().first()
+async def trainings_by_ids(
+    db: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = await db.execute(select(trainings).where(trainings.c.id.in_(ids)))
+    return {row["id"]: dict(row) for row in rows.mappings()}
+
+
+# Sessions
+
+
+async def list_sessions(
+    db: AsyncSession,
+    listing: Listing,
+    *,
+    training_id: uuid.UUID | None,
+    pattern: str | None,
+    status: str | None,
+    starts_after: date | None,
+    starts_before: date | None,
+) -> tuple[list[dict[str, Any]], int]:
+    query = select(sessions)
+    if training_id is not None:
+        query = query.where(sessions.c.training_id == training_id)
+    if pattern is not None:
+        query = query.where(_matches(pattern, sessions.c.title))
+    if status is not None:
+        query = query.where(sessions.c.status == status)
+    if starts_after is not None:
+        query = query.where(sessions.c.start_date >= starts_after)
+    if starts_before is not None:
+        query = query.where(sessions.c.start_date <= starts_before)
+    return await page_of(db, query, sessions, listing)
+
+
+async def sessions_of_training(
+    db: AsyncSession, training_id: uuid.UUID, *, default_only: bool = False
+) -> list[dict[str, Any]]:
+    query = select(sessions).where(sessions.c.training_id == training_id)
+    if default_only:
+        query = query.where(sessions.c.default_session)
+    rows = await db.execute(query.order_by(sessions.c.created_at, sessions.c.id).with_for_update())
+    return [dict(row) for row in rows.mappings()]
+
+
+async def a_session_of_curriculum(db: AsyncSession, curriculum_id: uuid.UUID) -> uuid.UUID | None:
+    query = select(sessions.c.id).where(sessions.c.curriculum_id == curriculum_id).limit(1)
+    found: uuid.UUID | None = (await db.execute(query)).scalar_one_or_none()
+    return found
+
+
+# Events (séances): each row carries its session's training, organizations and tutors.
+
+_event_with_session = select(
+    events, sessions.c.training_id, sessions.c.organizations, sessions.c.tutors
+).join(sessions, sessions.c.id == events.c.session_id)
+
+
+async def event_by_id(
+    db: AsyncSession, event_id: uuid.UUID, *, lock: bool = False
+) -> dict[str, Any] | None:
+    query = _event_with_session.where(events.c.id == event_id)
+    if lock:
+        query = query.with_for_update(of=events)
+    row = (await db.execute(query)).mappings().first()
     return dict(row) if row else None
+
+
+async def events_of_session(db: AsyncSession, session_id: uuid.UUID) -> list[dict[str, Any]]:
+    query = (
+        _event_with_session.where(events.c.session_id == session_id)
+        .order_by(events.c.start, events.c.id)
+        .with_for_update(of=events)
+    )
+    return [dict(row) for row in (await db.execute(query)).mappings()]
+
+
+async def list_events(
+    db: AsyncSession, session_id: uuid.UUID, listing: Listing
+) -> tuple[list[dict[str, Any]], int]:
+    query: Select[Any] = _event_with_session.where(events.c.session_id == session_id)
+    return await page_of(db, query, events, listing)
+
+
+async def delete_comments_of_event(db: AsyncSession, event_id: uuid.UUID) -> None:
+    await db.execute(delete(comments).where(comments.c.event_id == event_id))
+
+
+# Comments
+
+
+async def list_comments(
+    db: AsyncSession, event_id: uuid.UUID, listing: Listing
+) -> tuple[list[dict[str, Any]], int]:
+    return await page_of(
+        db, select(comments).where(comments.c.event_id == event_id), comments, listing
+    )
+
+
+# Curricula
+
+
+async def lock_curriculum_tree(db: AsyncSession) -> None:
+    await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CURRICULUM_TREE_LOCK})
+
+
+async def curriculum_id_by_code(db: AsyncSession, code: str) -> uuid.UUID | None:
+    query = select(curricula.c.id).where(func.lower(curricula.c.code) == code.lower())
+    found: uuid.UUID | None = (await db.execute(query)).scalar_one_or_none()
+    return found
+
+
+async def lineage(db: AsyncSession, curriculum_id: uuid.UUID) -> list[uuid.UUID]:
+    """The node and all its ancestors, up to its root."""
+    up = select(curricula.c.id, curricula.c.parent_id).where(curricula.c.id == curriculum_id)
+    chain = up.cte("chain", recursive=True)
+    chain = chain.union(
+        select(curricula.c.id, curricula.c.parent_id).join(
+            chain, curricula.c.id == chain.c.parent_id
+        )
+    )
+    return list((await db.execute(select(chain.c.id))).scalars())
+
+
+async def a_child_of(db: AsyncSession, curriculum_id: uuid.UUID) -> uuid.UUID | None:
+    query = select(curricula.c.id).where(curricula.c.parent_id == curriculum_id).limit(1)
+    found: uuid.UUID | None = (await db.execute(query)).scalar_one_or_none()
+    return found
+
+
+async def curricula_with_training(db: AsyncSession, training_id: uuid.UUID) -> list[dict[str, Any]]:
+    query = (
+        select(curricula)
+        .where(_contains(curricula.c.training_ids, str(training_id)))
+        .order_by(curricula.c.id)
+        .with_for_update()
+    )
+    return [dict(row) for row in (await db.execute(query)).mappings()]
+
+
+async def list_curricula(
+    db: AsyncSession,
+    listing: Listing,
+    *,
+    parent_id: uuid.UUID | None,
+    roots_only: bool,
+    training_id: uuid.UUID | None,
+    pattern: str | None,
+) -> tuple[list[dict[str, Any]], int]:
+    query = select(curricula)
+    if parent_id is not None:
+        query = query.where(curricula.c.parent_id == parent_id)
+    if roots_only:
+        query = query.where(curricula.c.parent_id.is_(None))
+    if training_id is not None:
+        query = query.where(_contains(curricula.c.training_ids, str(training_id)))
+    if pattern is not None:
+        query = query.where(_matches(pattern, curricula.c.title, curricula.c.code))
+    return await page_of(db, query, curricula, listing)
 
 
 async def record_event(db: AsyncSession, event: CloudEvent) -> None:
