@@ -1,0 +1,199 @@
+"""The catalog's use cases on the real PostgreSQL, migrated by its own alembic scripts: the schema
+matches the tables, changes and their outbox rows commit together, and races stay correct."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import catalog
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from catalog import store
+from catalog.service import Catalog
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.auth import Principal
+from shared.db import make_engine, make_sessionmaker
+from shared.migrations import upgrade_to_head
+from shared.problems import Problem
+from testsupport.infra import Servers, create_database, drop_databases, unique_name
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(catalog.__file__).parent / "migrations"
+MANAGER = Principal(sub="m", name="Marie", roles=("training_manager",), organizations=("o1",))
+
+
+@pytest.fixture(scope="module")
+async def engine(servers: Servers) -> AsyncIterator[AsyncEngine]:
+    name = unique_name("catalog_it")
+    url = await create_database(servers, name)
+    try:
+        await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
+        engine = make_engine(url, pool_size=12)
+        yield engine
+        await engine.dispose()
+    finally:
+        await drop_databases(servers, name)
+
+
+@pytest.fixture
+def service(engine: AsyncEngine) -> Catalog:
+    return Catalog(make_sessionmaker(engine))
+
+
+async def outbox_rows(engine: AsyncEngine, routing_key: str, subject: str) -> list[dict[str, Any]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(store.outbox.c.payload).where(store.outbox.c.routing_key == routing_key)
+        )
+        return [p for (p,) in rows if p["subject"] == subject]
+
+
+async def training(service: Catalog, **fields: Any) -> Any:
+    return await service.create_training(
+        MANAGER,
+        {
+            "code": unique_name("T"),
+            "title": "Formation",
+            "organizations": ["o1"],
+            "validators": [],
+            "public_registration": False,
+            "public_unregistration": False,
+            "event_registration_mode": "auto",
+            "max_users": None,
+            "user_validation": False,
+            "organization_validation": False,
+            "registration_validation": False,
+            "confirmation_hours": 72.0,
+            **fields,
+        },
+    )
+
+
+def session_fields(**fields: Any) -> dict[str, Any]:
+    return {
+        "title": "Session",
+        "start_date": date(2027, 3, 1),
+        "end_date": date(2027, 3, 2),
+        "default_session": False,
+        "tutors": [],
+        **fields,
+    }
+
+
+async def test_the_migrations_build_the_schema_the_store_describes(engine: AsyncEngine) -> None:
+    def differences(conn: Any) -> list[Any]:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, store.metadata))
+
+    async with engine.connect() as conn:
+        assert await conn.run_sync(differences) == []
+
+
+async def test_a_change_and_its_event_commit_together(
+    service: Catalog, engine: AsyncEngine
+) -> None:
+    created = await training(service)
+    assert len(await outbox_rows(engine, "catalog.training.created", str(created.id))) == 1
+    with pytest.raises(Problem) as refused:
+        await service.create_session(
+            MANAGER,
+            created.id,
+            session_fields(start_date=date(2027, 3, 2), end_date=date(2027, 3, 1)),
+        )
+    assert refused.value.status == 422
+    async with engine.connect() as conn:
+        count = select(func.count()).where(store.sessions.c.training_id == created.id)
+        assert (await conn.execute(count.select_from(store.sessions))).scalar_one() == 0
+
+    session = await service.create_session(MANAGER, created.id, session_fields())
+    with pytest.raises(Problem):
+        await service.update_session(
+            MANAGER, session.id, {"title": "x", "end_date": date(2020, 1, 1)}
+        )
+    assert (await service.session(session.id)).version == 1
+    assert await outbox_rows(engine, "catalog.session.updated", str(session.id)) == []
+
+
+async def test_concurrent_default_sessions_leave_exactly_one(
+    service: Catalog, engine: AsyncEngine
+) -> None:
+    created = await training(service)
+    sessions = await asyncio.gather(
+        *(
+            service.create_session(
+                MANAGER, created.id, session_fields(title=f"S{i}", default_session=True)
+            )
+            for i in range(6)
+        )
+    )
+    defaults = [s for s in [await service.session(s.id) for s in sessions] if s.default_session]
+    assert len(defaults) == 1
+    # every cleared session announced its new version, once
+    for s in sessions:
+        current = await service.session(s.id)
+        updates = await outbox_rows(engine, "catalog.session.updated", str(s.id))
+        assert [u["data"]["version"] for u in updates] == list(range(2, current.version + 1))
+
+
+async def test_concurrent_codes_give_one_training_and_conflicts_naming_it(
+    service: Catalog,
+) -> None:
+    code = unique_name("RACE")
+    results = await asyncio.gather(
+        *(training(service, code=code if i % 2 else code.upper()) for i in range(6)),
+        return_exceptions=True,
+    )
+    made = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, Problem)]
+    assert len(made) == 1
+    assert len(refused) == 5
+    assert {r.status for r in refused} == {409}
+    assert {r.extra["id"] for r in refused} == {str(made[0].id)}
+
+
+async def test_concurrent_moves_cannot_make_a_cycle(service: Catalog) -> None:
+    admin = Principal(sub="a", roles=("platform_admin",))
+    root = await service.create_curriculum(
+        admin, {"code": unique_name("R"), "title": "r", "training_ids": [], "blocking": False}
+    )
+    a, b = [
+        await service.create_curriculum(
+            admin,
+            {
+                "code": unique_name(n),
+                "title": n,
+                "parent_id": root.id,
+                "training_ids": [],
+                "blocking": False,
+            },
+        )
+        for n in ("A", "B")
+    ]
+    results = await asyncio.gather(
+        service.update_curriculum(admin, a.id, {"parent_id": b.id}),
+        service.update_curriculum(admin, b.id, {"parent_id": a.id}),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["CurriculumData", "Problem"]
+    a_now, b_now = await service.curriculum(a.id), await service.curriculum(b.id)
+    assert not (a_now.parent_id == b.id and b_now.parent_id == a.id)
+
+
+async def test_a_session_cannot_be_added_to_a_training_being_deleted(
+    service: Catalog,
+) -> None:
+    created = await training(service)
+    results = await asyncio.gather(
+        service.delete_training(MANAGER, created.id),
+        service.create_session(MANAGER, created.id, session_fields()),
+        return_exceptions=True,
+    )
+    outcomes = [str(r.status) if isinstance(r, Problem) else type(r).__name__ for r in results]
+    # either the delete won (the session finds no training) or the session did (delete 409)
+    assert outcomes in (["NoneType", "404"], ["409", "SessionData"])
