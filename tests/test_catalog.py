@@ -1079,3 +1079,14 @@ async def test_idempotency_key_on_creating_a_training(healthy_system: System) ->
         "/api/trainings", json={**body, "title": "Autre"}, headers={**manager(system), **key}
     )
     assert other.status_code == 422
+
+
+async def test_the_asyncapi_document_lists_every_catalog_event(healthy_system: System) -> None:
+    document = (await healthy_system.http.get("/docs/catalog/asyncapi.json")).json()
+    assert set(document["channels"]) == {
+        f"catalog.{resource}.{change}"
+        for resource in ("training", "session", "event", "curriculum")
+        for change in ("created", "updated", "deleted")
+    } | {"catalog.session.cancelled"}
+    envelope = document["components"]["schemas"]["CatalogSessionCancelled"]
+    assert {"specversion", "id", "type", "data"} <= set(envelope["properties"])
