@@ -559,3 +559,31 @@ async def test_refusals_through_the_gateway(healthy_system: System) -> None:
         headers={**me, "Content-Type": "application/json"},
     )
     problem(malformed, 400)
+
+
+async def test_an_unconfirmed_request_expires_within_seconds_of_its_deadline(
+    healthy_system: System, commands: Commands
+) -> None:
+    system = healthy_system
+    async with subscribed(system.amqp_url, ["registration.#"]) as bus:
+        hours = 2 / 3600  # two seconds
+        session = await create_session(
+            system, public_registration=True, user_validation=True, confirmation_hours=hours
+        )
+        me = learner(system, "ex-1")
+        registration = (await register(system, session, me)).json()
+        token = await commands.token_for(registration["id"])
+        received = await bus.wait_for(
+            lambda e: e["type"] == "registration.expired" and e["subject"] == registration["id"],
+            within=2 + 10,
+            what="registration.expired within 10 s of the deadline",
+        )
+        assert received.envelope["data"]["previous_status"] == "pending"
+        late = await post(
+            system, f"/api/registrations/{registration['id']}/confirm", me, {"token": token}
+        )
+        problem(late, 409)
+        seats = await system.http.get(
+            "/api/seats", params={"session_id": session["id"]}, headers=me
+        )
+        assert seats.json()["items"][0]["taken"] == 0
