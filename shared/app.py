@@ -92,6 +92,11 @@ def build_app(parts: ServiceParts) -> FastAPI:
     async def asyncapi_document() -> JSONResponse:
         return JSONResponse(asyncapi.to_specification().to_jsonable())
 
+    @app.get("/health/live", include_in_schema=False)
+    async def liveness() -> JSONResponse:
+        """The process serves requests; what orchestrators restart on (readiness is /health)."""
+        return JSONResponse({"status": "alive"})
+
     @app.get("/health", include_in_schema=False)
     async def health() -> JSONResponse:
         problems = await _unhealthy(parts)

@@ -52,6 +52,10 @@ async def test_health_reports_a_lost_database(healthy_system: System) -> None:
     await system.postgres_proxy.cut()
     try:
         await eventually(lambda: _all_unhealthy(system), what="health 503 without the database")
+        # liveness is not readiness: an orchestrator must not restart a process for an outage
+        for service, port in system.stack.config.service_ports.items():
+            live = await system.http.get(f"http://127.0.0.1:{port}/health/live")
+            assert live.status_code == 200, service
     finally:
         await system.postgres_proxy.restore()
     await eventually(system.healthy, within=60, what="health back with the database")

@@ -1,0 +1,166 @@
+"""deploy/kubernetes: each overlay renders with kustomize, every object is valid against the
+Kubernetes JSON schemas (KEDA's objects against tests/schemas), and the pieces fit together:
+probes on the health endpoints, budgets and autoscaling that select real deployments, the queue
+KEDA watches is the one registration consumes, ports and upstreams agree with the code."""
+
+import json
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml  # type: ignore[import-untyped]
+from registration.consumers import COMMANDS_QUEUE
+
+from devstack.defaults import DEFAULT_SERVICE_PORTS, GATEWAY_RATE_DEFAULTS, SERVICES
+
+ROOT = Path(__file__).resolve().parents[1]
+KUBERNETES = ROOT / "deploy" / "kubernetes"
+OVERLAYS = ("dev", "prod")
+KUBERNETES_VERSION = "1.30.0"
+KEDA_SCHEMAS = {
+    "ScaledObject": ROOT / "tests" / "schemas" / "keda-scaledobject.json",
+    "TriggerAuthentication": ROOT / "tests" / "schemas" / "keda-triggerauthentication.json",
+}
+SERVICE_PORTS = DEFAULT_SERVICE_PORTS
+SECRET_KEYS = {
+    "AMQP_URL",
+    "JWT_SECRET",
+    *(f"{service.upper()}_DATABASE_URL" for service in SERVICES),
+}
+
+
+@cache
+def rendered(overlay: str) -> tuple[dict[str, Any], ...]:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.fail("kubectl (with its built-in kustomize) is needed to render deploy/kubernetes")
+    result = subprocess.run(
+        [kubectl, "kustomize", str(KUBERNETES / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+
+
+def objects(overlay: str, kind: str) -> dict[str, dict[str, Any]]:
+    return {o["metadata"]["name"]: o for o in rendered(overlay) if o["kind"] == kind}
+
+
+def container(deployment: dict[str, Any]) -> dict[str, Any]:
+    (only,) = deployment["spec"]["template"]["spec"]["containers"]
+    return dict(only)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_object_is_valid_against_its_schema(overlay: str) -> None:
+    for obj in rendered(overlay):
+        name = f"{obj['kind']}/{obj['metadata']['name']}"
+        if obj["kind"] in KEDA_SCHEMAS:
+            schema = json.loads(KEDA_SCHEMAS[obj["kind"]].read_text())
+            errors = list(jsonschema.Draft202012Validator(schema).iter_errors(obj))
+            assert not errors, f"{name}: {[e.message for e in errors]}"
+        else:
+            try:
+                kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+            except kubernetes_validate.ValidationError as error:
+                pytest.fail(f"{name}: {error.message} at {list(error.path)}")
+
+
+def test_the_schemas_refuse_what_is_wrong() -> None:
+    """The validation itself can fail: a typo in a field and a missing required one."""
+    deployment = dict(objects("dev", "Deployment")["registration"])
+    broken = json.loads(json.dumps(deployment))
+    broken["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
+    scaled = json.loads(json.dumps(objects("dev", "ScaledObject")["registration"]))
+    del scaled["spec"]["scaleTargetRef"]
+    schema = json.loads(KEDA_SCHEMAS["ScaledObject"].read_text())
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(scaled))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_services_are_probed_on_their_health_endpoints(overlay: str) -> None:
+    deployments = objects(overlay, "Deployment")
+    assert set(deployments) == {*SERVICES, "gateway"}
+    for service in SERVICES:
+        main = container(deployments[service])
+        assert main["readinessProbe"]["httpGet"]["path"] == "/health"
+        assert main["livenessProbe"]["httpGet"]["path"] == "/health/live"
+        assert main["ports"][0]["containerPort"] == SERVICE_PORTS[service]
+        assert main["resources"]["requests"]["cpu"]
+        assert main["resources"]["limits"]["memory"]
+        assert {"training-config", "training-secrets"} == {
+            ref.get("configMapRef", ref.get("secretRef", {}))["name"] for ref in main["envFrom"]
+        }
+        assert main["securityContext"]["allowPrivilegeEscalation"] is False
+        pod = deployments[service]["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+    config = objects(overlay, "ConfigMap")["training-config"]["data"]
+    for service, port in SERVICE_PORTS.items():
+        assert config[f"{service.upper()}_PORT"] == str(port)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_gateway_reaches_each_service_as_its_kubernetes_service(overlay: str) -> None:
+    services = objects(overlay, "Service")
+    env = {
+        e["name"]: e["value"] for e in container(objects(overlay, "Deployment")["gateway"])["env"]
+    }
+    for service, port in SERVICE_PORTS.items():
+        assert env[f"{service.upper()}_UPSTREAM"] == f"{service}:{port}"
+        assert services[service]["spec"]["ports"][0]["port"] == port
+    for name, default in GATEWAY_RATE_DEFAULTS.items():
+        assert env[name] == default
+    dockerfile = (ROOT / "deploy" / "gateway" / "Dockerfile").read_text()
+    assert "COPY deploy/gateway/gateway.conf.template /etc/nginx/templates/" in dockerfile
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_disruption_budget_guards_one_deployment(overlay: str) -> None:
+    deployments = objects(overlay, "Deployment")
+    budgets = objects(overlay, "PodDisruptionBudget")
+    assert set(budgets) == set(deployments)
+    for name, budget in budgets.items():
+        selected = budget["spec"]["selector"]["matchLabels"]
+        matching = [
+            d
+            for d in deployments.values()
+            if selected.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
+        assert [d["metadata"]["name"] for d in matching] == [name]
+        assert budget["spec"]["minAvailable"] < deployments[name]["spec"]["replicas"] or (
+            budget["spec"]["minAvailable"] == 0
+        )
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_registration_scales_on_the_queue_it_consumes(overlay: str) -> None:
+    scaled = objects(overlay, "ScaledObject")["registration"]["spec"]
+    assert scaled["scaleTargetRef"]["name"] in objects(overlay, "Deployment")
+    assert scaled["minReplicaCount"] <= scaled["maxReplicaCount"]
+    (queue_trigger,) = [t for t in scaled["triggers"] if t["type"] == "rabbitmq"]
+    assert queue_trigger["metadata"]["queueName"] == COMMANDS_QUEUE.name
+    auth = objects(overlay, "TriggerAuthentication")[queue_trigger["authenticationRef"]["name"]]
+    (secret_ref,) = auth["spec"]["secretTargetRef"]
+    assert secret_ref == {"parameter": "host", "name": "training-secrets", "key": "AMQP_URL"}
+    assert any(t["type"] == "cpu" for t in scaled["triggers"])
+
+
+def test_dev_generates_every_secret_the_services_read_and_prod_keeps_it_out_of_git() -> None:
+    (secret,) = objects("dev", "Secret").values()
+    assert secret["metadata"]["name"] == "training-secrets"
+    assert set(secret["data"]) == SECRET_KEYS
+    assert objects("prod", "Secret") == {}
+    for overlay in OVERLAYS:
+        namespaces = {o["metadata"].get("namespace") for o in rendered(overlay)}
+        assert len(namespaces) == 1
+        assert None not in namespaces
