@@ -35,27 +35,9 @@ def may_manage(principal: Principal, organizations: Iterable[str]) -> bool:
 def may_write_events(
     principal: Principal, organizations: Iterable[str], tutors: Iterable[str]
 ) -> bool:
-    """Events (séances) and their comments: the session's managers and its tutors."""
+    """Events (séances) and their comments, anyone's (CONTRACT §3: write = manager, tutor):
+    the session's managers and its tutors. A comment keeps its author whoever edits it."""
     return may_manage(principal, organizations) or principal.sub in set(tutors)
-
-
-def may_edit_comment(
-    principal: Principal, author_id: str, organizations: Iterable[str], tutors: Iterable[str]
-) -> bool:
-    """Only its author changes a comment's words, and only while still a writer of the event:
-    a body signed with someone else's name would mislead the learners who read it."""
-    if principal.is_platform_admin:
-        return True
-    return principal.sub == author_id and may_write_events(principal, organizations, tutors)
-
-
-def may_delete_comment(
-    principal: Principal, author_id: str, organizations: Iterable[str], tutors: Iterable[str]
-) -> bool:
-    """Its author (while a writer), or any manager of the training, who moderates."""
-    return may_manage(principal, organizations) or may_edit_comment(
-        principal, author_id, organizations, tutors
-    )
 
 
 def session_rules(

@@ -476,10 +476,8 @@ class Catalog:
     async def update_comment(self, actor: Principal, comment_id: uuid.UUID, body: str) -> Comment:
         async with transaction(self._sessions) as db:
             current, event = await self._comment_and_event(db, comment_id)
-            if not domain.may_edit_comment(
-                actor, current["author_id"], event["organizations"], event["tutors"]
-            ):
-                raise forbidden("Only the author of this comment may change it.")
+            if not domain.may_write_events(actor, event["organizations"], event["tutors"]):
+                raise forbidden("Only a manager or tutor of the session may change its comments.")
             if current["body"] == body:
                 return Comment.model_validate(current)
             row = await store.update_row(
@@ -489,11 +487,9 @@ class Catalog:
 
     async def delete_comment(self, actor: Principal, comment_id: uuid.UUID) -> None:
         async with transaction(self._sessions) as db:
-            current, event = await self._comment_and_event(db, comment_id)
-            if not domain.may_delete_comment(
-                actor, current["author_id"], event["organizations"], event["tutors"]
-            ):
-                raise forbidden("Only its author or a manager of the training may delete it.")
+            _comment, event = await self._comment_and_event(db, comment_id)
+            if not domain.may_write_events(actor, event["organizations"], event["tutors"]):
+                raise forbidden("Only a manager or tutor of the session may delete its comments.")
             await store.delete_row(db, store.comments, comment_id)
 
     async def _comment_and_event(
