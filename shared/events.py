@@ -36,7 +36,10 @@ class CloudEvent(BaseModel):
     requestid: str | None = None
 
     def to_message(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
+        """The JSON body: optional envelope attributes left out when unset, `data` whole (its
+        nulls are facts: `waitlist_position: null` means "not on the waitlist")."""
+        message = self.model_dump(mode="json")
+        return {k: v for k, v in message.items() if v is not None or k == "data"}
 
 
 def new_event(

@@ -35,6 +35,7 @@ def test_envelope_is_structured_cloudevents() -> None:
     assert datetime.fromisoformat(message["time"]).utcoffset() is not None
     assert message["data"]["version"] == 1
     assert "requestid" not in message  # only when there is one
+    assert message["data"]["description"] is None  # data is the whole resource, nulls included
 
 
 def test_data_round_trips_through_its_model() -> None:
