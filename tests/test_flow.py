@@ -96,7 +96,7 @@ async def test_a_learner_registers_and_reads_the_notice(healthy_system: System) 
             )
 
         message = await eventually(notice, what="the learner's inbox message")
-        assert message["subject"] == "Votre demande d'inscription a été reçue"
+        assert message["subject"] == "Inscription confirmée : « Session de mars »"
         assert message["read_at"] is None
 
         created = await bus.wait_for(

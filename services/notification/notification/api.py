@@ -5,8 +5,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from notification.service import InboxMessage, InboxPage, Notifications
+from notification.domain import DeliveryStatus
+from notification.service import (
+    DeliveryPage,
+    InboxMessage,
+    InboxPage,
+    MessageAccepted,
+    MessageReport,
+    MessageRequest,
+    Notifications,
+)
 from shared.auth import CurrentPrincipal
+from shared.listing import Listing, list_params
 
 router = APIRouter(prefix="/api")
 
@@ -17,6 +27,9 @@ def _notifications(request: Request) -> Notifications:
 
 
 NotificationService = Annotated[Notifications, Depends(_notifications)]
+DeliveryList = Annotated[
+    Listing, Depends(list_params("created_at", "updated_at", "status", "attempts", "kind"))
+]
 
 
 @router.get("/inbox", response_model=InboxPage)
@@ -35,3 +48,34 @@ async def mark_read(
     message_id: uuid.UUID, reader: CurrentPrincipal, notifications: NotificationService
 ) -> InboxMessage:
     return await notifications.mark_read(reader, message_id)
+
+
+@router.post("/messages", response_model=MessageAccepted, status_code=202)
+async def post_message(
+    request: MessageRequest, sender: CurrentPrincipal, notifications: NotificationService
+) -> MessageAccepted:
+    """A message to the session's confirmed learners (or all active ones), by internal
+    message, email or both; the emails go out in the background."""
+    return await notifications.post_message(sender, request)
+
+
+@router.get("/messages/{message_id}", response_model=MessageReport)
+async def message_report(
+    message_id: uuid.UUID, reader: CurrentPrincipal, notifications: NotificationService
+) -> MessageReport:
+    return await notifications.message_report(reader, message_id)
+
+
+@router.get("/deliveries", response_model=DeliveryPage)
+async def deliveries(
+    reader: CurrentPrincipal,
+    notifications: NotificationService,
+    listing: DeliveryList,
+    user_id: str | None = None,
+    status: DeliveryStatus | None = None,
+    kind: str | None = None,
+) -> DeliveryPage:
+    """The email log (platform admins): recipient, subject, status, attempts, last error."""
+    return await notifications.deliveries(
+        reader, listing, user_id=user_id, status=status, kind=kind
+    )

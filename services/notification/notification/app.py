@@ -1,13 +1,17 @@
-"""Wiring: settings → engine, broker and its consumers, routes."""
+"""Wiring: settings → engine, broker and its consumers, the sender loop, routes."""
 
 from fastapi import FastAPI
 
 from notification import store
 from notification.api import router
 from notification.consumers import subscribe_consumers
+from notification.domain import RetryPolicy
+from notification.mailer import transport_for
+from notification.sender import DeliverySender
 from notification.service import Notifications
+from notification.settings import NotificationSettings
 from shared.app import ServiceParts, build_app
-from shared.db import make_engine, make_sessionmaker
+from shared.db import make_engine, make_sessionmaker, plain_url
 from shared.messaging import make_broker
 from shared.settings import ServiceSettings
 
@@ -15,18 +19,40 @@ SERVICE = "notification"
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
-    engine = make_engine(settings.database_url)
-    broker = make_broker(settings.amqp_url, app_id=SERVICE)
-    notifications = Notifications(make_sessionmaker(engine))
+    config = (
+        settings
+        if isinstance(settings, NotificationSettings)
+        else NotificationSettings.model_validate(settings.model_dump())
+    )
+    engine = make_engine(config.database_url)
+    sessions = make_sessionmaker(engine)
+    broker = make_broker(config.amqp_url, app_id=SERVICE)
+    notifications = Notifications(
+        sessions, public_url=config.public_url, mail_from=config.mail_from
+    )
+    sender = DeliverySender(
+        sessions,
+        transport_for(config.smtp_url, timeout=config.smtp_timeout_seconds),
+        RetryPolicy(
+            max_attempts=config.send_max_attempts,
+            base=config.send_backoff_seconds,
+            cap=config.send_backoff_max_seconds,
+        ),
+        sender_address=config.mail_from,
+        listen_dsn=plain_url(config.database_url),
+        batch_size=config.send_batch_size,
+        poll_interval=config.send_poll_seconds,
+    )
     subscribe_consumers(broker, notifications)
     return build_app(
         ServiceParts(
             name=SERVICE,
-            settings=settings,
+            settings=config,
             engine=engine,
             broker=broker,
             routers=[router],
             idempotency_keys=store.idempotency_keys,
-            state={"notifications": notifications},
+            background=[sender.running],
+            state={"notifications": notifications, "sender": sender},
         )
     )

@@ -1,19 +1,88 @@
-"""What notification hears: registration facts, each told to its learner once."""
+"""What notification hears: catalog sessions and events (replicas), registration and event
+registration facts (told to learners and validators), and the send_confirmation command."""
+
+from collections.abc import Awaitable, Callable
 
 from faststream.rabbit.message import RabbitMessage
 
-from notification.service import Notifications
-from shared.events import CloudEvent
-from shared.messaging import Envelope, ServiceBroker, service_queue, subscribe
+from notification.service import (
+    CONFIRMATIONS,
+    EVENT_REGISTRATIONS,
+    EVENTS,
+    REGISTRATIONS,
+    SESSIONS,
+    Notifications,
+)
+from shared.events import SEND_CONFIRMATION, CloudEvent
+from shared.messaging import (
+    COMMANDS_EXCHANGE,
+    Envelope,
+    ServiceBroker,
+    ServiceQueue,
+    attempt_of,
+    service_queue,
+    subscribe,
+)
 
 REGISTRATIONS_QUEUE = service_queue(
     "notification", "registrations", binding_keys=["registration.#"]
 )
+EVENT_REGISTRATIONS_QUEUE = service_queue(
+    "notification", "event-registrations", binding_keys=["event_registration.#"]
+)
+SESSIONS_QUEUE = service_queue("notification", "sessions", binding_keys=["catalog.session.#"])
+EVENTS_QUEUE = service_queue("notification", "events", binding_keys=["catalog.event.#"])
+CONFIRMATIONS_QUEUE = service_queue(
+    "notification", "confirmations", binding_keys=[SEND_CONFIRMATION], exchange=COMMANDS_EXCHANGE
+)
+# each queue's name is also its consumer's name in the inbox table
+assert REGISTRATIONS_QUEUE.name == REGISTRATIONS
+assert EVENT_REGISTRATIONS_QUEUE.name == EVENT_REGISTRATIONS
+assert SESSIONS_QUEUE.name == SESSIONS
+assert EVENTS_QUEUE.name == EVENTS
+assert CONFIRMATIONS_QUEUE.name == CONFIRMATIONS
+
+Fact = Callable[..., Awaitable[None]]
+
+
+def _with_retries(
+    queue: ServiceQueue, use_case: Fact
+) -> Callable[[Envelope, RabbitMessage], Awaitable[None]]:
+    """A fact that names a session or event we do not know yet is retried with the queue's
+    back-off; on its last attempt it is told with what we know."""
+
+    async def handle(envelope: Envelope, message: RabbitMessage) -> None:
+        last_chance = attempt_of(message) >= queue.max_attempts
+        await use_case(CloudEvent.model_validate(envelope), last_chance=last_chance)
+
+    handle.__name__ = getattr(use_case, "__name__", queue.name)
+    handle.__doc__ = use_case.__doc__
+    return handle
 
 
 def subscribe_consumers(broker: ServiceBroker, notifications: Notifications) -> None:
-    async def on_registration_fact(envelope: Envelope, _: RabbitMessage) -> None:
-        """registration.* → the learner's inbox message (once per fact, recipient, channel)."""
-        await notifications.tell_learner(CloudEvent.model_validate(envelope))
+    async def on_session(envelope: Envelope, _: RabbitMessage) -> None:
+        """catalog.session.* → the session replica; cancellation and new dates told."""
+        await notifications.replicate_session(CloudEvent.model_validate(envelope))
 
-    subscribe(broker, REGISTRATIONS_QUEUE, on_registration_fact)
+    async def on_event(envelope: Envelope, _: RabbitMessage) -> None:
+        """catalog.event.* → the event replica."""
+        await notifications.replicate_event(CloudEvent.model_validate(envelope))
+
+    subscribe(broker, SESSIONS_QUEUE, on_session)
+    subscribe(broker, EVENTS_QUEUE, on_event)
+    subscribe(
+        broker,
+        REGISTRATIONS_QUEUE,
+        _with_retries(REGISTRATIONS_QUEUE, notifications.on_registration_fact),
+    )
+    subscribe(
+        broker,
+        EVENT_REGISTRATIONS_QUEUE,
+        _with_retries(EVENT_REGISTRATIONS_QUEUE, notifications.on_event_registration_fact),
+    )
+    subscribe(
+        broker,
+        CONFIRMATIONS_QUEUE,
+        _with_retries(CONFIRMATIONS_QUEUE, notifications.send_confirmation),
+    )

@@ -8,3 +8,23 @@ class NotificationSettings(ServiceSettings):
     database_url: str = Field(
         default=default_database_url("notification"), validation_alias="NOTIFICATION_DATABASE_URL"
     )
+    mail_from: str = Field(
+        default="Formation <no-reply@training.local>", validation_alias="NOTIFICATION_MAIL_FROM"
+    )
+    # the sender loop: attempts per email, back-off doubling from base up to max, polling
+    send_max_attempts: int = Field(
+        default=8, ge=1, validation_alias="NOTIFICATION_SEND_MAX_ATTEMPTS"
+    )
+    send_backoff_seconds: float = Field(
+        default=5.0, gt=0, validation_alias="NOTIFICATION_SEND_BACKOFF_SECONDS"
+    )
+    send_backoff_max_seconds: float = Field(
+        default=900.0, gt=0, validation_alias="NOTIFICATION_SEND_BACKOFF_MAX_SECONDS"
+    )
+    send_poll_seconds: float = Field(
+        default=2.0, gt=0, validation_alias="NOTIFICATION_SEND_POLL_SECONDS"
+    )
+    send_batch_size: int = Field(default=20, ge=1, validation_alias="NOTIFICATION_SEND_BATCH_SIZE")
+    smtp_timeout_seconds: float = Field(
+        default=30.0, gt=0, validation_alias="NOTIFICATION_SMTP_TIMEOUT_SECONDS"
+    )

@@ -6,13 +6,18 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
+    Date,
     DateTime,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
+    false,
     func,
     select,
     update,
@@ -22,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.idempotency import idempotency_table
+from shared.listing import Listing, page_of
 from shared.messaging import inbox_table
 
 metadata = MetaData()
@@ -39,11 +45,122 @@ messages = Table(
     Column("delivery_key", String(300), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("read_at", DateTime(timezone=True), nullable=True),
+    Column("session_message_id", UUID(as_uuid=True), nullable=True),
 )
 Index("inbox_messages_user_created", messages.c.user_id, messages.c.created_at.desc())
+Index("inbox_messages_session_message", messages.c.session_message_id)
 
 inbox = inbox_table(metadata)
 idempotency_keys = idempotency_table(metadata)
+
+# --- replicas of what other services announce -----------------------------------------------
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("training_id", UUID(as_uuid=True), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("location", Text, nullable=True),
+    Column("organizations", JSONB, nullable=False),
+    Column("tutors", JSONB, nullable=False),
+    Column("validators", JSONB, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("replicated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True), nullable=False),
+    Column("location", Text, nullable=True),
+    # the offset the catalog gave its times in, to show them to learners as it did
+    Column("utc_offset_minutes", Integer, nullable=False, server_default="0"),
+    Column("deleted", Boolean, nullable=False, server_default=false()),
+    Column("version", Integer, nullable=False),
+    Column("replicated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("email", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("locale", String(5), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("replicated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("registrations_session_status", registrations.c.session_id, registrations.c.status)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("user_id", String(200), primary_key=True),
+    Column("email", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("locale", String(5), nullable=False),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+)
+
+# --- what notification owns -----------------------------------------------------------------
+
+session_messages = Table(
+    "session_messages",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("sender_id", String(200), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("channels", JSONB, nullable=False),
+    Column("audience", String(20), nullable=False),
+    Column("recipients", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("delivery_key", String(300), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("kind", String(100), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("text_body", Text, nullable=False),
+    Column("html_body", Text, nullable=False),
+    Column("calendar", Text, nullable=True),
+    Column("session_message_id", UUID(as_uuid=True), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("delivery_key", name="deliveries_delivery_key_key"),
+)
+Index(
+    "deliveries_due",
+    deliveries.c.next_attempt_at,
+    postgresql_where=deliveries.c.status == "pending",
+)
+Index("deliveries_user_created", deliveries.c.user_id, deliveries.c.created_at)
+Index("deliveries_session_message", deliveries.c.session_message_id)
+
+DELIVERIES_CHANNEL = "deliveries"
 
 
 async def add_message(db: AsyncSession, values: dict[str, Any]) -> bool:
@@ -93,3 +210,191 @@ async def mark_read(db: AsyncSession, message_id: uuid.UUID, at: datetime) -> di
         .returning(messages)
     )
     return dict((await db.execute(stmt)).mappings().one())
+
+
+# --- emails ---------------------------------------------------------------------------------
+
+
+async def add_delivery(db: AsyncSession, values: dict[str, Any]) -> bool:
+    """A pending email; False when that delivery key was written before. The sender loops hear
+    of it through NOTIFY when the transaction commits."""
+    stmt = (
+        pg_insert(deliveries)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[deliveries.c.delivery_key])
+        .returning(deliveries.c.id)
+    )
+    added = (await db.execute(stmt)).first() is not None
+    if added:
+        await db.execute(select(func.pg_notify(DELIVERIES_CHANNEL, "")))
+    return added
+
+
+async def claim_due_deliveries(db: AsyncSession, limit: int) -> list[dict[str, Any]]:
+    """The oldest due pending emails, locked for this transaction; replicas skip them."""
+    query = (
+        select(deliveries)
+        .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= func.now())
+        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [dict(row) for row in (await db.execute(query)).mappings()]
+
+
+async def next_due_in(db: AsyncSession) -> float | None:
+    """Seconds until the next pending email is due (0 if one is due now), None if none."""
+    query = select(
+        func.extract("epoch", func.min(deliveries.c.next_attempt_at) - func.now())
+    ).where(deliveries.c.status == "pending")
+    value = (await db.execute(query)).scalar_one_or_none()
+    return None if value is None else max(0.0, float(value))
+
+
+async def record_attempt(db: AsyncSession, delivery_id: uuid.UUID, values: dict[str, Any]) -> None:
+    await db.execute(
+        update(deliveries)
+        .where(deliveries.c.id == delivery_id)
+        .values(**values, attempts=deliveries.c.attempts + 1, updated_at=func.now())
+    )
+
+
+async def deliveries_page(
+    db: AsyncSession,
+    listing: Listing,
+    *,
+    user_id: str | None,
+    status: str | None,
+    kind: str | None,
+) -> tuple[list[dict[str, Any]], int]:
+    query = select(deliveries)
+    if user_id is not None:
+        query = query.where(deliveries.c.user_id == user_id)
+    if status is not None:
+        query = query.where(deliveries.c.status == status)
+    if kind is not None:
+        query = query.where(deliveries.c.kind == kind)
+    return await page_of(db, query, deliveries, listing)
+
+
+# --- replicas -------------------------------------------------------------------------------
+
+
+async def session_by_id(
+    db: AsyncSession, session_id: uuid.UUID, *, lock: bool = False
+) -> dict[str, Any] | None:
+    query = select(sessions).where(sessions.c.id == session_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await db.execute(query)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+async def save_session(db: AsyncSession, values: dict[str, Any]) -> None:
+    """Insert or replace the session, unless we already hold this version or a newer one."""
+    stmt = pg_insert(sessions).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[sessions.c.id],
+        set_={**{k: stmt.excluded[k] for k in values if k != "id"}, "replicated_at": func.now()},
+        where=sessions.c.version < stmt.excluded.version,
+    )
+    await db.execute(stmt)
+
+
+async def event_by_id(db: AsyncSession, event_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await db.execute(select(events).where(events.c.id == event_id))).mappings().first()
+    return dict(row) if row is not None else None
+
+
+async def save_event(db: AsyncSession, values: dict[str, Any]) -> None:
+    stmt = pg_insert(events).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[events.c.id],
+        set_={**{k: stmt.excluded[k] for k in values if k != "id"}, "replicated_at": func.now()},
+        where=events.c.version < stmt.excluded.version,
+    )
+    await db.execute(stmt)
+
+
+async def registration_state(
+    db: AsyncSession, registration_id: uuid.UUID
+) -> tuple[int, str] | None:
+    """The version and status we hold. Events of one registration are handled one at a time
+    (a transaction lock on its id, taken even before its first row exists), so two of them
+    handled at once by consumers or replicas cannot both take themselves for the newest."""
+    await db.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(str(registration_id), 0)))
+    )
+    query = select(registrations.c.version, registrations.c.status).where(
+        registrations.c.id == registration_id
+    )
+    row = (await db.execute(query)).first()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+async def save_registration(db: AsyncSession, values: dict[str, Any]) -> None:
+    """The roster entry, replaced only by a newer version (a stale event changes nothing)."""
+    stmt = pg_insert(registrations).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[registrations.c.id],
+        set_={**{k: stmt.excluded[k] for k in values if k != "id"}, "replicated_at": func.now()},
+        where=registrations.c.version < stmt.excluded.version,
+    )
+    await db.execute(stmt)
+
+
+async def save_contact(db: AsyncSession, values: dict[str, Any]) -> None:
+    """A user's email, name and locale, as the most recent registration change gave them."""
+    stmt = pg_insert(contacts).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[contacts.c.user_id],
+        set_={k: stmt.excluded[k] for k in values if k != "user_id"},
+        where=contacts.c.as_of <= stmt.excluded.as_of,
+    )
+    await db.execute(stmt)
+
+
+async def contacts_of(db: AsyncSession, user_ids: list[str]) -> dict[str, dict[str, Any]]:
+    if not user_ids:
+        return {}
+    rows = await db.execute(select(contacts).where(contacts.c.user_id.in_(user_ids)))
+    return {row["user_id"]: dict(row) for row in rows.mappings()}
+
+
+async def roster(
+    db: AsyncSession, session_id: uuid.UUID, statuses: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
+    query = select(registrations).where(registrations.c.session_id == session_id)
+    if statuses is not None:
+        query = query.where(registrations.c.status.in_(statuses))
+    rows = await db.execute(query.order_by(registrations.c.user_id, registrations.c.id))
+    return [dict(row) for row in rows.mappings()]
+
+
+# --- managers' messages ---------------------------------------------------------------------
+
+
+async def add_session_message(db: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:
+    row = await db.execute(session_messages.insert().values(values).returning(session_messages))
+    return dict(row.mappings().one())
+
+
+async def session_message(db: AsyncSession, message_id: uuid.UUID) -> dict[str, Any] | None:
+    query = select(session_messages).where(session_messages.c.id == message_id)
+    row = (await db.execute(query)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+async def session_message_counts(
+    db: AsyncSession, message_id: uuid.UUID
+) -> tuple[int, dict[str, int]]:
+    """Inbox messages written for it, and its emails by status."""
+    internal = (
+        await db.execute(select(func.count()).where(messages.c.session_message_id == message_id))
+    ).scalar_one()
+    by_status = await db.execute(
+        select(deliveries.c.status, func.count())
+        .where(deliveries.c.session_message_id == message_id)
+        .group_by(deliveries.c.status)
+    )
+    return int(internal), {status: int(count) for status, count in by_status.all()}

@@ -1,0 +1,118 @@
+"""A notice in words: subject, text and HTML, from the Jinja2 templates of its kind and locale.
+
+`templates/<locale>/<kind>.txt` holds two blocks, `subject` and `body` (plain text: the inbox
+message and the email's text part); `m` in them is `templates/<locale>/_macros.txt`.
+`templates/email.html` lays the same body out as HTML, with autoescape on, so nothing a user
+typed (a name, a manager's message) becomes markup.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from notification.domain import Notice
+from shared.events import Locale
+
+MONTHS: dict[Locale, tuple[str, ...]] = {
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+FOOTER: dict[Locale, str] = {
+    "fr": "Ce message vous est envoyé par la plateforme de formation.",
+    "en": "This message was sent to you by the training platform.",
+}
+ACTION: dict[Locale, str] = {"fr": "Confirmer mon inscription", "en": "Confirm my registration"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str  # the inbox message
+    text: str  # the email's text part
+    html: str  # the email's HTML part
+
+
+def format_day(value: date | None, locale: Locale = "fr") -> str:
+    if value is None:
+        return ""
+    return f"{value.day} {MONTHS[locale][value.month - 1]} {value.year}"
+
+
+def format_moment(value: datetime | None, locale: Locale = "fr") -> str:
+    if value is None:
+        return ""
+    offset = value.strftime("%z") or "+0000"
+    zone = f"UTC{offset[:3]}:{offset[3:]}"
+    joiner = " à " if locale == "fr" else ", "
+    return f"{format_day(value.date(), locale)}{joiner}{value.strftime('%H:%M')} ({zone})"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("notification", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["day"] = format_day
+    env.filters["moment"] = format_moment
+    return env
+
+
+_ENV = _environment()
+
+
+def _block(template_name: str, block: str, variables: dict[str, Any]) -> str:
+    template = _ENV.get_template(template_name)
+    context = template.new_context(variables)
+    return "".join(template.blocks[block](context)).strip()
+
+
+def render(notice: Notice) -> Rendered:
+    locale = notice.recipient.locale
+    macros = _ENV.get_template(f"{locale}/_macros.txt").module
+    variables = {**notice.context, "locale": locale, "m": macros}
+    name = f"{locale}/{notice.kind}.txt"
+    subject = " ".join(_block(name, "subject", variables).split())
+    text = _block(name, "body", variables)
+    paragraphs = [p.strip().splitlines() for p in text.split("\n\n") if p.strip()]
+    action_url = notice.context.get("confirm_url")
+    html = _ENV.get_template("email.html").render(
+        lang=locale,
+        subject=subject,
+        paragraphs=paragraphs,
+        action_url=action_url,
+        action_label=ACTION[locale],
+        footer=FOOTER[locale],
+    )
+    return Rendered(subject, text, f"{text}\n\n-- \n{FOOTER[locale]}\n", html)
