@@ -14,6 +14,7 @@ order, can interleave events too (consumers keep the highest `data.version`).
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from contextlib import suppress
@@ -119,6 +120,8 @@ class OutboxRelay:
         """Rows published and deleted by this relay."""
         self.failures = 0
         """Batches that stopped on an error (broker or database unreachable, ...)."""
+        self._set_aside: dict[uuid.UUID, tuple[float, float]] = {}
+        """Rows RabbitMQ refused while it took others: row id → (retry at, delay)."""
 
     async def start(self) -> None:
         if self._tasks:
@@ -153,19 +156,19 @@ class OutboxRelay:
     async def relay_batch(self) -> int:
         """Publish up to `batch_size` of the oldest unlocked rows; return how many went out.
 
-        The rows RabbitMQ confirmed are deleted and committed even when others failed; then the
-        first failure is raised (the failed rows stay for the next attempt).
+        The rows RabbitMQ confirmed are deleted and committed. When every row of the batch
+        failed (RabbitMQ away), the first failure is raised and the relay backs off. When only
+        some failed (a command no queue takes, say), those rows are set aside with a back-off of
+        their own, so that they never hold back the rows behind them.
         """
         table = self._table
+        now = time.monotonic()
+        waiting = [row_id for row_id, (at, _) in self._set_aside.items() if at > now]
+        query = select(table).order_by(table.c.seq).limit(self._batch_size)
+        if waiting:
+            query = query.where(table.c.id.not_in(waiting))
         async with self._engine.begin() as conn:
-            rows = list(
-                await conn.execute(
-                    select(table)
-                    .order_by(table.c.seq)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            )
+            rows = list(await conn.execute(query.with_for_update(skip_locked=True)))
             # One confirm round trip per batch, not per row: every publish is in flight at once.
             outcomes = await asyncio.gather(
                 *(
@@ -186,12 +189,31 @@ class OutboxRelay:
                 for row, outcome in zip(rows, outcomes, strict=True)
                 if not isinstance(outcome, BaseException)
             ]
-            failure = next((o for o in outcomes if isinstance(o, BaseException)), None)
             if published:
                 await conn.execute(delete(table).where(table.c.id.in_(published)))
         self.published += len(published)
-        if failure is not None:
-            raise failure
+        # Forget rows that went out, and those due again but not fetched (deleted by another
+        # relay, or locked by one): they are tried as any other row.
+        fetched = {row.id for row in rows}
+        for row_id in published:
+            self._set_aside.pop(row_id, None)
+        for row_id in [r for r, (at, _) in self._set_aside.items() if at <= now]:
+            if row_id not in fetched:
+                del self._set_aside[row_id]
+        failed = [
+            (row, outcome)
+            for row, outcome in zip(rows, outcomes, strict=True)
+            if isinstance(outcome, BaseException)
+        ]
+        if failed and not published:
+            raise failed[0][1]
+        for row, error in failed:
+            _, delay = self._set_aside.get(row.id, (0.0, self._min_backoff / 2))
+            delay = min(delay * 2, self._max_backoff)
+            self._set_aside[row.id] = (now + delay, delay)
+            log.warning(
+                "outbox %s: row %s set aside for %.1fs: %r", table.name, row.id, delay, error
+            )
         return len(published)
 
     async def _relay_forever(self) -> None:
@@ -209,7 +231,14 @@ class OutboxRelay:
             backoff = self._min_backoff
             if count < self._batch_size:
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                    await asyncio.wait_for(self._wake.wait(), self._next_wait())
+
+    def _next_wait(self) -> float:
+        """Until the next poll, or sooner when a row set aside may be tried again."""
+        if not self._set_aside:
+            return self._poll_interval
+        soonest = min(at for at, _ in self._set_aside.values()) - time.monotonic()
+        return max(0.0, min(self._poll_interval, soonest))
 
     async def _pause(self, seconds: float) -> None:
         # Wake-ups must not cut a back-off short; only stopping does.

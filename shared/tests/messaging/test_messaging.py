@@ -386,3 +386,46 @@ async def test_publishing_refuses_what_rabbitmq_did_not_take(amqp_url: str) -> N
         with pytest.raises(PublishNotConfirmed, match="unknown exchange"):
             await publish_event(broker, an_event("x"), unique("no-such-exchange"), "x")
         await publish_event(broker, an_event("still.works"), EVENTS_EXCHANGE, "still.works")
+
+
+async def test_a_row_rabbitmq_refuses_does_not_hold_back_the_rows_behind_it(
+    engine: AsyncEngine, amqp: AbstractRobustConnection, amqp_url: str
+) -> None:
+    metadata = MetaData()
+    outbox = outbox_table(metadata, "outbox_refused")
+    await create_tables(engine, metadata)
+    routing_key = f"{unique('test')}.created"
+    probe = await probe_queue(amqp, routing_key)
+    broker = make_broker(amqp_url)
+    # a relay-wide back-off of 30 s would show: every event below must go out well before it
+    relay = OutboxRelay(engine, outbox, broker, poll_interval=0.1, min_backoff=30, max_backoff=30)
+    async with started(broker), relay:
+        async with engine.begin() as conn:
+            # a command no queue is bound for: RabbitMQ returns it, the row must stay
+            await add_to_outbox(
+                conn,
+                outbox,
+                an_event("nobody.listens"),
+                exchange=COMMANDS_EXCHANGE,
+                routing_key=unique("nobody"),
+            )
+            await add_to_outbox(
+                conn,
+                outbox,
+                an_event(routing_key),
+                exchange=EVENTS_EXCHANGE,
+                routing_key=routing_key,
+            )
+        await wait_until(lambda: relay.published == 1, "the event beside the refused command")
+        for _ in range(3):  # rows committed later are not held behind the refused one either
+            async with engine.begin() as conn:
+                await add_to_outbox(
+                    conn,
+                    outbox,
+                    an_event(routing_key),
+                    exchange=EVENTS_EXCHANGE,
+                    routing_key=routing_key,
+                )
+        await wait_until(lambda: relay.published == 4, "the later events", within=5)
+        assert await outbox_size(engine, outbox) == 1
+    assert len(await drain(probe)) == 4
