@@ -694,3 +694,18 @@ def test_smtp_urls() -> None:
     )
     with pytest.raises(ValueError, match="smtp"):
         parse_smtp_url("http://x")
+
+
+async def test_the_migrations_build_the_tables_the_code_uses(notification_database: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = make_engine(notification_database, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            differences = await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), store.metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert differences == []
