@@ -31,8 +31,8 @@ from .consumer import (
     attempt_of,
     subscribe,
 )
-from .inbox import first_delivery, forget_deliveries, inbox_table
-from .outbox import OutboxRelay, add_to_outbox, outbox_table
+from .inbox import first_deliveries, first_delivery, forget_deliveries, inbox_table
+from .outbox import OutboxEntry, OutboxRelay, add_all_to_outbox, add_to_outbox, outbox_table
 from .topology import (
     COMMANDS_EXCHANGE,
     DEFAULT_RETRY_DELAYS,
@@ -54,15 +54,18 @@ __all__ = [
     "ORIGINAL_ROUTING_KEY_HEADER",
     "Envelope",
     "Handler",
+    "OutboxEntry",
     "OutboxRelay",
     "PublishNotConfirmed",
     "ServiceBroker",
     "ServiceQueue",
+    "add_all_to_outbox",
     "add_to_outbox",
     "attempt_of",
     "broker_ready",
     "declare_exchanges",
     "declare_service_queue",
+    "first_deliveries",
     "first_delivery",
     "forget_deliveries",
     "inbox_table",

@@ -5,6 +5,7 @@ and skips; a concurrent duplicate waits on the first one's row lock and skips on
 commits (or applies the effect if the first one rolled back).
 """
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Column, DateTime, MetaData, Table, Text, delete, func
@@ -48,3 +49,23 @@ async def forget_deliveries(
     cutoff = datetime.now(UTC) - older_than
     pruned = await db.execute(delete(table).where(table.c.received_at < cutoff))
     return int(pruned.rowcount)  # type: ignore[attr-defined]
+
+
+async def first_deliveries(
+    db: AsyncConnection | AsyncSession, table: Table, consumer: str, event_ids: Iterable[str]
+) -> set[str]:
+    """`first_delivery` for many events in one statement: the ids delivered the first time.
+
+    Ids are inserted in sorted order, so that two transactions with overlapping ids wait on
+    each other rather than deadlock.
+    """
+    ids = sorted(set(event_ids))
+    if not ids:
+        return set()
+    inserted = await db.execute(
+        insert(table)
+        .values([{"consumer": consumer, "event_id": event_id} for event_id in ids])
+        .on_conflict_do_nothing()
+        .returning(table.c.event_id)
+    )
+    return {row[0] for row in inserted}

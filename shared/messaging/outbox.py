@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import Any, Self
 
@@ -77,6 +77,33 @@ async def add_to_outbox(
         )
     )
     # Several notifications of one transaction reach listeners as one, at commit.
+    await db.execute(select(func.pg_notify(table.name, "")))
+
+
+OutboxEntry = tuple[Mapping[str, Any], str, str]
+"""(envelope, exchange name, routing key)"""
+
+
+async def add_all_to_outbox(
+    db: AsyncConnection | AsyncSession, table: Table, entries: Sequence[OutboxEntry]
+) -> None:
+    """`add_to_outbox` for many envelopes in two statements (a batch's events, in order)."""
+    if not entries:
+        return
+    await db.execute(
+        table.insert().values(
+            [
+                {
+                    "id": uuid.UUID(str(envelope["id"])),
+                    "exchange": exchange,
+                    "routing_key": routing_key,
+                    "payload": dict(envelope),
+                    "headers": None,
+                }
+                for envelope, exchange, routing_key in entries
+            ]
+        )
+    )
     await db.execute(select(func.pg_notify(table.name, "")))
 
 

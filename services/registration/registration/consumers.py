@@ -29,6 +29,9 @@ SESSIONS_QUEUE = service_queue("registration", "sessions", binding_keys=["catalo
 COMMANDS_QUEUE = service_queue(
     "registration", "commands", binding_keys=[REGISTER], exchange=COMMANDS_EXCHANGE
 )
+# Commands are decided in batches per session (registration.admission): enough in flight at
+# once to fill a batch while the one before commits.
+COMMANDS_PREFETCH = 500
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ def subscribe_consumers(broker: ServiceBroker, registrations: Registrations) -> 
             )
 
     subscribe(broker, SESSIONS_QUEUE, on_catalog_session)
-    subscribe(broker, COMMANDS_QUEUE, on_register)
+    subscribe(broker, COMMANDS_QUEUE, on_register, prefetch=COMMANDS_PREFETCH)
 
 
 async def _register(registrations: Registrations, envelope: Envelope) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ Every decision about a session's registrations is taken with the session's seat 
 database's CHECK and unique constraints stand behind the same invariants.
 """
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -17,12 +18,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from registration import domain, store
+from registration import domain, event_registrations, store
+from registration.admission import Admissions, Outcome
 from registration.domain import Change, Rights, Seats, State
 from shared.auth import Principal
 from shared.db import transaction
 from shared.events import (
     SEND_CONFIRMATION,
+    CloudEvent,
     Registration,
     RegistrationData,
     RegistrationStatus,
@@ -34,7 +37,7 @@ from shared.events import (
     new_event,
 )
 from shared.listing import Listing
-from shared.messaging import first_delivery
+from shared.messaging import first_deliveries, first_delivery
 from shared.observability import request_id
 from shared.problems import Problem, conflict, forbidden, not_found
 
@@ -50,6 +53,16 @@ class RegistrationRequest:
     session_id: uuid.UUID
     user: RegistrationUser | None = None  # None: the caller registers themself
     force: bool = False
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """One request waiting for its session's next batch."""
+
+    actor: Principal
+    request: RegistrationRequest
+    delivery_id: str | None = None  # a command's event id
+    request_id: str | None = None  # the caller's, for the events (the batch runs elsewhere)
 
 
 @dataclass(frozen=True)
@@ -78,23 +91,32 @@ Decide = Callable[[State, Rights, dict[str, Any]], list[Change]]
 class Registrations:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._admissions = Admissions[Applicant](self.admit_batch)
 
     # --- new registrations ---------------------------------------------------------------------
 
     async def register(
         self, actor: Principal, request: RegistrationRequest, *, delivery_id: str | None = None
     ) -> Registration:
-        """POST /api/registrations and the `registration.register` command.
+        """POST /api/registrations and the `registration.register` command, decided with the
+        other requests for the same session that arrive meanwhile (`admit_batch`).
 
         `delivery_id` (a command's event id) makes a redelivered command change nothing.
         """
+        applicant = Applicant(actor, request, delivery_id, request_id.get())
+        return await self._admissions.admit(request.session_id, applicant)
+
+    async def admit_batch(
+        self, session_id: uuid.UUID, applicants: Sequence[Applicant]
+    ) -> list[Outcome]:
+        """One transaction for many requests for one session: the seat row locked once, each
+        decided in arrival order, every row and event written together. Each gets its own
+        outcome: its registration, or the problem only it has (`AlreadyHandled` included)."""
         async with transaction(self._sessions) as db:
-            if delivery_id is not None and not await first_delivery(
-                db, store.inbox, COMMANDS_CONSUMER, delivery_id
-            ):
-                raise AlreadyHandled(delivery_id)
-            session = await _lock_open_session(db, request.session_id)
-            return await _admit(db, session, actor, request, datetime.now(UTC))
+            session = await store.lock_session(db, session_id)
+            if session is None or session["status"] in ("deleted", "cancelled"):
+                return [_closed(session_id, session) for _ in applicants]
+            return await _admit_all(db, session, applicants, datetime.now(UTC))
 
     async def current_registration(
         self, session_id: uuid.UUID, user_id: str
@@ -113,14 +135,24 @@ class Registrations:
             raise not_found("session", session_id)
         if not actor.manages_training_of(session["organizations"]):
             raise forbidden("Only a manager of the training registers in bulk.")
+        rid = request_id.get()
+        outcomes = await asyncio.gather(
+            *(
+                self._admissions.admit(
+                    session_id, Applicant(actor, RegistrationRequest(session_id, user), None, rid)
+                )
+                for user in users
+            ),
+            return_exceptions=True,
+        )
         results = []
-        for user in users:
-            try:
-                registration = await self.register(actor, RegistrationRequest(session_id, user))
-            except Problem as problem:
-                results.append(BulkResult(user.id, error=problem_body(problem)))
+        for user, outcome in zip(users, outcomes, strict=True):
+            if isinstance(outcome, Problem):
+                results.append(BulkResult(user.id, error=problem_body(outcome)))
+            elif isinstance(outcome, BaseException):
+                raise outcome
             else:
-                results.append(BulkResult(user.id, registration=registration))
+                results.append(BulkResult(user.id, registration=outcome))
         return results
 
     # --- reading -------------------------------------------------------------------------------
@@ -350,13 +382,10 @@ class Registrations:
 # --- the decision path -------------------------------------------------------------------------
 
 
-async def _lock_open_session(db: AsyncSession, session_id: uuid.UUID) -> dict[str, Any]:
-    session = await store.lock_session(db, session_id)
+def _closed(session_id: uuid.UUID, session: dict[str, Any] | None) -> Problem:
     if session is None or session["status"] == "deleted":
-        raise not_found("session", session_id)
-    if session["status"] == "cancelled":
-        raise conflict("The session is cancelled.", session_id=str(session_id))
-    return session
+        return not_found("session", session_id)
+    return conflict("The session is cancelled.", session_id=str(session_id))
 
 
 async def _admit(
@@ -366,29 +395,124 @@ async def _admit(
     request: RegistrationRequest,
     now: datetime,
 ) -> Registration:
-    """One request against a session whose seat row the caller has locked.
+    """One request against a session whose seat row the caller has locked."""
+    outcome = (await _admit_all(db, session, [Applicant(actor, request)], now))[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
-    The one place a new registration is decided: a batching caller locks the row once and
-    calls it for each request in arrival order.
+
+async def _admit_all(
+    db: AsyncSession, session: dict[str, Any], applicants: Sequence[Applicant], now: datetime
+) -> list[Outcome]:
+    """The one place new registrations are decided, on a session whose seat row the caller has
+    locked: in arrival order, each against the seats the ones before it left.
+
+    Everything that can refuse one request is checked before anything is written (rights,
+    redelivery, an active registration, the same learner twice in the batch), so one caller's
+    error never fails the others; then all rows and events go in a few statements.
     """
     rules = SessionRules.model_validate(session["rules"])
-    _authorize(actor, session, rules, request)
-    learner = request.user or _self(actor)
-    existing = await store.active_registration_id(db, session["id"], learner.id)
-    if existing is not None:
-        raise conflict("Already registered to this session.", id=str(existing))
-    pending = domain.required_validations(rules, by_manager=request.user is not None)
-    return await _insert(
-        db,
-        session,
-        actor,
-        learner,
-        pending,
-        force=request.force,
-        now=now,
-        requested_by=actor.sub,
-        given=[],
+    outcomes: list[Outcome | None] = [None] * len(applicants)
+    learners: dict[int, RegistrationUser] = {}
+    for i, applicant in enumerate(applicants):
+        try:
+            _authorize(applicant.actor, session, rules, applicant.request)
+        except Problem as problem:
+            outcomes[i] = problem
+            continue
+        learners[i] = applicant.request.user or _self(applicant.actor)
+    deliveries = {i: applicants[i].delivery_id for i in learners if applicants[i].delivery_id}
+    if deliveries:
+        first = await first_deliveries(db, store.inbox, COMMANDS_CONSUMER, deliveries.values())
+        for i, delivery_id in deliveries.items():
+            if delivery_id not in first:
+                outcomes[i] = AlreadyHandled(delivery_id)
+                del learners[i]
+    existing = (
+        await store.active_registration_ids(
+            db, session["id"], [learner.id for learner in learners.values()]
+        )
+        if learners
+        else {}
     )
+    seats = store.seats_of(session)
+    rows: list[dict[str, Any]] = []
+    events: list[CloudEvent] = []
+    commands: list[CloudEvent] = []
+    refused_deliveries: list[str] = []
+    for i, learner in learners.items():
+        applicant = applicants[i]
+        if learner.id in existing:
+            outcomes[i] = conflict(
+                "Already registered to this session.", id=str(existing[learner.id])
+            )
+            if applicant.delivery_id:
+                refused_deliveries.append(applicant.delivery_id)
+            continue
+        request = applicant.request
+        pending = domain.required_validations(rules, by_manager=request.user is not None)
+        admission = domain.admit(seats, pending, force=request.force)
+        seats = admission.seats
+        token = secrets.token_urlsafe(32) if "user" in pending else None
+        expires_at = domain.confirmation_deadline(now, rules) if token else None
+        row = _new_row(
+            session, learner, admission, pending, request.force, now, applicant.actor.sub
+        )
+        row["confirmation_hash"] = _digest(token) if token else None
+        row["expires_at"] = expires_at
+        existing[learner.id] = row["id"]
+        rows.append(row)
+        registration = _registration(row)
+        outcomes[i] = registration
+        rid = applicant.request_id
+        events.append(_fact(SERVICE, "requested", registration, applicant.actor.sub, rid))
+        if admission.status in ("confirmed", "waitlisted"):
+            events.append(_fact(SERVICE, admission.status, registration, applicant.actor.sub, rid))
+        if token and expires_at:
+            command = SendConfirmation(
+                registration=registration, token=token, expires_at=expires_at
+            )
+            commands.append(
+                new_event(SERVICE, SEND_CONFIRMATION, command, subject=str(registration.id))
+            )
+    if rows:
+        await store.set_seats(db, session["id"], seats)
+        session["taken"], session["waitlisted"] = seats.taken, seats.waitlisted
+        session["beyond_limit"] = seats.beyond_limit
+        await store.insert_registrations(db, rows)
+        await store.record_all(db, events, commands)
+    if refused_deliveries:  # as if never delivered: a redelivery is refused again
+        await store.forget_commands(db, COMMANDS_CONSUMER, refused_deliveries)
+    assert all(outcome is not None for outcome in outcomes)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _new_row(
+    session: dict[str, Any],
+    learner: RegistrationUser,
+    admission: domain.Admission,
+    pending: list[ValidationStep],
+    force: bool,
+    now: datetime,
+    requested_by: str | None,
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "session_id": session["id"],
+        "training_id": session["training_id"],
+        "user_id": learner.id,
+        "user": learner.model_dump(mode="json"),
+        "status": admission.status,
+        "pending_validations": pending,
+        "waitlist_position": admission.waitlist_position,
+        "forced": force,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        "requested_by": requested_by,
+        "validations_given": [],
+    }
 
 
 async def _insert(
@@ -436,6 +560,7 @@ async def _insert(
     await _announce(db, "requested", registration, actor.sub)
     if admission.status in ("confirmed", "waitlisted"):
         await _announce(db, admission.status, registration, actor.sub)
+    await event_registrations.follow(db, row, None, actor.sub, now)
     if token and expires_at:
         command = SendConfirmation(registration=registration, token=token, expires_at=expires_at)
         await store.record_command(
@@ -516,6 +641,7 @@ async def _write(
             reason=change.reason,
             step=change.step if fact == "validated" else None,
         )
+    await event_registrations.follow(db, updated, change.before.status, actor, now)
     return updated
 
 
@@ -529,6 +655,30 @@ async def _announce(
     reason: str | None = None,
     step: ValidationStep | None = None,
 ) -> None:
+    event = _fact(
+        SERVICE,
+        fact,
+        registration,
+        actor,
+        request_id.get(),
+        previous_status=previous_status,
+        reason=reason,
+        step=step,
+    )
+    await store.record_event(db, event)
+
+
+def _fact(
+    service: str,
+    fact: str,
+    registration: Registration,
+    actor: str | None,
+    rid: str | None,
+    *,
+    previous_status: RegistrationStatus | None = None,
+    reason: str | None = None,
+    step: ValidationStep | None = None,
+) -> CloudEvent:
     data = RegistrationData(
         **registration.model_dump(),
         previous_status=previous_status,
@@ -536,14 +686,9 @@ async def _announce(
         actor=actor,
         step=step,
     )
-    event = new_event(
-        SERVICE,
-        f"registration.{fact}",
-        data,
-        subject=str(registration.id),
-        request_id=request_id.get(),
+    return new_event(
+        service, f"registration.{fact}", data, subject=str(registration.id), request_id=rid
     )
-    await store.record_event(db, event)
 
 
 # --- helpers -----------------------------------------------------------------------------------

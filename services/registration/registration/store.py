@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     cast,
+    delete,
     exists,
     func,
     insert,
@@ -43,6 +44,8 @@ from shared.listing import Listing, page_of
 from shared.messaging import (
     COMMANDS_EXCHANGE,
     EVENTS_EXCHANGE,
+    OutboxEntry,
+    add_all_to_outbox,
     add_to_outbox,
     inbox_table,
     outbox_table,
@@ -231,6 +234,24 @@ async def active_registration_id(
     return found
 
 
+async def active_registration_ids(
+    db: AsyncSession, session_id: uuid.UUID, user_ids: Sequence[str]
+) -> dict[str, uuid.UUID]:
+    """user id → their active registration in the session, for those who have one."""
+    query = select(registrations.c.user_id, registrations.c.id).where(
+        registrations.c.session_id == session_id,
+        registrations.c.user_id.in_(list(user_ids)),
+        _active,
+    )
+    return {row.user_id: row.id for row in await db.execute(query)}
+
+
+async def insert_registrations(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Many new registrations in one statement (a batch's admissions)."""
+    if rows:
+        await db.execute(insert(registrations).values(list(rows)))
+
+
 async def latest_registration(
     db: AsyncSession, session_id: uuid.UUID, user_id: str
 ) -> dict[str, Any] | None:
@@ -379,6 +400,24 @@ async def record_event(db: AsyncSession, event: CloudEvent) -> None:
     """The event leaves on `training.events` once this transaction commits."""
     await add_to_outbox(
         db, outbox, event.to_message(), exchange=EVENTS_EXCHANGE, routing_key=event.type
+    )
+
+
+async def record_all(
+    db: AsyncSession, events: Sequence[CloudEvent], commands: Sequence[CloudEvent] = ()
+) -> None:
+    """`record_event` and `record_command` for a whole batch, in two statements."""
+    entries: list[OutboxEntry] = [
+        (event.to_message(), EVENTS_EXCHANGE.name, event.type) for event in events
+    ]
+    entries += [(c.to_message(), COMMANDS_EXCHANGE.name, c.type) for c in commands]
+    await add_all_to_outbox(db, outbox, entries)
+
+
+async def forget_commands(db: AsyncSession, consumer: str, event_ids: Sequence[str]) -> None:
+    """Undo `first_deliveries` for commands that were refused after all."""
+    await db.execute(
+        delete(inbox).where(inbox.c.consumer == consumer, inbox.c.event_id.in_(list(event_ids)))
     )
 
 
