@@ -4,7 +4,11 @@ from fastapi import FastAPI
 
 from registration import store
 from registration.api import router
+from registration.catalog_replicas import subscribe_catalog_replicas
 from registration.consumers import subscribe_consumers
+from registration.curricula import Curricula
+from registration.event_api import router as event_router
+from registration.event_registrations import EventRegistrations
 from registration.expiry import ExpiryRounds
 from registration.service import Registrations
 from shared.app import ServiceParts, build_app
@@ -19,17 +23,25 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     engine = make_engine(settings.database_url)
     broker = make_broker(settings.amqp_url, app_id=SERVICE)
     relay = OutboxRelay(engine, store.outbox, broker, name=f"{SERVICE}-outbox")
-    registrations = Registrations(make_sessionmaker(engine))
+    sessions = make_sessionmaker(engine)
+    registrations = Registrations(sessions)
+    event_registrations = EventRegistrations(sessions)
+    curricula = Curricula(sessions, registrations)
     subscribe_consumers(broker, registrations)
+    subscribe_catalog_replicas(broker, event_registrations, curricula)
     return build_app(
         ServiceParts(
             name=SERVICE,
             settings=settings,
             engine=engine,
             broker=broker,
-            routers=[router],
+            routers=[router, event_router],
             idempotency_keys=store.idempotency_keys,
             background=[lambda: relay, lambda: ExpiryRounds(registrations)],
-            state={"registrations": registrations},
+            state={
+                "registrations": registrations,
+                "event_registrations": event_registrations,
+                "curricula": curricula,
+            },
         )
     )

@@ -482,6 +482,7 @@ async def _admit_all(
         session["beyond_limit"] = seats.beyond_limit
         await store.insert_registrations(db, rows)
         await store.record_all(db, events, commands)
+        await event_registrations.follow_new(db, rows, now)
     if refused_deliveries:  # as if never delivered: a redelivery is refused again
         await store.forget_commands(db, COMMANDS_CONSUMER, refused_deliveries)
     assert all(outcome is not None for outcome in outcomes)

@@ -69,6 +69,7 @@ sessions = Table(
     Column("taken", Integer, nullable=False, server_default="0"),
     Column("waitlisted", Integer, nullable=False, server_default="0"),
     Column("beyond_limit", Integer, nullable=False, server_default="0"),
+    Column("default_session", Boolean, nullable=False, server_default="false"),
     CheckConstraint("taken >= 0 AND waitlisted >= 0", name="seats_not_negative"),
     CheckConstraint(
         "beyond_limit >= 0 AND (max_users IS NULL OR taken - beyond_limit <= max_users)",
@@ -141,6 +142,7 @@ def session_values(session: SessionData, status: str) -> dict[str, Any]:
         "tutors": session.tutors,
         "max_users": session.max_users,
         "rules": session.model_dump(mode="json", include=RULE_NAMES),
+        "default_session": session.default_session,
     }
 
 
@@ -426,3 +428,310 @@ async def record_command(db: AsyncSession, command: CloudEvent) -> None:
     await add_to_outbox(
         db, outbox, command.to_message(), exchange=COMMANDS_EXCHANGE, routing_key=command.type
     )
+
+
+# --- events (séances): the replica, its seats and its registrations ----------------------------
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("training_id", UUID(as_uuid=True), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # active, deleted (a tombstone)
+    Column("registration_mode", String(16), nullable=False),
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True), nullable=False),
+    Column("organizations", JSONList, nullable=False),
+    Column("tutors", JSONList, nullable=False),
+    Column("max_users", Integer, nullable=True),
+    Column("taken", Integer, nullable=False, server_default="0"),
+    Column("waitlisted", Integer, nullable=False, server_default="0"),
+    Column("beyond_limit", Integer, nullable=False, server_default="0"),
+    CheckConstraint("taken >= 0 AND waitlisted >= 0", name="event_seats_not_negative"),
+    CheckConstraint(
+        "beyond_limit >= 0 AND (max_users IS NULL OR taken - beyond_limit <= max_users)",
+        name="event_seats_within_limit",
+    ),
+)
+Index("events_session", events.c.session_id)
+
+event_registrations = Table(
+    "event_registrations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("registration_id", UUID(as_uuid=True), nullable=False),  # the session registration
+    Column("user_id", String(200), nullable=False),
+    Column("user", JSONList, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("waitlist_position", Integer, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(
+        "(status = 'waitlisted') = (waitlist_position IS NOT NULL)",
+        name="event_waitlisted_have_a_position",
+    ),
+    CheckConstraint(
+        "waitlist_position IS NULL OR waitlist_position >= 1",
+        name="event_waitlist_position_positive",
+    ),
+)
+Index(
+    "event_registrations_one_active_per_user",
+    event_registrations.c.event_id,
+    event_registrations.c.user_id,
+    unique=True,
+    postgresql_where=text("status IN ('registered', 'waitlisted')"),
+)
+Index("event_registrations_registration", event_registrations.c.registration_id)
+Index("event_registrations_user", event_registrations.c.user_id)
+
+curricula = Table(
+    "curricula",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # active, deleted (a tombstone)
+    Column("parent_id", UUID(as_uuid=True), nullable=True),
+    Column("training_ids", JSONList, nullable=False),
+    Column("blocking", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("curricula_parent", curricula.c.parent_id)
+
+_event_active = event_registrations.c.status.in_(("registered", "waitlisted"))
+
+
+async def insert_replica_if_new(db: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
+    """True when this is the first the replica hears of the resource."""
+    stmt = pg_insert(table).values(values).on_conflict_do_nothing().returning(table.c.id)
+    return (await db.execute(stmt)).first() is not None
+
+
+async def lock_replica(db: AsyncSession, table: Table, ident: uuid.UUID) -> dict[str, Any] | None:
+    query = select(table).where(table.c.id == ident).with_for_update()
+    row = (await db.execute(query)).mappings().first()
+    return dict(row) if row else None
+
+
+async def update_replica(
+    db: AsyncSession, table: Table, ident: uuid.UUID, values: dict[str, Any]
+) -> None:
+    await db.execute(update(table).where(table.c.id == ident).values(values))
+
+
+async def event_by_id(db: AsyncSession, event_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await db.execute(select(events).where(events.c.id == event_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def lock_auto_events(
+    db: AsyncSession, session_id: uuid.UUID, now: datetime
+) -> list[dict[str, Any]]:
+    """The session's `auto` events that have not ended, locked in id order."""
+    query = (
+        select(events)
+        .where(
+            events.c.session_id == session_id,
+            events.c.status == "active",
+            events.c.registration_mode == "auto",
+            events.c.end > now,
+        )
+        .order_by(events.c.id)
+        .with_for_update()
+    )
+    return [dict(row) for row in (await db.execute(query)).mappings()]
+
+
+async def set_event_seats(db: AsyncSession, event_id: uuid.UUID, seats: Seats) -> None:
+    await db.execute(
+        update(events)
+        .where(events.c.id == event_id)
+        .values(
+            max_users=seats.max_users,
+            taken=seats.taken,
+            waitlisted=seats.waitlisted,
+            beyond_limit=seats.beyond_limit,
+        )
+    )
+
+
+async def confirmed_registrations(db: AsyncSession, session_id: uuid.UUID) -> list[dict[str, Any]]:
+    query = (
+        select(registrations)
+        .where(registrations.c.session_id == session_id, registrations.c.status == "confirmed")
+        .order_by(registrations.c.created_at, registrations.c.id)
+    )
+    return [dict(row) for row in (await db.execute(query)).mappings()]
+
+
+async def confirmed_registration(
+    db: AsyncSession, session_id: uuid.UUID, user_id: str
+) -> dict[str, Any] | None:
+    """The learner's confirmed registration in the session (read under the session's lock)."""
+    query = select(registrations).where(
+        registrations.c.session_id == session_id,
+        registrations.c.user_id == user_id,
+        registrations.c.status == "confirmed",
+    )
+    row = (await db.execute(query)).mappings().first()
+    return dict(row) if row else None
+
+
+async def active_event_registration_id(
+    db: AsyncSession, event_id: uuid.UUID, user_id: str
+) -> uuid.UUID | None:
+    query = select(event_registrations.c.id).where(
+        event_registrations.c.event_id == event_id,
+        event_registrations.c.user_id == user_id,
+        _event_active,
+    )
+    found: uuid.UUID | None = (await db.execute(query)).scalar_one_or_none()
+    return found
+
+
+async def insert_event_registration(db: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:
+    query = insert(event_registrations).values(values).returning(event_registrations)
+    return dict((await db.execute(query)).mappings().one())
+
+
+async def event_registration_by_id(db: AsyncSession, ident: uuid.UUID) -> dict[str, Any] | None:
+    query = select(event_registrations).where(event_registrations.c.id == ident)
+    row = (await db.execute(query)).mappings().first()
+    return dict(row) if row else None
+
+
+async def update_event_registration(
+    db: AsyncSession, ident: uuid.UUID, values: dict[str, Any]
+) -> dict[str, Any]:
+    query = (
+        update(event_registrations)
+        .where(event_registrations.c.id == ident)
+        .values(values)
+        .returning(event_registrations)
+    )
+    return dict((await db.execute(query)).mappings().one())
+
+
+async def active_event_registrations(
+    db: AsyncSession, *, event_id: uuid.UUID | None = None, registration_id: uuid.UUID | None = None
+) -> list[dict[str, Any]]:
+    """Active event registrations of one event, or of one session registration."""
+    query = select(event_registrations).where(_event_active)
+    if event_id is not None:
+        query = query.where(event_registrations.c.event_id == event_id)
+    if registration_id is not None:
+        query = query.where(event_registrations.c.registration_id == registration_id)
+    query = query.order_by(event_registrations.c.event_id, event_registrations.c.created_at)
+    return [dict(row) for row in (await db.execute(query)).mappings()]
+
+
+async def lock_events(db: AsyncSession, event_ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
+    query = select(events).where(events.c.id.in_(event_ids)).order_by(events.c.id).with_for_update()
+    return [dict(row) for row in (await db.execute(query)).mappings()]
+
+
+async def event_head_of_line(
+    db: AsyncSession, event_id: uuid.UUID, count: int
+) -> list[dict[str, Any]]:
+    query = (
+        select(event_registrations)
+        .where(
+            event_registrations.c.event_id == event_id,
+            event_registrations.c.status == "waitlisted",
+        )
+        .order_by(event_registrations.c.waitlist_position)
+        .limit(count)
+    )
+    return [dict(row) for row in (await db.execute(query)).mappings()]
+
+
+async def move_event_line_up(
+    db: AsyncSession, event_id: uuid.UUID, behind: int, by: int, now: datetime
+) -> None:
+    """Everyone waiting behind position `behind` moves up `by` places (a new version each)."""
+    await db.execute(
+        update(event_registrations)
+        .where(
+            event_registrations.c.event_id == event_id,
+            event_registrations.c.status == "waitlisted",
+            event_registrations.c.waitlist_position > behind,
+        )
+        .values(
+            waitlist_position=event_registrations.c.waitlist_position - by,
+            version=event_registrations.c.version + 1,
+            updated_at=now,
+        )
+    )
+
+
+async def list_event_registrations(
+    db: AsyncSession,
+    listing: Listing,
+    *,
+    filters: dict[str, Any],
+    visible_to: dict[str, Any] | None,
+) -> tuple[list[dict[str, Any]], int]:
+    """`visible_to` None: all (platform_admin); otherwise the caller's own, and those of events
+    whose session they tutor or whose training they manage (`organizations` when a manager)."""
+    query = select(event_registrations).select_from(
+        event_registrations.join(events, events.c.id == event_registrations.c.event_id)
+    )
+    for name in ("event_id", "user_id", "session_id", "status"):
+        if filters.get(name) is not None:
+            query = query.where(event_registrations.c[name] == filters[name])
+    if visible_to is not None:
+        sub = visible_to["sub"]
+        may: list[Any] = [
+            event_registrations.c.user_id == sub,
+            func.jsonb_exists(cast(events.c.tutors, JSONB), sub),
+        ]
+        if visible_to["organizations"]:
+            may.append(
+                func.jsonb_exists_any(
+                    cast(events.c.organizations, JSONB), _texts(visible_to["organizations"])
+                )
+            )
+        query = query.where(or_(*may))
+    return await page_of(db, query, event_registrations, listing)
+
+
+# --- curricula and default sessions ------------------------------------------------------------
+
+
+async def curriculum_by_id(db: AsyncSession, ident: uuid.UUID) -> dict[str, Any] | None:
+    row = (await db.execute(select(curricula).where(curricula.c.id == ident))).mappings().first()
+    return dict(row) if row else None
+
+
+async def curriculum_subtree(db: AsyncSession, root: uuid.UUID) -> list[dict[str, Any]]:
+    """The live node `root` and every live node below it (a recursive query), oldest first."""
+    tree = (
+        select(curricula.c.id)
+        .where(curricula.c.id == root, curricula.c.status == "active")
+        .cte("tree", recursive=True)
+    )
+    below = select(curricula.c.id).where(
+        curricula.c.parent_id == tree.c.id, curricula.c.status == "active"
+    )
+    tree = tree.union(below)
+    query = (
+        select(curricula)
+        .where(curricula.c.id.in_(select(tree.c.id)))
+        .order_by(curricula.c.created_at, curricula.c.id)
+    )
+    return [dict(row) for row in (await db.execute(query)).mappings()]
+
+
+async def sessions_of_trainings(
+    db: AsyncSession, training_ids: Sequence[uuid.UUID]
+) -> list[dict[str, Any]]:
+    """Every live session the replica knows of these trainings."""
+    query = select(sessions).where(
+        sessions.c.training_id.in_(training_ids), sessions.c.status != "deleted"
+    )
+    return [dict(row) for row in (await db.execute(query)).mappings()]
