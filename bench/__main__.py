@@ -7,6 +7,7 @@ import sys
 
 BENCHMARKS = {
     "outbox": "bench.outbox",
+    "peak": "bench.peak",
 }
 
 
