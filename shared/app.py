@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.auth import TokenVerifier
 from shared.db import ensure_database
 from shared.idempotency import IdempotentPosts
-from shared.messaging import broker_ready, running_broker
+from shared.messaging import broker_ready, pruning_deliveries, running_broker
 from shared.migrations import upgrade_to_head
 from shared.observability import RequestContext, configure_logging
 from shared.problems import BodyLimit, install_problem_handlers, problem_response
@@ -46,6 +46,8 @@ class ServiceParts:
     broker: RabbitBroker
     routers: Sequence[APIRouter]
     idempotency_keys: Table
+    inbox: Table | None = None
+    """The consumers' dedupe table, pruned in the background when the service has one."""
     background: Sequence[Hook] = field(default_factory=tuple)
     on_startup: Sequence[Callable[[], Awaitable[None]]] = field(default_factory=tuple)
     state: dict[str, Any] = field(default_factory=dict)
@@ -63,6 +65,8 @@ def build_app(parts: ServiceParts) -> FastAPI:
                 await startup()
             for hook in parts.background:
                 await stack.enter_async_context(hook())
+            if parts.inbox is not None:
+                await stack.enter_async_context(pruning_deliveries(parts.engine, parts.inbox))
             log.info("%s started", parts.name)
             yield
         log.info("%s stopped", parts.name)
@@ -74,13 +78,14 @@ def build_app(parts: ServiceParts) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.token_verifier = TokenVerifier(
-        secret=parts.settings.jwt_secret, jwks_url=parts.settings.jwt_jwks_url
-    )
+    verifier = TokenVerifier(secret=parts.settings.jwt_secret, jwks_url=parts.settings.jwt_jwks_url)
+    app.state.token_verifier = verifier
     for key, value in parts.state.items():
         setattr(app.state, key, value)
     install_problem_handlers(app)
-    app.add_middleware(IdempotentPosts, engine=parts.engine, table=parts.idempotency_keys)
+    app.add_middleware(
+        IdempotentPosts, engine=parts.engine, table=parts.idempotency_keys, verifier=verifier
+    )
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestContext)
     for router in parts.routers:

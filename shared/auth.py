@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, Request
 from jwt.types import Options
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.events import Locale
 from shared.problems import Problem
@@ -32,6 +32,13 @@ class Principal(BaseModel):
     roles: tuple[str, ...] = ()
     organizations: tuple[str, ...] = ()
     managed_organizations: tuple[str, ...] = ()
+
+    @field_validator("locale", mode="before")
+    @classmethod
+    def _supported_locale(cls, value: object) -> str:
+        """`fr-FR` and `en_GB` speak their language; a language we do not write, our default."""
+        language = str(value or "").replace("_", "-").split("-")[0].lower()
+        return language if language in ("fr", "en") else "fr"
 
     @property
     def is_platform_admin(self) -> bool:

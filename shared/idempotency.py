@@ -1,9 +1,10 @@
 """`Idempotency-Key` on POST (CONTRACT §2): the same key with the same body within 24 h answers
 the first response again and changes nothing; the same key with another body is 422.
 
-Keys belong to the caller (the token's `sub`), so two clients cannot collide. The first request
-claims the key with an insert; a concurrent second one finds the claim and gets 409 until the first
-has answered. Only decided answers are kept (2xx and 4xx other than 401, 408, 409-in-progress,
+Keys belong to the caller (the verified token's `sub`), so two clients cannot collide and a
+forged token replays nothing; a request without a valid token is passed on untouched (401). The
+first request claims the key with an insert; a concurrent second one finds the claim and gets 409
+until the first has answered. Only decided answers are kept (2xx, and 4xx but 401, 408, 413 and
 429): a server error or a refused token leaves the key free to retry.
 
 The answer is stored after the use case has committed, in its own statement: a process killed in
@@ -18,7 +19,6 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jwt
 from sqlalchemy import (
     Column,
     DateTime,
@@ -37,7 +37,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.problems import MAX_BODY_BYTES, problem_response
+from shared.auth import TokenVerifier
+from shared.problems import MAX_BODY_BYTES, Problem, problem_response, read_body
 
 HEADER = "idempotency-key"
 KEEP_FOR = timedelta(hours=24)
@@ -71,10 +72,13 @@ def idempotency_table(metadata: MetaData, name: str = "idempotency_keys") -> Tab
 class IdempotentPosts:
     """ASGI middleware: replays the stored answer of a POST retried with the same key."""
 
-    def __init__(self, app: ASGIApp, *, engine: AsyncEngine, table: Table) -> None:
+    def __init__(
+        self, app: ASGIApp, *, engine: AsyncEngine, table: Table, verifier: TokenVerifier
+    ) -> None:
         self.app = app
         self._engine = engine
         self._table = table
+        self._verifier = verifier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", ())) if scope["type"] == "http" else {}
@@ -87,11 +91,14 @@ class IdempotentPosts:
                 scope, receive, send
             )
             return
-        body, replay_receive = await _read_body(receive)
+        body, replay_receive = await read_body(receive, MAX_BODY_BYTES)
         if body is None:  # too large: let the body limit answer 413
             await self.app(scope, replay_receive, send)
             return
-        owner = _owner(headers.get(b"authorization", b"").decode("latin-1"))
+        owner = await self._owner(headers.get(b"authorization", b"").decode("latin-1"))
+        if owner is None:  # no valid token: nothing to replay, the route answers 401
+            await self.app(scope, replay_receive, send)
+            return
         digest = _request_hash(scope, body)
         claim = await self._claim(owner, key, digest)
         if claim is not None:
@@ -111,6 +118,17 @@ class IdempotentPosts:
             await self.app(scope, replay_receive, capture)
         finally:
             await self._settle(owner, key, captured)
+
+    async def _owner(self, authorization: str) -> str | None:
+        """The caller the key belongs to, from a verified token: a forged one replays nothing."""
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        try:
+            principal = await self._verifier.verify(token.strip())
+        except Problem:
+            return None
+        return principal.sub
 
     async def _claim(self, owner: str, key: str, digest: str) -> ASGIApp | None:
         """None when this request now owns the key; else the answer to give instead."""
@@ -173,18 +191,6 @@ class IdempotentPosts:
             log.exception("could not record the answer for Idempotency-Key %r", key)
 
 
-def _owner(authorization: str) -> str:
-    """The caller the key belongs to: the token's subject (the route verifies the token)."""
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        try:
-            claims = jwt.decode(token.strip(), options={"verify_signature": False})
-            return f"sub:{claims.get('sub', '')}"
-        except jwt.PyJWTError:
-            pass
-    return "anonymous"
-
-
 def _request_hash(scope: Scope, body: bytes) -> str:
     digest = hashlib.sha256()
     digest.update(scope["path"].encode())
@@ -195,33 +201,6 @@ def _request_hash(scope: Scope, body: bytes) -> str:
         canonical = body
     digest.update(b"\n" + canonical)
     return digest.hexdigest()
-
-
-async def _read_body(receive: Receive) -> tuple[bytes | None, Receive]:
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-        if size > MAX_BODY_BYTES:
-            break
-    body = b"".join(chunks)
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": more}
-
-    return (None if size > MAX_BODY_BYTES else body), replay
 
 
 def _replay(status: int, headers: list[list[str]], body: bytes) -> ASGIApp:

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 1024 * 1024
@@ -108,7 +108,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 class BodyLimit:
-    """413 for bodies over 1 MiB, even when a caller bypasses the gateway's own limit."""
+    """413 for bodies over 1 MiB, even when a caller bypasses the gateway's own limit.
+
+    A body without `Content-Length` (chunked) is read up to the limit before the app sees it,
+    so that the answer is a clean 413 rather than an error halfway through the app."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -118,23 +121,44 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        too_large = problem_response(413, detail="The request body is larger than 1 MiB.")
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            response = problem_response(413, detail="The request body is larger than 1 MiB.")
-            await response(scope, receive, send)
+            await too_large(scope, receive, send)
             return
-        received = 0
+        body, replay = await read_body(receive, self.max_bytes)
+        if body is None:
+            await too_large(scope, receive, send)
+            return
+        await self.app(scope, replay, send)
 
-        async def limited_receive() -> Any:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise Problem(413, detail="The request body is larger than 1 MiB.")
-            return message
 
-        await self.app(scope, limited_receive, send)
+async def read_body(receive: Receive, max_bytes: int) -> tuple[bytes | None, Receive]:
+    """The whole request body (None when over `max_bytes`) and a `receive` that replays it."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+        if size > max_bytes:
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": more}
+
+    return (None if size > max_bytes else body), replay
 
 
 def invalid(field: str, msg: str) -> Problem:

@@ -31,7 +31,13 @@ from .consumer import (
     attempt_of,
     subscribe,
 )
-from .inbox import first_deliveries, first_delivery, forget_deliveries, inbox_table
+from .inbox import (
+    first_deliveries,
+    first_delivery,
+    forget_deliveries,
+    inbox_table,
+    pruning_deliveries,
+)
 from .outbox import OutboxEntry, OutboxRelay, add_all_to_outbox, add_to_outbox, outbox_table
 from .topology import (
     COMMANDS_EXCHANGE,
@@ -71,6 +77,7 @@ __all__ = [
     "inbox_table",
     "make_broker",
     "outbox_table",
+    "pruning_deliveries",
     "publish_event",
     "running_broker",
     "service_queue",

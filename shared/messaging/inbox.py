@@ -5,12 +5,17 @@ and skips; a concurrent duplicate waits on the first one's row lock and skips on
 commits (or applies the effect if the first one rolled back).
 """
 
-from collections.abc import Iterable
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Column, DateTime, MetaData, Table, Text, delete, func
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+log = logging.getLogger(__name__)
 
 
 def inbox_table(metadata: MetaData, name: str = "inbox") -> Table:
@@ -63,9 +68,46 @@ async def first_deliveries(
     if not ids:
         return set()
     inserted = await db.execute(
-        insert(table)
-        .values([{"consumer": consumer, "event_id": event_id} for event_id in ids])
-        .on_conflict_do_nothing()
-        .returning(table.c.event_id)
+        insert(table).on_conflict_do_nothing().returning(table.c.event_id),
+        [{"consumer": consumer, "event_id": event_id} for event_id in ids],
     )
     return {row[0] for row in inserted}
+
+
+KEEP_DELIVERIES = timedelta(days=14)
+PRUNE_EVERY_S = 3600.0
+
+
+@asynccontextmanager
+async def pruning_deliveries(
+    engine: AsyncEngine,
+    table: Table,
+    *,
+    keep: timedelta = KEEP_DELIVERIES,
+    every_s: float = PRUNE_EVERY_S,
+) -> AsyncIterator[None]:
+    """Prune inbox rows older than `keep` now and every `every_s` while the block runs.
+
+    `keep` outlasts any redelivery: the longest retry back-off is minutes, and a message parked
+    in a dead-letter queue for longer than that should be replayed knowingly."""
+
+    async def prune_forever() -> None:
+        while True:
+            try:
+                async with engine.begin() as conn:
+                    pruned = await forget_deliveries(conn, table, keep)
+                if pruned:
+                    log.info(
+                        "inbox %s: forgot %d deliveries older than %s", table.name, pruned, keep
+                    )
+            except Exception as error:  # the database may be away; try again next time
+                log.warning("inbox %s: pruning failed: %r", table.name, error)
+            await asyncio.sleep(every_s)
+
+    task = asyncio.create_task(prune_forever(), name=f"{table.name} pruning")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

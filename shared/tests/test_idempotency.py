@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import MetaData, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.auth import mint_token
+from shared.auth import TokenVerifier, mint_token
 from shared.db import make_engine
 from shared.idempotency import IdempotentPosts, idempotency_table
 from shared.problems import Problem, install_problem_handlers
@@ -47,7 +47,9 @@ async def client(engine: AsyncEngine) -> AsyncIterator[tuple[httpx.AsyncClient, 
     effects = Effects()
     app = FastAPI()
     install_problem_handlers(app)
-    app.add_middleware(IdempotentPosts, engine=engine, table=keys)
+    app.add_middleware(
+        IdempotentPosts, engine=engine, table=keys, verifier=TokenVerifier(secret=SECRET)
+    )
 
     @app.post("/things", status_code=201)
     async def create(request: Request) -> dict[str, Any]:
@@ -99,6 +101,19 @@ async def test_keys_belong_to_their_caller(client: tuple[httpx.AsyncClient, Effe
     bob = await http.post("/things", json={"name": "a"}, headers=_headers("k3", sub="bob"))
     assert bob.status_code == 201
     assert "idempotent-replayed" not in bob.headers
+    assert effects.count == 2
+
+
+async def test_a_forged_token_replays_nothing(client: tuple[httpx.AsyncClient, Effects]) -> None:
+    http, effects = client
+    await http.post("/things", json={"name": "secret"}, headers=_headers("k6", sub="alice"))
+    forged = {
+        "Idempotency-Key": "k6",
+        "Authorization": f"Bearer {mint_token('x' * 32, sub='alice')}",
+    }
+    response = await http.post("/things", json={"name": "secret"}, headers=forged)
+    assert "idempotent-replayed" not in response.headers  # the route itself answers (here: acts)
+    assert response.json()["n"] == 2
     assert effects.count == 2
 
 

@@ -1,3 +1,5 @@
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -101,6 +103,32 @@ async def test_body_over_one_mebibyte_is_413(client: httpx.AsyncClient) -> None:
         "/things", content=big, headers={"Content-Type": "application/json"}
     )
     _is_problem(response, 413)
+
+
+async def test_a_chunked_body_over_one_mebibyte_is_413_too(client: httpx.AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the size shows as it comes
+        yield b'{"name": "'
+        for _ in range(17):
+            yield b"x" * 65536
+        yield b'", "size": 1}'
+
+    response = await client.post(
+        "/things", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert "content-length" not in response.request.headers
+    _is_problem(response, 413)
+
+
+async def test_a_chunked_body_under_the_limit_is_read_whole(client: httpx.AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"name": "ok",'
+        yield b' "size": 3}'
+
+    response = await client.post(
+        "/things", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert response.json() == {"name": "ok", "size": 3}
 
 
 async def test_unexpected_errors_do_not_leak(client: httpx.AsyncClient) -> None:

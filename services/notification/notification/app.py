@@ -52,6 +52,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             broker=broker,
             routers=[router],
             idempotency_keys=store.idempotency_keys,
+            inbox=store.inbox,
             background=[sender.running],
             state={"notifications": notifications, "sender": sender},
         )

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import aio_pika
@@ -34,6 +34,7 @@ from shared.messaging import (
     inbox_table,
     make_broker,
     outbox_table,
+    pruning_deliveries,
     publish_event,
     running_broker,
     service_queue,
@@ -429,3 +430,32 @@ async def test_a_row_rabbitmq_refuses_does_not_hold_back_the_rows_behind_it(
         await wait_until(lambda: relay.published == 4, "the later events", within=5)
         assert await outbox_size(engine, outbox) == 1
     assert len(await drain(probe)) == 4
+
+
+async def test_old_deliveries_are_forgotten_in_the_background(engine: AsyncEngine) -> None:
+    metadata = MetaData()
+    inbox = inbox_table(metadata, "inbox_pruned")
+    await create_tables(engine, metadata)
+    async with engine.begin() as conn:
+        await conn.execute(
+            inbox.insert(),
+            [
+                {
+                    "consumer": "c",
+                    "event_id": "old",
+                    "received_at": datetime.now(UTC) - timedelta(days=30),
+                },
+                {"consumer": "c", "event_id": "new", "received_at": datetime.now(UTC)},
+            ],
+        )
+
+    async def kept() -> list[str]:
+        async with engine.connect() as conn:
+            return sorted((await conn.execute(select(inbox.c.event_id))).scalars())
+
+    async with pruning_deliveries(engine, inbox, keep=timedelta(days=14)):
+        await wait_until(lambda: _equals(kept(), ["new"]), "the old delivery forgotten")
+
+
+async def _equals(value: Awaitable[list[str]], expected: list[str]) -> bool:
+    return await value == expected
