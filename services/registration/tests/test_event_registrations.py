@@ -2,6 +2,7 @@
 curricula, auto events following the session's confirmed learners, the event's seats and line,
 rights and refusals, and the events each change leaves in the outbox."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -396,3 +397,37 @@ async def test_a_curriculum_registers_to_default_sessions_and_says_what_it_skipp
     assert gone.value.status == 404
     after = await curricula.register(learner("c6"), root.id, None)
     assert [r.session_id for r in after.registrations] == [open_.id]
+
+
+async def test_concurrent_registrations_never_overfill_an_event(
+    registrations: Registrations, events: EventRegistrations
+) -> None:
+    session = await new_session(registrations)
+    for n in range(20):
+        await confirmed(registrations, session, f"race-{n}")
+    event = await new_event(events, session, registration_mode="manual", max_users=5)
+    made = await asyncio.gather(
+        *(
+            events.register(MANAGER, EventRegistrationRequest(event.id, f"learner-race-{n}"))
+            for n in range(20)
+        )
+    )
+    assert sum(r.status == "registered" for r in made) == 5
+    line = sorted(r.waitlist_position or 0 for r in made if r.status == "waitlisted")
+    assert line == list(range(1, 16))
+    seated = [r for r in made if r.status == "registered"]
+    await asyncio.gather(*(events.cancel(MANAGER, r.id, None) for r in seated[:3]))
+    now = await of_event(events, event.id)
+    assert sum(status == "registered" for status, _ in now.values()) == 5
+    assert sorted(p for status, p in now.values() if status == "waitlisted") == list(range(1, 13))
+
+
+async def test_the_migrations_build_the_tables_the_code_uses(engine: AsyncEngine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    async with engine.connect() as conn:
+        differences = await conn.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), store.metadata)
+        )
+    assert differences == []
