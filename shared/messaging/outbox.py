@@ -87,22 +87,25 @@ OutboxEntry = tuple[Mapping[str, Any], str, str]
 async def add_all_to_outbox(
     db: AsyncConnection | AsyncSession, table: Table, entries: Sequence[OutboxEntry]
 ) -> None:
-    """`add_to_outbox` for many envelopes in two statements (a batch's events, in order)."""
+    """`add_to_outbox` for many envelopes at once (a batch's events, in order).
+
+    Executed with a list of parameters, so the statement is compiled once and cached (a
+    multi-row VALUES would be compiled again for every batch).
+    """
     if not entries:
         return
     await db.execute(
-        table.insert().values(
-            [
-                {
-                    "id": uuid.UUID(str(envelope["id"])),
-                    "exchange": exchange,
-                    "routing_key": routing_key,
-                    "payload": dict(envelope),
-                    "headers": None,
-                }
-                for envelope, exchange, routing_key in entries
-            ]
-        )
+        table.insert(),
+        [
+            {
+                "id": uuid.UUID(str(envelope["id"])),
+                "exchange": exchange,
+                "routing_key": routing_key,
+                "payload": dict(envelope),
+                "headers": None,
+            }
+            for envelope, exchange, routing_key in entries
+        ],
     )
     await db.execute(select(func.pg_notify(table.name, "")))
 

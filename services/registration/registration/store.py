@@ -249,9 +249,9 @@ async def active_registration_ids(
 
 
 async def insert_registrations(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Many new registrations in one statement (a batch's admissions)."""
+    """Many new registrations at once (a batch's admissions); one compiled statement, cached."""
     if rows:
-        await db.execute(insert(registrations).values(list(rows)))
+        await db.execute(insert(registrations), list(rows))
 
 
 async def latest_registration(
