@@ -21,7 +21,7 @@ EXPORT_HEADER = ("id", "user_id", "email", "name", "status", "waitlist_position"
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
-def _registrations(request: Request) -> Registrations:
+async def _registrations(request: Request) -> Registrations:  # async: no thread hop per request
     registrations: Registrations = request.app.state.registrations
     return registrations
 
