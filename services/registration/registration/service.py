@@ -366,7 +366,10 @@ class Registrations:
         async with transaction(self._sessions) as db:
             for session in await store.lock_sessions_with_due_requests(db, now, EXPIRY_BATCH):
                 seats = store.seats_of(session)
-                for row in await store.due_registrations(db, session["id"], now):
+                for due in await store.due_registrations(db, session["id"], now):
+                    # as it is now: an earlier expiry of this round may have moved it up the line
+                    row = await store.registration_by_id(db, due["id"])
+                    assert row is not None
                     state = _state(row)
                     if not domain.is_due(state, row["expires_at"], now):
                         continue

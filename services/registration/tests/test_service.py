@@ -178,6 +178,35 @@ async def test_unconfirmed_requests_expire_and_free_their_seat(
     assert (seats.taken, seats.waitlisted) == (0, 0)
 
 
+async def test_several_expiries_in_one_round_keep_the_line_gap_free(
+    registrations: Registrations, engine: AsyncEngine
+) -> None:
+    session = await new_session(
+        registrations, user_validation=True, confirmation_hours=1, max_users=1
+    )
+    seated, first, second, last = [
+        await registrations.register(learner(f"line{n}"), RegistrationRequest(session.id))
+        for n in range(4)
+    ]
+    assert [r.waitlist_position for r in (first, second, last)] == [1, 2, 3]
+    async with engine.begin() as conn:  # the first two in line are overdue, in line order
+        for overdue, by in ((first, 2), (second, 1)):
+            await conn.execute(
+                store.registrations.update()
+                .where(store.registrations.c.id == overdue.id)
+                .values(expires_at=datetime.now(UTC) - timedelta(seconds=by))
+            )
+    assert await registrations.expire_due(datetime.now(UTC)) == 2
+    moved_up = await registrations.registration(ADMIN, last.id)
+    assert (moved_up.status, moved_up.waitlist_position) == ("waitlisted", 1)
+    assert moved_up.version == last.version + 2  # once per place it moved up
+    assert (await registrations.registration(ADMIN, seated.id)).status == "pending"
+    newcomer = await registrations.register(learner("line4"), RegistrationRequest(session.id))
+    assert newcomer.waitlist_position == 2
+    seats = (await registrations.seats([session.id]))[0]
+    assert (seats.taken, seats.waitlisted) == (1, 2)
+
+
 async def test_confirming_after_the_deadline_expires_the_request(
     registrations: Registrations, engine: AsyncEngine
 ) -> None:
