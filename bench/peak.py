@@ -98,9 +98,6 @@ async def main(argv: Sequence[str]) -> None:
     parser.add_argument("--connections", type=int, default=256, help="HTTP, in all")
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--paths", default="command,http")
-    parser.add_argument(
-        "--profile", type=Path, help="run each replica under cProfile, stats into this directory"
-    )
     args = parser.parse_args(argv)
     paths = args.paths.split(",")
 
@@ -121,7 +118,7 @@ async def main(argv: Sequence[str]) -> None:
     replicas = [
         Child(
             f"registration-{i}",
-            _replica_command(args.profile, i),
+            [sys.executable, "-m", "registration"],
             env={
                 "PATH": os.environ.get("PATH", ""),
                 "HOME": os.environ.get("HOME", ""),
@@ -406,14 +403,6 @@ async def _pgbench(servers: Servers, run: str, seconds: int) -> float:
     if found is None:
         raise RuntimeError(f"pgbench said:\n{done.stdout}\n{done.stderr}")
     return float(found.group(1))
-
-
-def _replica_command(profile: Path | None, n: int) -> list[str]:
-    if profile is None:
-        return [sys.executable, "-m", "registration"]
-    profile.mkdir(parents=True, exist_ok=True)
-    out = profile.resolve() / f"registration-{n}.prof"
-    return [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "registration"]
 
 
 async def _healthy(ports: list[int], output: list[str]) -> None:
