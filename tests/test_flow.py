@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.events import EVENT_REGISTRATION_EVENTS, REGISTRATION_EVENTS, SEND_CONFIRMATION
 from testsupport.subscriber import subscribed
 from testsupport.system import System
 from testsupport.waiting import eventually
@@ -172,3 +173,15 @@ async def test_health_and_documents_through_the_gateway(healthy_system: System) 
         asyncapi = await system.http.get(f"/docs/{service}/asyncapi.json")
         assert asyncapi.status_code == 200
         assert asyncapi.json()["asyncapi"].startswith("3.")
+
+
+async def test_each_asyncapi_document_lists_what_its_service_publishes(
+    healthy_system: System,
+) -> None:
+    document = (await healthy_system.http.get("/docs/registration/asyncapi.json")).json()
+    published = {*REGISTRATION_EVENTS, *EVENT_REGISTRATION_EVENTS, SEND_CONFIRMATION}
+    assert published <= set(document["channels"])
+    consumed = {"registration.sessions", "registration.commands"}
+    assert consumed <= {c.get("address", name) for name, c in document["channels"].items()} | set(
+        document["channels"]
+    )

@@ -18,7 +18,7 @@ from shared.listing import Listing, Page, list_params
 router = APIRouter(prefix="/api")
 
 EXPORT_HEADER = ("id", "user_id", "email", "name", "status", "waitlist_position", "created_at")
-FORMULA_STARTS = ("=", "+", "-", "@")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 async def _registrations(request: Request) -> Registrations:  # async: no thread hop per request
@@ -143,7 +143,7 @@ async def export(
 
 
 def _cell(value: str) -> str:
-    """A spreadsheet must not run a learner's name as a formula (CSV injection)."""
+    """A spreadsheet must not run a learner's name as a formula (CSV injection, OWASP's list)."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 

@@ -13,7 +13,9 @@ from registration.expiry import ExpiryRounds
 from registration.service import Registrations
 from shared.app import ServiceParts, build_app
 from shared.db import make_engine, make_sessionmaker
-from shared.messaging import OutboxRelay, make_broker
+from shared.events import EVENT_REGISTRATION_EVENTS, REGISTRATION_EVENTS, SEND_CONFIRMATION
+from shared.messaging import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, OutboxRelay, make_broker
+from shared.messaging.documentation import document_published
 from shared.settings import ServiceSettings
 
 SERVICE = "registration"
@@ -22,6 +24,8 @@ SERVICE = "registration"
 def create_app(settings: ServiceSettings) -> FastAPI:
     engine = make_engine(settings.database_url)
     broker = make_broker(settings.amqp_url, app_id=SERVICE)
+    document_published(broker, (*REGISTRATION_EVENTS, *EVENT_REGISTRATION_EVENTS), EVENTS_EXCHANGE)
+    document_published(broker, (SEND_CONFIRMATION,), COMMANDS_EXCHANGE)
     relay = OutboxRelay(engine, store.outbox, broker, name=f"{SERVICE}-outbox")
     sessions = make_sessionmaker(engine)
     registrations = Registrations(sessions)
@@ -37,6 +41,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             broker=broker,
             routers=[router, event_router],
             idempotency_keys=store.idempotency_keys,
+            inbox=store.inbox,
             background=[lambda: relay, lambda: ExpiryRounds(registrations)],
             state={
                 "registrations": registrations,
