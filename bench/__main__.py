@@ -8,6 +8,7 @@ import sys
 BENCHMARKS = {
     "outbox": "bench.outbox",
     "peak": "bench.peak",
+    "lag": "bench.lag",
 }
 
 
