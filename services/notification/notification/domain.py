@@ -6,6 +6,7 @@ message). Each fact yields `Notice`s: one per recipient, each carried by one or 
 on a channel once, whatever the broker redelivers.
 """
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -144,6 +145,14 @@ def is_stale(incoming_version: int, known_version: int | None) -> bool:
 def confirmation_url(public_url: str, registration_id: uuid.UUID, token: str) -> str:
     query = urlencode({"registration": str(registration_id), "token": token})
     return f"{public_url.rstrip('/')}/confirm?{query}"
+
+
+_TOKEN_IN_LINK = re.compile(r"([?&]token=)[A-Za-z0-9_-]+")
+
+
+def redact_tokens(text: str) -> str:
+    """An email as the delivery log shows it: a confirmation token is the learner's alone."""
+    return _TOKEN_IN_LINK.sub(r"\1[redacted]", text)
 
 
 def step_names(locale: Locale, steps: Iterable[ValidationStep]) -> list[str]:

@@ -491,7 +491,11 @@ class Notifications:
             )
         items = [
             Delivery.model_validate(
-                {**row, "body": row["text_body"], "calendar": row["calendar"] is not None}
+                {
+                    **row,
+                    "body": domain.redact_tokens(row["text_body"]),
+                    "calendar": row["calendar"] is not None,
+                }
             )
             for row in rows
         ]

@@ -15,6 +15,7 @@ from notification.domain import (
     RosterEntry,
     SessionView,
     delivery_key,
+    redact_tokens,
     registration_notices,
 )
 from notification.templates import render
@@ -409,3 +410,11 @@ def test_an_event_invitation_has_utc_date_times() -> None:
     assert "DTEND:20270301T113000Z" in lines
     assert "METHOD:CANCEL" in lines
     assert "STATUS:CANCELLED" in lines
+
+
+def test_the_delivery_log_never_shows_a_confirmation_token() -> None:
+    text = "Confirmez : https://lms.example.org/confirm?registration=abc&token=s3cr-t_X9 merci"
+    assert redact_tokens(text) == (
+        "Confirmez : https://lms.example.org/confirm?registration=abc&token=[redacted] merci"
+    )
+    assert redact_tokens("no link here") == "no link here"

@@ -287,6 +287,11 @@ async def test_the_confirmation_link_comes_from_the_command_and_validators_follo
         assert messages[0]["kind"] == "registration.awaits_validation"
         assert "Chloe" in messages[0]["body"]
     assert len(running.mail.to(chloe["email"])) == 1
+    admin = running.auth("admin", roles=["platform_admin"])
+    log = (await running.http.get(f"/api/deliveries?user_id={chloe['id']}", headers=admin)).json()
+    (logged,) = [d for d in log["items"] if d["kind"] == "registration.confirmation_requested"]
+    assert token not in logged["body"]  # the token is the learner's alone
+    assert f"registration={reg['id']}&token=[redacted]" in logged["body"]
 
 
 async def test_a_cancelled_session_tells_its_learners_once(running: Running) -> None:
