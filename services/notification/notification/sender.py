@@ -1,8 +1,8 @@
 """The sender loop: sends the pending emails the consumers wrote, with bounded retries.
 
 It wakes on NOTIFY (a delivery was committed) or when the next retry is due, and polls besides.
-Each round locks a batch of due rows with `FOR UPDATE SKIP LOCKED`, so replicas share the work and
-never send the same row at once; a row's lock is held until its outcome is written.
+Each email is claimed with `FOR UPDATE SKIP LOCKED` in a transaction of its own, so replicas share
+the work and never send the same row at once; the row's lock is held until its outcome is written.
 """
 
 import asyncio
@@ -48,12 +48,19 @@ class DeliverySender:
         self._wake.set()
 
     async def send_due(self) -> int:
-        """One round: send what is due, write each outcome; how many rows were handled."""
-        async with transaction(self._sessions) as db:
-            due = await store.claim_due_deliveries(db, self._batch_size)
-            for delivery in due:
-                await self._attempt(db, delivery)
-        return len(due)
+        """One round: send what is due, write each outcome; how many rows were handled.
+
+        One transaction per email: its outcome is committed as soon as it is known, so a crash
+        can send at most that one email twice, and a row is locked for one SMTP exchange only."""
+        handled = 0
+        while handled < self._batch_size:
+            async with transaction(self._sessions) as db:
+                due = await store.claim_due_deliveries(db, 1)
+                if not due:
+                    break
+                await self._attempt(db, due[0])
+            handled += 1
+        return handled
 
     async def _attempt(self, db: AsyncSession, delivery: dict[str, Any]) -> None:
         now = datetime.now(UTC)
