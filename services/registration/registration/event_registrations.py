@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from registration import domain, store
 from registration.domain import EventChange, EventRights, EventState, Seats
+from registration.refusals import decided
 from shared.auth import Principal
 from shared.db import transaction
 from shared.events import (
@@ -29,7 +30,7 @@ from shared.events import (
 from shared.listing import Listing
 from shared.messaging import first_delivery
 from shared.observability import request_id
-from shared.problems import Problem, conflict, forbidden, not_found
+from shared.problems import conflict, forbidden, not_found
 
 SERVICE = "registration"
 EVENTS_CONSUMER = "registration.events"
@@ -56,7 +57,7 @@ class EventRegistrations:
             event = await _lock_live_event(db, request.event_id)
             learner = request.user_id or actor.sub
             rights = _rights(actor, event, learner)
-            _decided(lambda: domain.may_register_to_event(event["registration_mode"], rights))
+            decided(lambda: domain.may_register_to_event(event["registration_mode"], rights))
             registration = await store.confirmed_registration(db, event["session_id"], learner)
             if registration is None:
                 raise conflict(
@@ -87,7 +88,7 @@ class EventRegistrations:
             rights = _rights(actor, event, row["user_id"])
             if not rights.may_read:
                 raise forbidden("You may not act on this event registration.")
-            change = _decided(
+            change = decided(
                 lambda: domain.cancel_event_registration(
                     _state(row), rights, event["registration_mode"], reason
                 )
@@ -359,15 +360,6 @@ def _rights(actor: Principal, event: dict[str, Any], learner: str) -> EventRight
         tutor=actor.sub in event["tutors"],
         admin=actor.is_platform_admin,
     )
-
-
-def _decided(decide: Any) -> Any:
-    try:
-        return decide()
-    except domain.RegistrationRefused as refused:
-        if refused.status == 403:
-            raise forbidden(refused.detail) from refused
-        raise Problem(refused.status, None, refused.detail) from refused
 
 
 def _state(row: dict[str, Any]) -> EventState:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from registration import domain, event_registrations, store
 from registration.admission import Admissions, Outcome
 from registration.domain import Change, Rights, Seats, State
+from registration.refusals import decided
 from shared.auth import Principal
 from shared.db import transaction
 from shared.events import (
@@ -281,7 +282,7 @@ class Registrations:
                 raise forbidden("Only a manager of the target session's training moves to it.")
             if target["status"] == "cancelled":
                 raise conflict("The target session is cancelled.", session_id=str(target_id))
-            change = _decided(lambda: domain.move_out(_state(row), rights))
+            change = decided(lambda: domain.move_out(_state(row), rights))
             existing = await store.active_registration_id(db, target_id, old.user.id)
             if existing is not None:
                 raise conflict("Already registered to the target session.", id=str(existing))
@@ -316,7 +317,7 @@ class Registrations:
             if not rights.may_read:
                 raise forbidden("You may not act on this registration.")
             context = {**row, "_rules": SessionRules.model_validate(session["rules"])}
-            changes = _decided(lambda: decide(_state(row), rights, context))
+            changes = decided(lambda: decide(_state(row), rights, context))
             return await _apply(db, session, row, changes, actor.sub, now)
 
     # --- what catalog tells us -----------------------------------------------------------------
@@ -696,15 +697,6 @@ def _fact(
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _decided(decide: Callable[[], Any]) -> Any:
-    try:
-        return decide()
-    except domain.RegistrationRefused as refused:
-        if refused.status == 403:
-            raise forbidden(refused.detail) from refused
-        raise Problem(refused.status, None, refused.detail) from refused
 
 
 def _state(row: dict[str, Any]) -> State:
