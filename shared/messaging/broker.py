@@ -45,8 +45,10 @@ class ServiceBroker(RabbitBroker):
     default channel, so a publishing error that closes a channel never stops a consumer.
     """
 
-    def __init__(self, *args: Any, prefetch: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, amqp_url: str, *args: Any, prefetch: int, **kwargs: Any) -> None:
+        super().__init__(amqp_url, *args, **kwargs)
+        self.amqp_url = amqp_url
+        """For the connections of its own that the outbox relay and batch consumers open."""
         self.prefetch = prefetch
         self.service_queues: list[tuple[ServiceQueue, Channel]] = []
 
@@ -98,7 +100,7 @@ async def publish_event(
     `training.commands` only: an event nobody subscribes to is normal, a command nobody
     receives is lost, so it raises and the outbox keeps it.
     """
-    target = _exchange(exchange)
+    target = known_exchange(exchange)
     if mandatory is None:
         mandatory = target.name == COMMANDS_EXCHANGE.name
     body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
@@ -161,7 +163,8 @@ async def broker_ready(broker: RabbitBroker, *, ping_timeout: float = 1.0) -> bo
     return broker.running and await broker.ping(ping_timeout)
 
 
-def _exchange(exchange: RabbitExchange | str) -> RabbitExchange:
+def known_exchange(exchange: RabbitExchange | str) -> RabbitExchange:
+    """One of the training exchanges, or the default one; else `PublishNotConfirmed`."""
     if isinstance(exchange, RabbitExchange):
         return exchange
     for known in (*TRAINING_EXCHANGES, DEFAULT_EXCHANGE):

@@ -3,8 +3,13 @@
 `add_to_outbox` inserts the row and a `NOTIFY` in the caller's transaction (PostgreSQL delivers
 the notification at commit, and only then). `OutboxRelay` wakes on it, or polls, locks the
 oldest rows with `FOR UPDATE SKIP LOCKED` so replicas share the work, sends a batch in `seq`
-order on one channel, waits for all its publisher confirms at once, and deletes exactly the
-confirmed rows before committing.
+order on a publisher-confirm channel of its own connection, waits for all its confirms at once,
+and deletes exactly the confirmed rows before committing.
+
+The relay publishes below FastStream (aio-pika's channel, aiormq frames): at peak enrollment it
+sends two or three events per registration, and FastStream's publish path cost about 0.75 ms of
+CPU per message. The payload goes out as PostgreSQL's own JSON text of the row, never decoded
+and encoded again in Python.
 
 Delivery is at least once: a crash between confirm and commit publishes those rows again.
 Order is `seq` order within one relay, except that a row that failed is sent again after rows
@@ -20,15 +25,20 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import Any, Self
 
-from faststream.rabbit import RabbitBroker, RabbitExchange
+import aio_pika
+import aiormq
+from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
+from faststream.rabbit import RabbitExchange
 from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
     Identity,
     MetaData,
+    Row,
     Table,
     Text,
+    cast,
     delete,
     func,
     select,
@@ -36,8 +46,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from .broker import DEFAULT_PUBLISH_TIMEOUT, publish_event
+from .broker import (
+    CLOUDEVENTS_CONTENT_TYPE,
+    DEFAULT_PUBLISH_TIMEOUT,
+    PublishNotConfirmed,
+    ServiceBroker,
+    known_exchange,
+)
 from .listen import Listener
+from .topology import COMMANDS_EXCHANGE
 
 log = logging.getLogger(__name__)
 
@@ -111,16 +128,20 @@ async def add_all_to_outbox(
 
 
 class OutboxRelay:
-    """Publishes committed outbox rows; start and stop it from the app lifespan."""
+    """Publishes committed outbox rows; start and stop it from the app lifespan.
+
+    `broker` is the service's broker (the relay connects to its URL with a connection of its
+    own) or an AMQP URL.
+    """
 
     def __init__(
         self,
         engine: AsyncEngine,
         table: Table,
-        broker: RabbitBroker,
+        broker: ServiceBroker | str,
         *,
         listen_dsn: str | None = None,
-        batch_size: int = 100,
+        batch_size: int = 500,
         poll_interval: float = 1.0,
         min_backoff: float = 0.2,
         max_backoff: float = 10.0,
@@ -130,16 +151,20 @@ class OutboxRelay:
     ) -> None:
         self._engine = engine
         self._table = table
-        self._broker = broker
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._min_backoff = min_backoff
         self._max_backoff = max_backoff
-        self._publish_timeout = publish_timeout
         self._stop_timeout = stop_timeout
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._channel = _ConfirmChannel(
+            broker if isinstance(broker, str) else broker.amqp_url,
+            app_id=None if isinstance(broker, str) else broker.config.app_id,
+            name=f"{name}:{table.name}",
+            confirm_timeout=publish_timeout,
+        )
         self.listener = Listener(
             listen_dsn or _asyncpg_dsn(engine),
             table.name,
@@ -152,6 +177,15 @@ class OutboxRelay:
         """Batches that stopped on an error (broker or database unreachable, ...)."""
         self._set_aside: dict[uuid.UUID, tuple[float, float]] = {}
         """Rows RabbitMQ refused while it took others: row id → (retry at, delay)."""
+        self._query = select(
+            table.c.id,
+            table.c.exchange,
+            table.c.routing_key,
+            table.c.headers,
+            cast(table.c.payload, Text).label("body"),
+            table.c.payload["id"].astext.label("event_id"),
+            table.c.payload["type"].astext.label("event_type"),
+        ).order_by(table.c.seq)
 
     async def start(self) -> None:
         if self._tasks:
@@ -175,6 +209,7 @@ class OutboxRelay:
         relay.cancel()
         await asyncio.gather(listener, relay, return_exceptions=True)
         self._tasks = []
+        await self._channel.close()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -194,30 +229,14 @@ class OutboxRelay:
         table = self._table
         now = time.monotonic()
         waiting = [row_id for row_id, (at, _) in self._set_aside.items() if at > now]
-        query = select(table).order_by(table.c.seq).limit(self._batch_size)
+        query = self._query.limit(self._batch_size)
         if waiting:
             query = query.where(table.c.id.not_in(waiting))
         async with self._engine.begin() as conn:
             rows = list(await conn.execute(query.with_for_update(skip_locked=True)))
-            # One confirm round trip per batch, not per row: every publish is in flight at once.
-            outcomes = await asyncio.gather(
-                *(
-                    publish_event(
-                        self._broker,
-                        row.payload,
-                        row.exchange,
-                        row.routing_key,
-                        row.headers,
-                        confirm_timeout=self._publish_timeout,
-                    )
-                    for row in rows
-                ),
-                return_exceptions=True,
-            )
+            outcomes = await self._channel.publish(rows) if rows else []
             published = [
-                row.id
-                for row, outcome in zip(rows, outcomes, strict=True)
-                if not isinstance(outcome, BaseException)
+                row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome is None
             ]
             if published:
                 await conn.execute(delete(table).where(table.c.id.in_(published)))
@@ -233,7 +252,7 @@ class OutboxRelay:
         failed = [
             (row, outcome)
             for row, outcome in zip(rows, outcomes, strict=True)
-            if isinstance(outcome, BaseException)
+            if outcome is not None
         ]
         if failed and not published:
             raise failed[0][1]
@@ -274,6 +293,80 @@ class OutboxRelay:
         # Wake-ups must not cut a back-off short; only stopping does.
         with suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
+
+
+class _ConfirmChannel:
+    """The relay's own robust connection and publisher-confirm channel, opened on first use.
+
+    Opening fails fast while RabbitMQ is unreachable (the relay backs off and tries again);
+    once open, the connection reconnects by itself and a batch waits for it up to its timeout.
+    """
+
+    def __init__(self, url: str, *, app_id: str | None, name: str, confirm_timeout: float) -> None:
+        self._url = url
+        self._confirm_timeout = confirm_timeout
+        self._app_id = app_id
+        self._name = name
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractRobustChannel | None = None
+
+    async def publish(self, rows: Sequence[Row[Any]]) -> list[PublishNotConfirmed | None]:
+        """Send every row at once, in order, and wait for all the confirms together; for each
+        row None when RabbitMQ confirmed it, else why not."""
+        async with asyncio.timeout(self._confirm_timeout):
+            channel = await self._underlay()
+        outcomes = await asyncio.gather(
+            *(self._publish(channel, row) for row in rows), return_exceptions=True
+        )
+        return [
+            None
+            if isinstance(outcome, aiormq.spec.Basic.Ack)
+            else PublishNotConfirmed(f"{row.event_id} to {_destination(row)}: {outcome!r}")
+            for row, outcome in zip(rows, outcomes, strict=True)
+        ]
+
+    async def _publish(
+        self, channel: aiormq.abc.AbstractChannel, row: Row[Any]
+    ) -> aiormq.abc.ConfirmationFrameType | None:
+        known_exchange(row.exchange)  # a missing exchange would close the channel
+        return await channel.basic_publish(
+            row.body.encode(),
+            exchange=row.exchange,
+            routing_key=row.routing_key,
+            # a command nobody receives is lost: RabbitMQ returns it and the row stays
+            mandatory=row.exchange == COMMANDS_EXCHANGE.name,
+            properties=aiormq.spec.Basic.Properties(
+                content_type=CLOUDEVENTS_CONTENT_TYPE,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=row.event_id,
+                correlation_id=row.event_id,
+                message_type=row.event_type,
+                app_id=self._app_id,
+                headers=dict(row.headers) if row.headers else None,
+            ),
+            timeout=self._confirm_timeout,
+        )
+
+    async def _underlay(self) -> aiormq.abc.AbstractChannel:
+        if self._connection is None:
+            self._connection = await aio_pika.connect_robust(
+                self._url, client_properties={"connection_name": self._name}
+            )
+        if self._channel is None or self._channel.is_closed:
+            self._channel = await self._connection.channel(
+                publisher_confirms=True, on_return_raises=True
+            )
+        return await self._channel.get_underlay_channel()
+
+    async def close(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None:
+            with suppress(Exception):
+                await connection.close()
+
+
+def _destination(row: Row[Any]) -> str:
+    return f"{row.exchange or '(default)'}/{row.routing_key}"
 
 
 def _asyncpg_dsn(engine: AsyncEngine) -> str:

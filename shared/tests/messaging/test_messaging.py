@@ -459,3 +459,43 @@ async def test_old_deliveries_are_forgotten_in_the_background(engine: AsyncEngin
 
 async def _equals(value: Awaitable[list[str]], expected: list[str]) -> bool:
     return await value == expected
+
+
+async def test_the_relay_publishes_each_row_with_its_properties_and_headers(
+    engine: AsyncEngine, amqp: AbstractRobustConnection, amqp_url: str
+) -> None:
+    metadata = MetaData()
+    outbox = outbox_table(metadata, "outbox_properties")
+    await create_tables(engine, metadata)
+    command_key = unique("test.command")
+    channel = await amqp.channel()
+    commands = await channel.declare_exchange(
+        COMMANDS_EXCHANGE.name, aio_pika.ExchangeType.DIRECT, durable=True
+    )
+    taken = await channel.declare_queue(unique("commands"), exclusive=True)
+    await taken.bind(commands, routing_key=command_key)
+    command = an_event(command_key, text="é ✓")
+    broker = make_broker(amqp_url, app_id="tester")
+    relay = OutboxRelay(engine, outbox, broker, poll_interval=0.1)
+    async with relay:
+        async with engine.begin() as conn:
+            await add_to_outbox(
+                conn,
+                outbox,
+                command,
+                exchange=COMMANDS_EXCHANGE,
+                routing_key=command_key,
+                headers={"x-tenant": "t-1"},
+            )
+        await wait_until(lambda: has_messages(taken), "the command is published")
+    (message,) = await drain(taken)
+    await channel.close()
+    assert json.loads(message.body) == command
+    assert message.message_id == command["id"]
+    assert message.correlation_id == command["id"]
+    assert message.type == command_key
+    assert message.app_id == "tester"
+    assert message.content_type == CLOUDEVENTS_CONTENT_TYPE
+    assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert message.headers == {"x-tenant": "t-1"}
+    assert await outbox_size(engine, outbox) == 0
