@@ -18,6 +18,7 @@ from typing import Any
 
 import aiormq
 from aio_pika import DeliveryMode, Message
+from aio_pika.abc import AbstractIncomingMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit.annotations import RabbitMessage as RabbitMessageParam
 from faststream.rabbit.message import RabbitMessage
@@ -71,7 +72,7 @@ def subscribe(
     return subscriber
 
 
-def attempt_of(message: RabbitMessage) -> int:
+def attempt_of(message: RabbitMessage | AbstractIncomingMessage) -> int:
     """1-based attempt number of this delivery."""
     value = (message.headers or {}).get(ATTEMPT_HEADER, 1)
     return value if isinstance(value, int) and value > 0 else 1
@@ -89,14 +90,14 @@ class _Delivery:
             envelope = _decode(message.body)
             await self._handler(envelope, message)
         except UndecodableMessage as error:
-            await self._settle_failure(message, attempt, error, retry=False)
+            await self.settle_failure(message.raw_message, attempt, error, retry=False)
         except Exception as error:
-            await self._settle_failure(message, attempt, error, retry=True)
+            await self.settle_failure(message.raw_message, attempt, error, retry=True)
         else:
             await message.ack()
 
-    async def _settle_failure(
-        self, message: RabbitMessage, attempt: int, error: Exception, *, retry: bool
+    async def settle_failure(
+        self, message: AbstractIncomingMessage, attempt: int, error: Exception, *, retry: bool
     ) -> None:
         try:
             if retry and attempt < self._queue.max_attempts:
@@ -135,12 +136,11 @@ class _Delivery:
 
     async def _forward(
         self,
-        message: RabbitMessage,
+        raw: AbstractIncomingMessage,
         queue_name: str,
         attempt: int,
         extra_headers: Mapping[str, Any] | None = None,
     ) -> None:
-        raw = message.raw_message
         headers = {
             name: value
             for name, value in (raw.headers or {}).items()

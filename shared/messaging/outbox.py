@@ -27,7 +27,6 @@ from typing import Any, Self
 
 import aio_pika
 import aiormq
-from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from faststream.rabbit import RabbitExchange
 from sqlalchemy import (
     BigInteger,
@@ -53,6 +52,7 @@ from .broker import (
     ServiceBroker,
     known_exchange,
 )
+from .confirms import ConfirmChannel, Outgoing
 from .listen import Listener
 from .topology import COMMANDS_EXCHANGE
 
@@ -159,9 +159,9 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._channel = _ConfirmChannel(
+        self._app_id = None if isinstance(broker, str) else broker.config.app_id
+        self._channel = ConfirmChannel(
             broker if isinstance(broker, str) else broker.amqp_url,
-            app_id=None if isinstance(broker, str) else broker.config.app_id,
             name=f"{name}:{table.name}",
             confirm_timeout=publish_timeout,
         )
@@ -234,7 +234,7 @@ class OutboxRelay:
             query = query.where(table.c.id.not_in(waiting))
         async with self._engine.begin() as conn:
             rows = list(await conn.execute(query.with_for_update(skip_locked=True)))
-            outcomes = await self._channel.publish(rows) if rows else []
+            outcomes = await self._publish(rows) if rows else []
             published = [
                 row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome is None
             ]
@@ -264,6 +264,40 @@ class OutboxRelay:
                 "outbox %s: row %s set aside for %.1fs: %r", table.name, row.id, delay, error
             )
         return len(published)
+
+    async def _publish(self, rows: Sequence[Row[Any]]) -> list[PublishNotConfirmed | None]:
+        sendable = []
+        outcomes: list[PublishNotConfirmed | None] = []
+        for row in rows:
+            try:
+                known_exchange(row.exchange)  # a missing exchange would close the channel
+            except PublishNotConfirmed as error:
+                outcomes.append(error)
+                continue
+            outcomes.append(None)
+            sendable.append(
+                Outgoing(
+                    row.body.encode(),
+                    row.exchange,
+                    row.routing_key,
+                    aiormq.spec.Basic.Properties(
+                        content_type=CLOUDEVENTS_CONTENT_TYPE,
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        message_id=row.event_id,
+                        correlation_id=row.event_id,
+                        message_type=row.event_type,
+                        app_id=self._app_id,
+                        headers=dict(row.headers) if row.headers else None,
+                    ),
+                    # a command nobody receives is lost: RabbitMQ returns it and the row stays
+                    mandatory=row.exchange == COMMANDS_EXCHANGE.name,
+                )
+            )
+        sent = iter(await self._channel.publish_all(sendable))
+        for n, row in enumerate(rows):
+            if outcomes[n] is None and (failure := next(sent)) is not None:
+                outcomes[n] = _not_confirmed(row, failure)
+        return outcomes
 
     async def _relay_forever(self) -> None:
         backoff = self._min_backoff
@@ -295,78 +329,9 @@ class OutboxRelay:
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
 
-class _ConfirmChannel:
-    """The relay's own robust connection and publisher-confirm channel, opened on first use.
-
-    Opening fails fast while RabbitMQ is unreachable (the relay backs off and tries again);
-    once open, the connection reconnects by itself and a batch waits for it up to its timeout.
-    """
-
-    def __init__(self, url: str, *, app_id: str | None, name: str, confirm_timeout: float) -> None:
-        self._url = url
-        self._confirm_timeout = confirm_timeout
-        self._app_id = app_id
-        self._name = name
-        self._connection: AbstractRobustConnection | None = None
-        self._channel: AbstractRobustChannel | None = None
-
-    async def publish(self, rows: Sequence[Row[Any]]) -> list[PublishNotConfirmed | None]:
-        """Send every row at once, in order, and wait for all the confirms together; for each
-        row None when RabbitMQ confirmed it, else why not."""
-        async with asyncio.timeout(self._confirm_timeout):
-            channel = await self._underlay()
-        outcomes = await asyncio.gather(
-            *(self._publish(channel, row) for row in rows), return_exceptions=True
-        )
-        return [
-            None
-            if isinstance(outcome, aiormq.spec.Basic.Ack)
-            else PublishNotConfirmed(f"{row.event_id} to {_destination(row)}: {outcome!r}")
-            for row, outcome in zip(rows, outcomes, strict=True)
-        ]
-
-    async def _publish(
-        self, channel: aiormq.abc.AbstractChannel, row: Row[Any]
-    ) -> aiormq.abc.ConfirmationFrameType | None:
-        known_exchange(row.exchange)  # a missing exchange would close the channel
-        return await channel.basic_publish(
-            row.body.encode(),
-            exchange=row.exchange,
-            routing_key=row.routing_key,
-            # a command nobody receives is lost: RabbitMQ returns it and the row stays
-            mandatory=row.exchange == COMMANDS_EXCHANGE.name,
-            properties=aiormq.spec.Basic.Properties(
-                content_type=CLOUDEVENTS_CONTENT_TYPE,
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                message_id=row.event_id,
-                correlation_id=row.event_id,
-                message_type=row.event_type,
-                app_id=self._app_id,
-                headers=dict(row.headers) if row.headers else None,
-            ),
-            timeout=self._confirm_timeout,
-        )
-
-    async def _underlay(self) -> aiormq.abc.AbstractChannel:
-        if self._connection is None:
-            self._connection = await aio_pika.connect_robust(
-                self._url, client_properties={"connection_name": self._name}
-            )
-        if self._channel is None or self._channel.is_closed:
-            self._channel = await self._connection.channel(
-                publisher_confirms=True, on_return_raises=True
-            )
-        return await self._channel.get_underlay_channel()
-
-    async def close(self) -> None:
-        connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None:
-            with suppress(Exception):
-                await connection.close()
-
-
-def _destination(row: Row[Any]) -> str:
-    return f"{row.exchange or '(default)'}/{row.routing_key}"
+def _not_confirmed(row: Row[Any], error: Exception) -> PublishNotConfirmed:
+    destination = f"{row.exchange or '(default)'}/{row.routing_key}"
+    return PublishNotConfirmed(f"{row.event_id} to {destination}: {error!r}")
 
 
 def _asyncpg_dsn(engine: AsyncEngine) -> str:

@@ -54,24 +54,26 @@ class Admissions(Generic[A]):
         finally:
             del self._deciding[session_id]
 
+    async def decide(self, session_id: uuid.UUID, applicants: Sequence[A]) -> Sequence[Outcome]:
+        """A batch that is already formed (a consumer's deliveries), decided at once."""
+        try:
+            return await self._decide(session_id, applicants)
+        except Exception as error:
+            if len(applicants) == 1:
+                return [error]
+            # Whatever broke the batch must fail only the request that caused it.
+            log.warning(
+                "batch of %d for %s failed, deciding one by one: %r",
+                len(applicants),
+                session_id,
+                error,
+            )
+            return [await self._decide_alone(session_id, a) for a in applicants]
+
     async def _decide_batch(
         self, session_id: uuid.UUID, batch: list[tuple[A, asyncio.Future[Registration]]]
     ) -> None:
-        applicants = [applicant for applicant, _ in batch]
-        try:
-            outcomes = await self._decide(session_id, applicants)
-        except Exception as error:
-            if len(batch) == 1:
-                outcomes = [error]
-            else:
-                # Whatever broke the batch must fail only the request that caused it.
-                log.warning(
-                    "batch of %d for %s failed, deciding one by one: %r",
-                    len(batch),
-                    session_id,
-                    error,
-                )
-                outcomes = [await self._decide_alone(session_id, a) for a in applicants]
+        outcomes = await self.decide(session_id, [applicant for applicant, _ in batch])
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if future.done():  # the caller went away; the decision stands
                 continue

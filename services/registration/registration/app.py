@@ -31,7 +31,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     registrations = Registrations(sessions)
     event_registrations = EventRegistrations(sessions)
     curricula = Curricula(sessions, registrations)
-    subscribe_consumers(broker, registrations)
+    commands = subscribe_consumers(broker, registrations)
     subscribe_catalog_replicas(broker, event_registrations, curricula)
     return build_app(
         ServiceParts(
@@ -42,7 +42,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             routers=[router, event_router],
             idempotency_keys=store.idempotency_keys,
             inbox=store.inbox,
-            background=[lambda: relay, lambda: ExpiryRounds(registrations)],
+            background=[lambda: relay, lambda: commands, lambda: ExpiryRounds(registrations)],
             state={
                 "registrations": registrations,
                 "event_registrations": event_registrations,

@@ -1,15 +1,27 @@
 """What registration hears: the catalog's sessions (a replica ordered by version) and the
-`registration.register` command."""
+`registration.register` command.
 
+Commands are consumed in batches (`subscribe_batches`): the deliveries for one session go to
+the batcher as one batch, their replies are published together and confirmed together, then
+the deliveries are acked together.
+"""
+
+import asyncio
 import json
 import logging
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
+import aiormq
+from aio_pika.abc import AbstractIncomingMessage
 from faststream.rabbit.message import RabbitMessage
 from pydantic import ValidationError
 
+from registration.admission import Outcome
 from registration.service import (
     AlreadyHandled,
+    Applicant,
     RegistrationRequest,
     Registrations,
     problem_body,
@@ -23,6 +35,8 @@ from shared.messaging import (
     service_queue,
     subscribe,
 )
+from shared.messaging.batches import BatchConsumer, Delivery, subscribe_batches
+from shared.messaging.confirms import ConfirmChannel, Outgoing
 from shared.problems import Problem
 
 SESSIONS_QUEUE = service_queue("registration", "sessions", binding_keys=["catalog.session.#"])
@@ -36,47 +50,105 @@ COMMANDS_PREFETCH = 500
 log = logging.getLogger(__name__)
 
 
-def subscribe_consumers(broker: ServiceBroker, registrations: Registrations) -> None:
+def subscribe_consumers(broker: ServiceBroker, registrations: Registrations) -> BatchConsumer:
+    """Subscribe the session replica; return the command consumer for the lifespan to run."""
+
     async def on_catalog_session(envelope: Envelope, _: RabbitMessage) -> None:
         """catalog.session.* → the session replica (stale or replayed versions change nothing)."""
         event = CloudEvent.model_validate(envelope)
         data = SessionData.model_validate(event.data)
         await registrations.replicate_session(event.id, event.type, data)
 
-    async def on_register(envelope: Envelope, message: RabbitMessage) -> None:
+    replies = ConfirmChannel(
+        broker.amqp_url, name="registration.replies", confirm_timeout=REPLY_TIMEOUT_S
+    )
+
+    async def on_register(deliveries: Sequence[Delivery]) -> list[Exception | None]:
         """registration.register → the same use case as POST /api/registrations."""
-        answer = await _register(registrations, envelope)
-        if answer is not None and message.reply_to:
-            await broker.publish(
-                json.dumps(answer).encode(),
-                routing_key=message.reply_to,
-                correlation_id=message.correlation_id,
-                content_type="application/json",
-                persist=True,
-            )
+        return await _register_all(registrations, replies, deliveries)
 
     subscribe(broker, SESSIONS_QUEUE, on_catalog_session)
-    subscribe(broker, COMMANDS_QUEUE, on_register, prefetch=COMMANDS_PREFETCH)
+    return subscribe_batches(
+        broker, COMMANDS_QUEUE, on_register, prefetch=COMMANDS_PREFETCH, on_stop=replies.close
+    )
 
 
-async def _register(registrations: Registrations, envelope: Envelope) -> dict[str, Any] | None:
+REPLY_TIMEOUT_S = 10.0
+
+
+async def _register_all(
+    registrations: Registrations, replies: ConfirmChannel, deliveries: Sequence[Delivery]
+) -> list[Exception | None]:
+    """Decide every command of the deliveries (a batch per session), then answer each reply
+    queue; a delivery fails (and is retried) only when its decision or its reply did."""
+    answers: list[dict[str, Any] | None] = [None] * len(deliveries)
+    failures: list[Exception | None] = [None] * len(deliveries)
+    by_session: dict[uuid.UUID, list[tuple[int, Applicant]]] = {}
+    for n, (envelope, _) in enumerate(deliveries):
+        parsed = _applicant(envelope)
+        if isinstance(parsed, dict):
+            answers[n] = parsed
+        else:
+            by_session.setdefault(parsed.request.session_id, []).append((n, parsed))
+    decided = await asyncio.gather(
+        *(
+            registrations.register_all(session_id, [a for _, a in waiting])
+            for session_id, waiting in by_session.items()
+        )
+    )
+    for waiting, outcomes in zip(by_session.values(), decided, strict=True):
+        for (n, applicant), outcome in zip(waiting, outcomes, strict=True):
+            try:
+                answers[n] = await _answer(registrations, applicant, outcome)
+            except Exception as error:
+                failures[n] = error
+    sent = [
+        n for n, answer in enumerate(answers) if answer is not None and deliveries[n][1].reply_to
+    ]
+    confirmed = await replies.publish_all([_reply(answers[n], deliveries[n][1]) for n in sent])
+    for n, failure in zip(sent, confirmed, strict=True):
+        failures[n] = failures[n] or failure
+    return failures
+
+
+def _applicant(envelope: Envelope) -> Applicant | dict[str, Any]:
+    """The command's applicant, or the 422 answer of a command that can never succeed."""
     try:
         event = CloudEvent.model_validate(envelope)
         command = RegisterCommand.model_validate(event.data)
-    except ValidationError as error:  # can never succeed: answer, do not retry
+    except ValidationError as error:
         errors = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in error.errors()]
         problem = Problem(422, "Invalid request", "The command is not valid.")
         return {"status": 422, "body": {**problem_body(problem), "errors": errors}}
     principal = Principal.model_validate(command.principal.model_dump())
     request = RegistrationRequest(command.session_id, command.user, command.force)
-    try:
-        registration = await registrations.register(principal, request, delivery_id=event.id)
-    except AlreadyHandled:
-        learner = command.user.id if command.user else principal.sub
-        current = await registrations.current_registration(command.session_id, learner)
-        if current is None:
-            return None
-        return {"status": 201, "body": current.model_dump(mode="json")}
-    except Problem as problem:
-        return {"status": problem.status, "body": problem_body(problem)}
-    return {"status": 201, "body": registration.model_dump(mode="json")}
+    return Applicant(principal, request, event.id)
+
+
+async def _answer(
+    registrations: Registrations, applicant: Applicant, outcome: Outcome
+) -> dict[str, Any] | None:
+    if isinstance(outcome, AlreadyHandled):
+        # a redelivery: answered with the learner's current registration, nothing changed
+        request = applicant.request
+        learner = request.user.id if request.user else applicant.actor.sub
+        current = await registrations.current_registration(request.session_id, learner)
+        return None if current is None else {"status": 201, "body": current.model_dump(mode="json")}
+    if isinstance(outcome, Problem):
+        return {"status": outcome.status, "body": problem_body(outcome)}
+    if isinstance(outcome, Exception):
+        raise outcome
+    return {"status": 201, "body": outcome.model_dump(mode="json")}
+
+
+def _reply(answer: dict[str, Any] | None, command: AbstractIncomingMessage) -> Outgoing:
+    return Outgoing(
+        json.dumps(answer, separators=(",", ":")).encode(),
+        "",
+        command.reply_to or "",
+        aiormq.spec.Basic.Properties(
+            content_type="application/json",
+            delivery_mode=2,
+            correlation_id=command.correlation_id,
+        ),
+    )

@@ -107,6 +107,12 @@ class Registrations:
         applicant = Applicant(actor, request, delivery_id, request_id.get())
         return await self._admissions.admit(request.session_id, applicant)
 
+    async def register_all(
+        self, session_id: uuid.UUID, applicants: Sequence[Applicant]
+    ) -> Sequence[Outcome]:
+        """`registration.register` commands delivered together, decided as one batch."""
+        return await self._admissions.decide(session_id, applicants)
+
     async def admit_batch(
         self, session_id: uuid.UUID, applicants: Sequence[Applicant]
     ) -> list[Outcome]:
