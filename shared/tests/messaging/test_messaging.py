@@ -6,7 +6,7 @@ import itertools
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -40,6 +40,7 @@ from shared.messaging import (
     service_queue,
     subscribe,
 )
+from shared.messaging.batches import Delivery, subscribe_batches
 
 pytestmark = pytest.mark.integration
 
@@ -499,3 +500,58 @@ async def test_the_relay_publishes_each_row_with_its_properties_and_headers(
     assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
     assert message.headers == {"x-tenant": "t-1"}
     assert await outbox_size(engine, outbox) == 0
+
+
+async def test_a_batch_consumer_gets_deliveries_together_and_parks_only_the_failing_one(
+    amqp_url: str, amqp: AbstractRobustConnection
+) -> None:
+    delays = (0.2,)
+    queue = service_queue(
+        "test", unique("batch"), binding_keys=["test.batch.#"], retry_delays=delays
+    )
+    events = [an_event("test.batch.good", n=n) for n in range(50)]
+    poison = an_event("test.batch.poison")
+    batches: list[list[str]] = []
+
+    async def handle(deliveries: Sequence[Delivery]) -> list[Exception | None]:
+        batches.append([envelope["id"] for envelope, _ in deliveries])
+        return [
+            RuntimeError("refused") if envelope["id"] == poison["id"] else None
+            for envelope, _ in deliveries
+        ]
+
+    broker = make_broker(amqp_url)
+    consumer = subscribe_batches(broker, queue, handle, prefetch=100)
+    publisher = make_broker(amqp_url)
+    async with started(broker), started(publisher), consumer:
+        await wait_until(consumer.consuming.is_set, "the batch consumer consumes")
+        await asyncio.gather(
+            *(
+                publish_event(publisher, event, EVENTS_EXCHANGE, event["type"])
+                for event in [*events[:25], poison, *events[25:]]
+            )
+        )
+        channel = await amqp.channel()
+        exchange = await channel.get_exchange(EVENTS_EXCHANGE.name)
+        await exchange.publish(aio_pika.Message(b"not json"), routing_key="test.batch.x")
+        dlq = await channel.declare_queue(queue.dead_letter_name, passive=True)
+        await wait_until(lambda: _depth_is(dlq, 2), "the poison and the undecodable are parked")
+        main = await channel.declare_queue(queue.name, passive=True)
+        assert await depth(main) == 0  # every other delivery was acked
+        parked = await drain(dlq)
+        await channel.close()
+
+    handled = [event_id for batch in batches for event_id in batch]
+    assert {event["id"] for event in events} <= set(handled)
+    assert handled.count(poison["id"]) == 2  # first attempt, then its one retry
+    assert any(len(batch) > 1 for batch in batches), batches
+    by_body = {m.body: m for m in parked}
+    assert by_body[b"not json"].headers[ATTEMPT_HEADER] == 1
+    (dead,) = [m for m in parked if m.body != b"not json"]
+    assert json.loads(dead.body) == poison
+    assert dead.headers[ATTEMPT_HEADER] == 2
+    assert "refused" in str(dead.headers[LAST_ERROR_HEADER])
+
+
+async def _depth_is(queue: AbstractQueue, count: int) -> bool:
+    return await depth(queue) == count
