@@ -1,0 +1,188 @@
+"""Consuming a queue in batches: the handler gets whatever the channel delivered together.
+
+For a hot command queue (`registration.register` at peak enrollment), below FastStream: one
+aio-pika consumer on a connection of its own appends each delivery to a buffer; one worker
+hands the buffer (up to `max_batch`) to the handler, which returns an outcome per delivery.
+Successes are acked together (`multiple=True`: the worker settles batches one after the
+other, so every earlier delivery of the channel is settled already); a failure goes to the
+retry queues or the DLQ exactly as with `subscribe`, without holding back the others.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
+from typing import Self
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+
+from .broker import ServiceBroker
+from .consumer import Envelope, UndecodableMessage, _Delivery, attempt_of
+from .topology import ServiceQueue
+
+Delivery = tuple[Envelope, AbstractIncomingMessage]
+BatchHandler = Callable[[Sequence[Delivery]], Awaitable[Sequence[Exception | None]]]
+
+log = logging.getLogger(__name__)
+
+
+def subscribe_batches(
+    broker: ServiceBroker,
+    queue: ServiceQueue,
+    handler: BatchHandler,
+    *,
+    prefetch: int,
+    max_batch: int | None = None,
+    on_stop: Callable[[], Awaitable[None]] | None = None,
+) -> "BatchConsumer":
+    """Consume `queue` with `handler` in batches; start and stop the result from the lifespan.
+
+    The broker declares the queue family on start (and documents the queue); the consumer
+    waits for the queue, then consumes it with `prefetch` deliveries in flight.
+    """
+    channel = broker.consumer_channel(queue, prefetch)
+    # A subscriber without a handler only declares its queue and documents it: nothing consumes.
+    broker.subscriber(queue.main, queue.exchange, channel=channel, title=queue.name)
+    return BatchConsumer(
+        broker,
+        queue,
+        handler,
+        prefetch=prefetch,
+        max_batch=max_batch or prefetch,
+        on_stop=on_stop,
+    )
+
+
+class BatchConsumer:
+    def __init__(
+        self,
+        broker: ServiceBroker,
+        queue: ServiceQueue,
+        handler: BatchHandler,
+        *,
+        prefetch: int,
+        max_batch: int,
+        retry_interval: float = 1.0,
+        on_stop: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._on_stop = on_stop
+        self._url = broker.amqp_url
+        self._queue = queue
+        self._handler = handler
+        self._prefetch = prefetch
+        self._max_batch = max_batch
+        self._retry_interval = retry_interval
+        self._failures = _Delivery(broker, queue, _never_called)
+        self._buffer: list[AbstractIncomingMessage] = []
+        self._arrived = asyncio.Event()
+        self._connection: AbstractRobustConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.consuming = asyncio.Event()
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"{self._queue.name} batches")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with suppress(Exception):
+                await connection.close()  # the unacked deliveries go back to the queue
+        self.consuming.clear()
+        if self._on_stop is not None:
+            await self._on_stop()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    async def _run(self) -> None:
+        await self._consume()
+        while True:
+            await self._arrived.wait()
+            self._arrived.clear()
+            while self._buffer:
+                batch = self._buffer[: self._max_batch]
+                del self._buffer[: self._max_batch]
+                await self._handle(batch)
+
+    async def _consume(self) -> None:
+        while True:
+            try:
+                if self._connection is None:
+                    self._connection = await aio_pika.connect_robust(
+                        self._url, client_properties={"connection_name": self._queue.name}
+                    )
+                channel = await self._connection.channel()
+                await channel.set_qos(prefetch_count=self._prefetch)
+                # declared by the broker's start, which may still be under way
+                queue = await channel.declare_queue(self._queue.name, passive=True)
+                await queue.consume(self._on_delivery)
+                self.consuming.set()
+                return
+            except Exception as error:
+                log.warning("%s: not consuming yet: %r", self._queue.name, error)
+                await asyncio.sleep(self._retry_interval)
+
+    async def _on_delivery(self, message: AbstractIncomingMessage) -> None:
+        self._buffer.append(message)
+        self._arrived.set()
+
+    async def _handle(self, batch: list[AbstractIncomingMessage]) -> None:
+        decoded: list[Delivery] = []
+        for message in batch:
+            try:
+                decoded.append((_decode(message.body), message))
+            except UndecodableMessage as error:
+                await self._failures.settle_failure(message, 1, error, retry=False)
+        try:
+            outcomes: Sequence[Exception | None] = await self._handler(decoded)
+        except Exception as error:
+            outcomes = [error] * len(decoded)
+        succeeded = []
+        for (_, message), outcome in zip(decoded, outcomes, strict=True):
+            if outcome is None:
+                succeeded.append(message)
+            else:
+                await self._failures.settle_failure(
+                    message, attempt_of(message), outcome, retry=True
+                )
+        if not succeeded:
+            return
+        try:
+            if len(succeeded) == len(batch) and _one_channel(succeeded):
+                await succeeded[-1].ack(multiple=True)
+            else:
+                for message in succeeded:
+                    await message.ack()
+        except Exception as error:  # a lost channel gives them back: the inbox dedupes them
+            log.warning("%s: acks lost: %r", self._queue.name, error)
+
+
+def _one_channel(messages: Sequence[AbstractIncomingMessage]) -> bool:
+    first = messages[0].channel
+    return all(message.channel is first for message in messages)
+
+
+def _decode(body: bytes) -> Envelope:
+    try:
+        envelope = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UndecodableMessage(f"body is not JSON: {error}") from error
+    if not isinstance(envelope, dict):
+        raise UndecodableMessage("body is not a JSON object")
+    return envelope
+
+
+async def _never_called(*_: object) -> None:
+    raise AssertionError("batch deliveries are handled by the batch handler")
