@@ -6,7 +6,7 @@ outbox relay, and stops them in reverse order. Health is 200 only when database 
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +48,8 @@ class ServiceParts:
     idempotency_keys: Table
     inbox: Table | None = None
     """The consumers' dedupe table, pruned in the background when the service has one."""
+    readiness: Mapping[str, Callable[[], bool]] = field(default_factory=dict)
+    """What else must be up for health to be 200, beyond the database and the broker."""
     background: Sequence[Hook] = field(default_factory=tuple)
     on_startup: Sequence[Callable[[], Awaitable[None]]] = field(default_factory=tuple)
     state: dict[str, Any] = field(default_factory=dict)
@@ -127,6 +129,7 @@ async def _unhealthy(parts: ServiceParts) -> list[str]:
             found.append("broker unreachable")
     except Exception as exc:
         found.append(f"broker unreachable ({type(exc).__name__})")
+    found.extend(f"{name} not ready" for name, ready in parts.readiness.items() if not ready())
     return found
 
 

@@ -9,7 +9,6 @@ retry queues or the DLQ exactly as with `subscribe`, without holding back the ot
 """
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
@@ -19,7 +18,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from .broker import ServiceBroker
-from .consumer import Envelope, UndecodableMessage, _Delivery, attempt_of
+from .consumer import Envelope, Failures, UndecodableMessage, attempt_of, decode_envelope
 from .topology import ServiceQueue
 
 Delivery = tuple[Envelope, AbstractIncomingMessage]
@@ -74,12 +73,18 @@ class BatchConsumer:
         self._prefetch = prefetch
         self._max_batch = max_batch
         self._retry_interval = retry_interval
-        self._failures = _Delivery(broker, queue, _never_called)
+        self._failures = Failures(broker, queue)
         self._buffer: list[AbstractIncomingMessage] = []
         self._arrived = asyncio.Event()
         self._connection: AbstractRobustConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self.consuming = asyncio.Event()
+
+    @property
+    def ready(self) -> bool:
+        """Consuming on an open connection: part of the service's health."""
+        connection = self._connection
+        return self.consuming.is_set() and connection is not None and not connection.is_closed
 
     async def start(self) -> None:
         if self._task is None:
@@ -142,9 +147,9 @@ class BatchConsumer:
         decoded: list[Delivery] = []
         for message in batch:
             try:
-                decoded.append((_decode(message.body), message))
+                decoded.append((decode_envelope(message.body), message))
             except UndecodableMessage as error:
-                await self._failures.settle_failure(message, 1, error, retry=False)
+                await self._failures.settle(message, 1, error, retry=False)
         try:
             outcomes: Sequence[Exception | None] = await self._handler(decoded)
         except Exception as error:
@@ -154,9 +159,7 @@ class BatchConsumer:
             if outcome is None:
                 succeeded.append(message)
             else:
-                await self._failures.settle_failure(
-                    message, attempt_of(message), outcome, retry=True
-                )
+                await self._failures.settle(message, attempt_of(message), outcome, retry=True)
         if not succeeded:
             return
         try:
@@ -172,17 +175,3 @@ class BatchConsumer:
 def _one_channel(messages: Sequence[AbstractIncomingMessage]) -> bool:
     first = messages[0].channel
     return all(message.channel is first for message in messages)
-
-
-def _decode(body: bytes) -> Envelope:
-    try:
-        envelope = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UndecodableMessage(f"body is not JSON: {error}") from error
-    if not isinstance(envelope, dict):
-        raise UndecodableMessage("body is not a JSON object")
-    return envelope
-
-
-async def _never_called(*_: object) -> None:
-    raise AssertionError("batch deliveries are handled by the batch handler")

@@ -80,25 +80,33 @@ def attempt_of(message: RabbitMessage | AbstractIncomingMessage) -> int:
 
 class _Delivery:
     def __init__(self, broker: ServiceBroker, queue: ServiceQueue, handler: Handler) -> None:
-        self._broker = broker
-        self._queue = queue
+        self._failures = Failures(broker, queue)
         self._handler = handler
 
     async def handle(self, message: RabbitMessage) -> None:
         attempt = attempt_of(message)
         try:
-            envelope = _decode(message.body)
+            envelope = decode_envelope(message.body)
             await self._handler(envelope, message)
         except UndecodableMessage as error:
-            await self.settle_failure(message.raw_message, attempt, error, retry=False)
+            await self._failures.settle(message.raw_message, attempt, error, retry=False)
         except Exception as error:
-            await self.settle_failure(message.raw_message, attempt, error, retry=True)
+            await self._failures.settle(message.raw_message, attempt, error, retry=True)
         else:
             await message.ack()
 
-    async def settle_failure(
+
+class Failures:
+    """Where a failed delivery of a service queue goes: the next retry queue, or the DLQ."""
+
+    def __init__(self, broker: ServiceBroker, queue: ServiceQueue) -> None:
+        self._broker = broker
+        self._queue = queue
+
+    async def settle(
         self, message: AbstractIncomingMessage, attempt: int, error: Exception, *, retry: bool
     ) -> None:
+        """Park a copy (confirmed) on the retry queue or the DLQ, then ack the delivery."""
         try:
             if retry and attempt < self._queue.max_attempts:
                 log.warning(
@@ -170,7 +178,8 @@ class _Delivery:
             raise RuntimeError(f"{queue_name} did not take {raw.message_id}: {confirmation!r}")
 
 
-def _decode(body: bytes) -> Envelope:
+def decode_envelope(body: bytes) -> Envelope:
+    """The JSON object a message carries; `UndecodableMessage` when it is anything else."""
     try:
         envelope = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

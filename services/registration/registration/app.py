@@ -43,6 +43,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             idempotency_keys=store.idempotency_keys,
             inbox=store.inbox,
             background=[lambda: relay, lambda: commands, lambda: ExpiryRounds(registrations)],
+            readiness={"command consumer": lambda: commands.ready},
             state={
                 "registrations": registrations,
                 "event_registrations": event_registrations,
