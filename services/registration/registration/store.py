@@ -291,29 +291,46 @@ async def update_registration(
 
 
 async def head_of_line(db: AsyncSession, session_id: uuid.UUID, count: int) -> list[dict[str, Any]]:
-    query = (
-        select(registrations)
-        .where(registrations.c.session_id == session_id, registrations.c.status == "waitlisted")
-        .order_by(registrations.c.waitlist_position)
-        .limit(count)
-    )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return await _head_of_line(db, registrations.c.session_id, session_id, count)
 
 
 async def move_line_up(
     db: AsyncSession, session_id: uuid.UUID, behind: int, by: int, now: datetime
 ) -> None:
     """Everyone waiting behind position `behind` moves up `by` places (a new version each)."""
+    await _move_line_up(db, registrations.c.session_id, session_id, behind, by, now)
+
+
+async def _head_of_line(
+    db: AsyncSession, line: Column[uuid.UUID], of: uuid.UUID, count: int
+) -> list[dict[str, Any]]:
+    """The first `count` waiting in the line of `of` (a session, or an event): `line` is the
+    column of the registrations' table that names whose line they stand in."""
+    table = line.table
+    query = (
+        select(table)
+        .where(line == of, table.c.status == "waitlisted")
+        .order_by(table.c.waitlist_position)
+        .limit(count)
+    )
+    return [dict(row) for row in (await db.execute(query)).mappings()]
+
+
+async def _move_line_up(
+    db: AsyncSession,
+    line: Column[uuid.UUID],
+    of: uuid.UUID,
+    behind: int,
+    by: int,
+    now: datetime,
+) -> None:
+    table = line.table
     await db.execute(
-        update(registrations)
-        .where(
-            registrations.c.session_id == session_id,
-            registrations.c.status == "waitlisted",
-            registrations.c.waitlist_position > behind,
-        )
+        update(table)
+        .where(line == of, table.c.status == "waitlisted", table.c.waitlist_position > behind)
         .values(
-            waitlist_position=registrations.c.waitlist_position - by,
-            version=registrations.c.version + 1,
+            waitlist_position=table.c.waitlist_position - by,
+            version=table.c.version + 1,
             updated_at=now,
         )
     )
@@ -638,35 +655,14 @@ async def lock_events(db: AsyncSession, event_ids: Sequence[uuid.UUID]) -> list[
 async def event_head_of_line(
     db: AsyncSession, event_id: uuid.UUID, count: int
 ) -> list[dict[str, Any]]:
-    query = (
-        select(event_registrations)
-        .where(
-            event_registrations.c.event_id == event_id,
-            event_registrations.c.status == "waitlisted",
-        )
-        .order_by(event_registrations.c.waitlist_position)
-        .limit(count)
-    )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return await _head_of_line(db, event_registrations.c.event_id, event_id, count)
 
 
 async def move_event_line_up(
     db: AsyncSession, event_id: uuid.UUID, behind: int, by: int, now: datetime
 ) -> None:
     """Everyone waiting behind position `behind` moves up `by` places (a new version each)."""
-    await db.execute(
-        update(event_registrations)
-        .where(
-            event_registrations.c.event_id == event_id,
-            event_registrations.c.status == "waitlisted",
-            event_registrations.c.waitlist_position > behind,
-        )
-        .values(
-            waitlist_position=event_registrations.c.waitlist_position - by,
-            version=event_registrations.c.version + 1,
-            updated_at=now,
-        )
-    )
+    await _move_line_up(db, event_registrations.c.event_id, event_id, behind, by, now)
 
 
 async def list_event_registrations(
