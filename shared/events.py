@@ -158,13 +158,22 @@ class Registration(Versioned):
     forced: bool = False
 
 
+class MovedTo(_Data):
+    """Where a moved registration went: the new registration and its session."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+
+
 class RegistrationData(Registration):
-    """`registration.*` data: the whole registration plus what the change was."""
+    """`registration.*` data: the whole registration plus what the change was
+    (`moved_to` on `registration.moved` only)."""
 
     previous_status: RegistrationStatus | None = None
     reason: str | None = None
     actor: str | None = None
     step: ValidationStep | None = None
+    moved_to: MovedTo | None = None
 
 
 class EventRegistration(_Data):

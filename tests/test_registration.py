@@ -400,6 +400,7 @@ async def test_a_manager_moves_a_registration(healthy_system: System) -> None:
         assert (moved.json()["session_id"], moved.json()["status"]) == (target["id"], "confirmed")
         old = await event(bus, "registration.moved", registration["id"])
         assert (old["status"], old["reason"]) == ("cancelled", "moved")
+        assert old["moved_to"] == {"id": moved.json()["id"], "session_id": target["id"]}
         await event(bus, "registration.requested", moved.json()["id"])
 
 

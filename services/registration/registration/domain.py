@@ -163,6 +163,8 @@ class Change:
     facts: tuple[Fact, ...]
     step: ValidationStep | None = None
     reason: str | None = None
+    moved_to: tuple[uuid.UUID, uuid.UUID] | None = None
+    """(new registration, its session) when the change is a move."""
 
     @property
     def frees_seat(self) -> bool:

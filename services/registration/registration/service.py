@@ -12,7 +12,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from shared.db import transaction
 from shared.events import (
     SEND_CONFIRMATION,
     CloudEvent,
+    MovedTo,
     Registration,
     RegistrationData,
     RegistrationStatus,
@@ -292,11 +293,10 @@ class Registrations:
             existing = await store.active_registration_id(db, target_id, old.user.id)
             if existing is not None:
                 raise conflict("Already registered to the target session.", id=str(existing))
-            await _apply(db, source, row, [change], actor.sub, now)
             rules = SessionRules.model_validate(target["rules"])
             required = domain.required_validations(rules, by_manager=_by_manager(row))
             pending = domain.carried_validations(required, row["validations_given"])
-            return await _insert(
+            moved = await _insert(
                 db,
                 target,
                 actor,
@@ -307,6 +307,9 @@ class Registrations:
                 requested_by=row["requested_by"],
                 given=row["validations_given"],
             )
+            change = replace(change, moved_to=(moved.id, moved.session_id))
+            await _apply(db, source, row, [change], actor.sub, now)
+            return moved
 
     async def _act(self, actor: Principal, reg_id: uuid.UUID, decide: Decide) -> Registration:
         """Lock the registration's session, decide with the domain, apply, promote, announce."""
@@ -651,6 +654,7 @@ async def _write(
             previous_status=change.before.status,
             reason=change.reason,
             step=change.step if fact == "validated" else None,
+            moved_to=change.moved_to if fact == "moved" else None,
         )
     await event_registrations.follow(db, updated, change.before.status, actor, now)
     return updated
@@ -665,6 +669,7 @@ async def _announce(
     previous_status: RegistrationStatus | None = None,
     reason: str | None = None,
     step: ValidationStep | None = None,
+    moved_to: tuple[uuid.UUID, uuid.UUID] | None = None,
 ) -> None:
     event = _fact(
         SERVICE,
@@ -675,6 +680,7 @@ async def _announce(
         previous_status=previous_status,
         reason=reason,
         step=step,
+        moved_to=moved_to,
     )
     await store.record_event(db, event)
 
@@ -689,6 +695,7 @@ def _fact(
     previous_status: RegistrationStatus | None = None,
     reason: str | None = None,
     step: ValidationStep | None = None,
+    moved_to: tuple[uuid.UUID, uuid.UUID] | None = None,
 ) -> CloudEvent:
     data = RegistrationData(
         **registration.model_dump(),
@@ -696,6 +703,7 @@ def _fact(
         reason=reason,
         actor=actor,
         step=step,
+        moved_to=MovedTo(id=moved_to[0], session_id=moved_to[1]) if moved_to else None,
     )
     return new_event(
         service, f"registration.{fact}", data, subject=str(registration.id), request_id=rid
