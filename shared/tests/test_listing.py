@@ -1,8 +1,8 @@
 from typing import Annotated, Any
 
+import httpx
 import pytest
 from fastapi import Depends, FastAPI
-from fastapi.testclient import TestClient
 
 from shared.listing import Listing, list_params
 from shared.problems import install_problem_handlers
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.unit
 TitleList = Annotated[Listing, Depends(list_params("title", "created_at"))]
 
 
-def _client() -> TestClient:
+def _client() -> httpx.AsyncClient:
     app = FastAPI()
     install_problem_handlers(app)
 
@@ -25,11 +25,11 @@ def _client() -> TestClient:
             "order": listing.order,
         }
 
-    return TestClient(app)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
-def test_defaults_follow_the_contract() -> None:
-    assert _client().get("/things").json() == {
+async def test_defaults_follow_the_contract() -> None:
+    assert (await _client().get("/things")).json() == {
         "limit": 50,
         "offset": 0,
         "sort": "created_at",
@@ -37,8 +37,8 @@ def test_defaults_follow_the_contract() -> None:
     }
 
 
-def test_a_whitelisted_sort_is_taken() -> None:
-    got = _client().get("/things?sort=title&order=desc&limit=500&offset=3").json()
+async def test_a_whitelisted_sort_is_taken() -> None:
+    got = (await _client().get("/things?sort=title&order=desc&limit=500&offset=3")).json()
     assert got == {"limit": 500, "offset": 3, "sort": "title", "order": "desc"}
 
 
@@ -54,8 +54,8 @@ def test_a_whitelisted_sort_is_taken() -> None:
         "limit=abc",
     ],
 )
-def test_anything_else_is_a_422_problem(query: str) -> None:
-    response = _client().get(f"/things?{query}")
+async def test_anything_else_is_a_422_problem(query: str) -> None:
+    response = await _client().get(f"/things?{query}")
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["errors"][0]["loc"][0] == "query"
