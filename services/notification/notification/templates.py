@@ -63,7 +63,8 @@ class Rendered:
 def format_day(value: date | None, locale: Locale = "fr") -> str:
     if value is None:
         return ""
-    return f"{value.day} {MONTHS[locale][value.month - 1]} {value.year}"
+    day = "1er" if locale == "fr" and value.day == 1 else str(value.day)  # « le 1er mars »
+    return f"{day} {MONTHS[locale][value.month - 1]} {value.year}"
 
 
 def format_moment(value: datetime | None, locale: Locale = "fr") -> str:

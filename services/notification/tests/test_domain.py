@@ -18,7 +18,7 @@ from notification.domain import (
     redact_tokens,
     registration_notices,
 )
-from notification.templates import render
+from notification.templates import format_day, render
 
 from shared.events import EventRegistrationData, RegistrationData, SendConfirmation
 
@@ -331,7 +331,7 @@ def test_words_say_what_happened_in_the_learners_language() -> None:
     words = render(registration_notices("confirmed", "e", confirmed, _session())[0])
     assert words.subject == "Inscription confirmée : « Sécurité au travail »"
     assert "Une place s'est libérée" in words.body
-    assert "du 1 mars 2027 au 3 mars 2027, Lyon, salle 2" in words.body
+    assert "du 1er mars 2027 au 3 mars 2027, Lyon, salle 2" in words.body
 
 
 def test_html_escapes_what_users_typed() -> None:
@@ -418,3 +418,9 @@ def test_the_delivery_log_never_shows_a_confirmation_token() -> None:
         "Confirmez : https://lms.example.org/confirm?registration=abc&token=[redacted] merci"
     )
     assert redact_tokens("no link here") == "no link here"
+
+
+def test_dates_read_as_each_language_writes_them() -> None:
+    assert format_day(date(2027, 3, 1), "fr") == "1er mars 2027"
+    assert format_day(date(2027, 3, 2), "fr") == "2 mars 2027"
+    assert format_day(date(2027, 3, 1), "en") == "1 March 2027"

@@ -155,7 +155,7 @@ async def test_the_same_event_delivered_twice_is_told_once(
 
     mail = await mail_to(running, lea, "Inscription confirmée")
     assert mail.subject == "Inscription confirmée : « Gestes et postures »"
-    assert "du 1 mars 2027 au 3 mars 2027, Lyon" in mail.text()
+    assert "du 1er mars 2027 au 3 mars 2027, Lyon" in mail.text()
     assert "Gestes et postures" in mail.text("text/html")
     calendar = mail.part("text/calendar")
     assert calendar is not None
@@ -394,7 +394,7 @@ async def test_event_registration_facts_carry_the_events_times(running: Running)
     }
     await running.publish(envelope("event_registration.registered", base))  # no user: the contact
     mail = await mail_to(running, hal, "Inscrit(e) à la séance")
-    assert "1 mars 2027 à 09:00 (UTC+01:00)" in mail.text()
+    assert "1er mars 2027 à 09:00 (UTC+01:00)" in mail.text()
     ics = mail.raw("text/calendar")
     assert "DTSTART:20270301T080000Z\r\n" in ics
     assert "DTEND:20270301T110000Z\r\n" in ics
