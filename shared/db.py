@@ -59,13 +59,3 @@ async def ensure_database(url: str) -> bool:
         return True
     finally:
         await conn.close()
-
-
-async def drop_database(url: str) -> None:
-    target = make_url(url)
-    admin = plain_url(target.set(database="postgres").render_as_string(hide_password=False))
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-    finally:
-        await conn.close()

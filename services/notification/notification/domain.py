@@ -9,7 +9,7 @@ on a channel once, whatever the broker redelivers.
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal
 from urllib.parse import urlencode
@@ -511,7 +511,3 @@ class RetryPolicy:
 
     def after_failure(self, attempts: int) -> DeliveryStatus:
         return "failed" if attempts >= self.max_attempts else "pending"
-
-
-def with_locale(recipient: Recipient, locale: Locale | None) -> Recipient:
-    return replace(recipient, locale=locale) if locale else recipient

@@ -401,20 +401,6 @@ def _closed(session_id: uuid.UUID, session: dict[str, Any] | None) -> Problem:
     return conflict("The session is cancelled.", session_id=str(session_id))
 
 
-async def _admit(
-    db: AsyncSession,
-    session: dict[str, Any],
-    actor: Principal,
-    request: RegistrationRequest,
-    now: datetime,
-) -> Registration:
-    """One request against a session whose seat row the caller has locked."""
-    outcome = (await _admit_all(db, session, [Applicant(actor, request)], now))[0]
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome
-
-
 async def _admit_all(
     db: AsyncSession, session: dict[str, Any], applicants: Sequence[Applicant], now: datetime
 ) -> list[Outcome]:
