@@ -75,7 +75,7 @@ async def main(argv: Sequence[str]) -> None:
         started = time.perf_counter()
         async with relay:
             await eventually(
-                lambda: _true(len(received) == args.events),
+                lambda: len(received) == args.events,
                 within=600,
                 interval=0.005,
                 what="every event consumed",
@@ -100,7 +100,3 @@ async def main(argv: Sequence[str]) -> None:
         await engine.dispose()
         await drop_databases(servers, run)
         delete_vhost(servers, run)
-
-
-async def _true(value: bool) -> bool:
-    return value

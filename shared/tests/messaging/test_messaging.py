@@ -1,12 +1,11 @@
 """The messaging plumbing's promises, on the real RabbitMQ and PostgreSQL."""
 
 import asyncio
-import inspect
 import itertools
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -41,6 +40,7 @@ from shared.messaging import (
     subscribe,
 )
 from shared.messaging.batches import Delivery, subscribe_batches
+from testsupport.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -48,22 +48,6 @@ pytestmark = pytest.mark.integration
 class Proxy(Protocol):
     async def cut(self) -> None: ...
     async def restore(self) -> None: ...
-
-
-Condition = Callable[[], bool | Awaitable[bool]]
-
-
-async def wait_until(condition: Condition, what: str, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        outcome = condition()
-        if inspect.isawaitable(outcome):
-            outcome = await outcome
-        if outcome:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting until {what}")
-        await asyncio.sleep(0.02)
 
 
 def an_event(event_type: str, **data: Any) -> dict[str, Any]:
@@ -155,13 +139,17 @@ async def test_event_committed_while_rabbitmq_is_unreachable_is_published_once_i
             await add_to_outbox(
                 conn, outbox, event, exchange=EVENTS_EXCHANGE, routing_key=routing_key
             )
-        await wait_until(lambda: relay.failures >= 2, "the relay has failed to publish twice")
+        await eventually(
+            lambda: relay.failures >= 2, what="the relay has failed to publish twice", within=10
+        )
         assert await outbox_size(engine, outbox) == 1
         assert await depth(probe) == 0
 
         await proxy.restore()
-        await wait_until(
-            lambda: relay.published == 1, "the relay has published once RabbitMQ is back"
+        await eventually(
+            lambda: relay.published == 1,
+            what="the relay has published once RabbitMQ is back",
+            within=10,
         )
         assert await outbox_size(engine, outbox) == 0
 
@@ -201,7 +189,9 @@ async def test_a_message_delivered_twice_has_its_effect_once(
     async with started(broker):
         for _ in range(2):
             await publish_event(broker, event, EVENTS_EXCHANGE, routing_key)
-        await wait_until(lambda: handled.count(event["id"]) == 2, "both deliveries are handled")
+        await eventually(
+            lambda: handled.count(event["id"]) == 2, what="both deliveries are handled", within=10
+        )
 
     async with engine.connect() as conn:
         rows = (await conn.execute(select(effects.c.event_id))).scalars().all()
@@ -237,7 +227,9 @@ async def test_a_failing_message_ends_in_its_dlq_after_backed_off_retries_withou
         await dlq.consume(on_dead_letter)
         await publish_event(broker, poison, EVENTS_EXCHANGE, "test.c.poison")
         await publish_event(broker, good, EVENTS_EXCHANGE, "test.c.good")
-        await wait_until(lambda: bool(dead_lettered), "the poison message is dead-lettered")
+        await eventually(
+            lambda: bool(dead_lettered), what="the poison message is dead-lettered", within=10
+        )
         queue_depths = [
             await depth(await channel.declare_queue(name, passive=True))
             for name in [queue.name, *(q.name for q in queue.retry_queues)]
@@ -278,7 +270,7 @@ async def test_a_body_that_is_not_json_goes_straight_to_the_dlq(
         exchange = await channel.get_exchange(EVENTS_EXCHANGE.name)
         await exchange.publish(aio_pika.Message(b"not json"), routing_key="test.json.x")
         dlq = await channel.declare_queue(queue.dead_letter_name, passive=True)
-        await wait_until(lambda: has_messages(dlq), "the message is dead-lettered")
+        await eventually(lambda: has_messages(dlq), what="the message is dead-lettered", within=10)
         (dead,) = await drain(dlq)
         await channel.close()
     assert calls == []
@@ -307,8 +299,10 @@ async def test_two_relays_on_one_database_publish_every_row_once(
     async with started(brokers[0]), started(brokers[1]):
         await asyncio.gather(*(relay.start() for relay in relays))
         try:
-            await wait_until(
-                lambda: sum(relay.published for relay in relays) >= 200, "200 rows are published"
+            await eventually(
+                lambda: sum(relay.published for relay in relays) >= 200,
+                what="200 rows are published",
+                within=10,
             )
         finally:
             await asyncio.gather(*(relay.stop() for relay in relays))
@@ -333,20 +327,21 @@ async def test_the_relay_listens_again_after_losing_its_connection(
     # Polling alone would take a minute: publishing sooner proves the wake-up works.
     relay = OutboxRelay(engine, outbox, broker, poll_interval=60)
     async with started(broker), relay:
-        await wait_until(lambda: relay.listener.listening, "the relay listens")
+        await eventually(lambda: relay.listener.listening, what="the relay listens", within=10)
         first_pid = relay.listener.backend_pid
         async with engine.connect() as conn:
             await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
-        await wait_until(
+        await eventually(
             lambda: relay.listener.listening and relay.listener.backend_pid != first_pid,
-            "the relay listens on a new connection",
+            what="the relay listens on a new connection",
+            within=10,
         )
         async with engine.begin() as conn:
             event = an_event(routing_key)
             await add_to_outbox(
                 conn, outbox, event, exchange=EVENTS_EXCHANGE, routing_key=routing_key
             )
-        await wait_until(lambda: has_messages(probe), "the event is published", within=5)
+        await eventually(lambda: has_messages(probe), what="the event is published", within=5)
 
 
 async def test_the_app_comes_up_without_rabbitmq_and_consumes_whenever_it_is_reachable(
@@ -367,16 +362,19 @@ async def test_the_app_comes_up_without_rabbitmq_and_consumes_whenever_it_is_rea
     async with running_broker(broker, retry_interval=0.1), started(publisher):
         assert not await broker_ready(broker)
         await proxy.restore()
-        await wait_until(lambda: broker_ready(broker), "the broker is started")
+        await eventually(lambda: broker_ready(broker), what="the broker is started", within=10)
         await publish_event(publisher, first, EVENTS_EXCHANGE, routing_key)
-        await wait_until(lambda: received == [first["id"]], "the first event is consumed")
+        await eventually(
+            lambda: received == [first["id"]], what="the first event is consumed", within=10
+        )
 
         await proxy.cut()
         await publish_event(publisher, second, EVENTS_EXCHANGE, routing_key)
         await proxy.restore()
-        await wait_until(
+        await eventually(
             lambda: received == [first["id"], second["id"]],
-            "the event sent while the consumer was cut off is consumed after reconnection",
+            what="the event sent while the consumer was cut off is consumed after reconnection",
+            within=10,
         )
 
 
@@ -418,7 +416,9 @@ async def test_a_row_rabbitmq_refuses_does_not_hold_back_the_rows_behind_it(
                 exchange=EVENTS_EXCHANGE,
                 routing_key=routing_key,
             )
-        await wait_until(lambda: relay.published == 1, "the event beside the refused command")
+        await eventually(
+            lambda: relay.published == 1, what="the event beside the refused command", within=10
+        )
         for _ in range(3):  # rows committed later are not held behind the refused one either
             async with engine.begin() as conn:
                 await add_to_outbox(
@@ -428,7 +428,7 @@ async def test_a_row_rabbitmq_refuses_does_not_hold_back_the_rows_behind_it(
                     exchange=EVENTS_EXCHANGE,
                     routing_key=routing_key,
                 )
-        await wait_until(lambda: relay.published == 4, "the later events", within=5)
+        await eventually(lambda: relay.published == 4, what="the later events", within=5)
         assert await outbox_size(engine, outbox) == 1
     assert len(await drain(probe)) == 4
 
@@ -450,16 +450,13 @@ async def test_old_deliveries_are_forgotten_in_the_background(engine: AsyncEngin
             ],
         )
 
-    async def kept() -> list[str]:
+    async def only_the_new() -> bool:
         async with engine.connect() as conn:
-            return sorted((await conn.execute(select(inbox.c.event_id))).scalars())
+            kept = sorted((await conn.execute(select(inbox.c.event_id))).scalars())
+        return kept == ["new"]
 
     async with pruning_deliveries(engine, inbox, keep=timedelta(days=14)):
-        await wait_until(lambda: _equals(kept(), ["new"]), "the old delivery forgotten")
-
-
-async def _equals(value: Awaitable[list[str]], expected: list[str]) -> bool:
-    return await value == expected
+        await eventually(only_the_new, what="the old delivery forgotten", within=10)
 
 
 async def test_the_relay_publishes_each_row_with_its_properties_and_headers(
@@ -488,7 +485,7 @@ async def test_the_relay_publishes_each_row_with_its_properties_and_headers(
                 routing_key=command_key,
                 headers={"x-tenant": "t-1"},
             )
-        await wait_until(lambda: has_messages(taken), "the command is published")
+        await eventually(lambda: has_messages(taken), what="the command is published", within=10)
     (message,) = await drain(taken)
     await channel.close()
     assert json.loads(message.body) == command
@@ -524,7 +521,7 @@ async def test_a_batch_consumer_gets_deliveries_together_and_parks_only_the_fail
     consumer = subscribe_batches(broker, queue, handle, prefetch=100)
     publisher = make_broker(amqp_url)
     async with started(broker), started(publisher), consumer:
-        await wait_until(consumer.consuming.is_set, "the batch consumer consumes")
+        await eventually(consumer.consuming.is_set, what="the batch consumer consumes", within=10)
         await asyncio.gather(
             *(
                 publish_event(publisher, event, EVENTS_EXCHANGE, event["type"])
@@ -535,7 +532,9 @@ async def test_a_batch_consumer_gets_deliveries_together_and_parks_only_the_fail
         exchange = await channel.get_exchange(EVENTS_EXCHANGE.name)
         await exchange.publish(aio_pika.Message(b"not json"), routing_key="test.batch.x")
         dlq = await channel.declare_queue(queue.dead_letter_name, passive=True)
-        await wait_until(lambda: _depth_is(dlq, 2), "the poison and the undecodable are parked")
+        await eventually(
+            lambda: _depth_is(dlq, 2), what="the poison and the undecodable are parked", within=10
+        )
         main = await channel.declare_queue(queue.name, passive=True)
         assert await depth(main) == 0  # every other delivery was acked
         parked = await drain(dlq)
