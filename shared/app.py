@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth import TokenVerifier
 from shared.db import ensure_database
-from shared.idempotency import IdempotentPosts
+from shared.idempotency import IdempotentPosts, pruning_keys
 from shared.messaging import broker_ready, pruning_deliveries, running_broker
 from shared.migrations import upgrade_to_head
 from shared.observability import RequestContext, configure_logging
@@ -67,6 +67,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
                 await startup()
             for hook in parts.background:
                 await stack.enter_async_context(hook())
+            await stack.enter_async_context(pruning_keys(parts.engine, parts.idempotency_keys))
             if parts.inbox is not None:
                 await stack.enter_async_context(pruning_deliveries(parts.engine, parts.inbox))
             log.info("%s started", parts.name)

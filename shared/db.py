@@ -1,9 +1,13 @@
 """Async engine and session helpers, and creating a service's database when it is missing."""
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
+from sqlalchemy import Column, delete
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -59,3 +63,35 @@ async def ensure_database(url: str) -> bool:
         return True
     finally:
         await conn.close()
+
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def pruning(
+    engine: AsyncEngine, stamp: Column[datetime], keep: timedelta, *, every_s: float = 3600.0
+) -> AsyncIterator[None]:
+    """While the block runs, delete the rows of `stamp`'s table older than `keep`, now and
+    every `every_s` (a background chore, off every request's path)."""
+    table = stamp.table
+
+    async def prune_forever() -> None:
+        while True:
+            try:
+                async with engine.begin() as conn:
+                    cutoff = datetime.now(UTC) - keep
+                    pruned = (await conn.execute(delete(table).where(stamp < cutoff))).rowcount
+                if pruned:
+                    log.info("%s: pruned %d rows older than %s", table.name, pruned, keep)
+            except Exception as error:  # the database may be away; try again next time
+                log.warning("%s: pruning failed: %r", table.name, error)
+            await asyncio.sleep(every_s)
+
+    task = asyncio.create_task(prune_forever(), name=f"{table.name} pruning")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

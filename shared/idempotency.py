@@ -16,6 +16,7 @@ between leaves the key claimed but unanswered, and the retry gets 409 until the 
 import hashlib
 import json
 import logging
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from sqlalchemy import (
     and_,
     delete,
     func,
+    or_,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -38,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import TokenVerifier
+from shared.db import pruning
 from shared.problems import MAX_BODY_BYTES, Problem, problem_response, read_body
 
 HEADER = "idempotency-key"
@@ -135,14 +138,16 @@ class IdempotentPosts:
         table = self._table
         now = datetime.now(UTC)
         async with self._engine.begin() as conn:
-            await conn.execute(delete(table).where(table.c.created_at < now - KEEP_FOR))
-            # A claim that never got its answer (a killed process) is taken over after a while.
+            # This key is free again once its answer is older than 24 h (the table is pruned in
+            # the background), or when its claim never got an answer (a killed process).
             await conn.execute(
                 delete(table).where(
                     table.c.owner == owner,
                     table.c.key == key,
-                    table.c.status.is_(None),
-                    table.c.created_at < now - CLAIM_TIMEOUT,
+                    or_(
+                        table.c.created_at < now - KEEP_FOR,
+                        and_(table.c.status.is_(None), table.c.created_at < now - CLAIM_TIMEOUT),
+                    ),
                 )
             )
             claimed = await conn.execute(
@@ -220,3 +225,8 @@ def _problem(status: int, detail: str) -> ASGIApp:
         await response(scope, receive, send)
 
     return answer
+
+
+def pruning_keys(engine: AsyncEngine, table: Table) -> AbstractAsyncContextManager[None]:
+    """Delete keys older than 24 h in the background while the block runs."""
+    return pruning(engine, table.c.created_at, KEEP_FOR)

@@ -34,7 +34,6 @@ from .consumer import (
 from .inbox import (
     first_deliveries,
     first_delivery,
-    forget_deliveries,
     inbox_table,
     pruning_deliveries,
 )
@@ -73,7 +72,6 @@ __all__ = [
     "declare_service_queue",
     "first_deliveries",
     "first_delivery",
-    "forget_deliveries",
     "inbox_table",
     "make_broker",
     "outbox_table",

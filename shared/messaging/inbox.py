@@ -5,17 +5,15 @@ and skips; a concurrent duplicate waits on the first one's row lock and skips on
 commits (or applies the effect if the first one rolled back).
 """
 
-import asyncio
-import logging
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager, suppress
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
 
-from sqlalchemy import Column, DateTime, MetaData, Table, Text, delete, func
+from sqlalchemy import Column, DateTime, MetaData, Table, Text, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-log = logging.getLogger(__name__)
+from shared.db import pruning
 
 
 def inbox_table(metadata: MetaData, name: str = "inbox") -> Table:
@@ -47,15 +45,6 @@ async def first_delivery(
     return inserted.first() is not None
 
 
-async def forget_deliveries(
-    db: AsyncConnection | AsyncSession, table: Table, older_than: timedelta
-) -> int:
-    """Prune old inbox rows. Keep them longer than any redelivery can take (DLQ replays too)."""
-    cutoff = datetime.now(UTC) - older_than
-    pruned = await db.execute(delete(table).where(table.c.received_at < cutoff))
-    return int(pruned.rowcount)  # type: ignore[attr-defined]
-
-
 async def first_deliveries(
     db: AsyncConnection | AsyncSession, table: Table, consumer: str, event_ids: Iterable[str]
 ) -> set[str]:
@@ -75,39 +64,12 @@ async def first_deliveries(
 
 
 KEEP_DELIVERIES = timedelta(days=14)
-PRUNE_EVERY_S = 3600.0
+"""How long a delivery is remembered: longer than any redelivery (the longest retry back-off is
+minutes); a message parked in a dead-letter queue for longer should be replayed knowingly."""
 
 
-@asynccontextmanager
-async def pruning_deliveries(
-    engine: AsyncEngine,
-    table: Table,
-    *,
-    keep: timedelta = KEEP_DELIVERIES,
-    every_s: float = PRUNE_EVERY_S,
-) -> AsyncIterator[None]:
-    """Prune inbox rows older than `keep` now and every `every_s` while the block runs.
-
-    `keep` outlasts any redelivery: the longest retry back-off is minutes, and a message parked
-    in a dead-letter queue for longer than that should be replayed knowingly."""
-
-    async def prune_forever() -> None:
-        while True:
-            try:
-                async with engine.begin() as conn:
-                    pruned = await forget_deliveries(conn, table, keep)
-                if pruned:
-                    log.info(
-                        "inbox %s: forgot %d deliveries older than %s", table.name, pruned, keep
-                    )
-            except Exception as error:  # the database may be away; try again next time
-                log.warning("inbox %s: pruning failed: %r", table.name, error)
-            await asyncio.sleep(every_s)
-
-    task = asyncio.create_task(prune_forever(), name=f"{table.name} pruning")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+def pruning_deliveries(
+    engine: AsyncEngine, table: Table, *, keep: timedelta = KEEP_DELIVERIES, every_s: float = 3600.0
+) -> AbstractAsyncContextManager[None]:
+    """Forget deliveries older than `keep` in the background while the block runs."""
+    return pruning(engine, table.c.received_at, keep, every_s=every_s)

@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -165,3 +166,20 @@ async def test_an_overlong_key_is_422(client: tuple[httpx.AsyncClient, Effects])
     response = await http.post("/things", json={"name": "a"}, headers=_headers("k" * 256))
     assert response.status_code == 422
     assert effects.count == 0
+
+
+async def test_a_key_is_free_again_after_24_hours(
+    client: tuple[httpx.AsyncClient, Effects], engine: AsyncEngine
+) -> None:
+    http, effects = client
+    await http.post("/things", json={"name": "a"}, headers=_headers("k7"))
+    async with engine.begin() as conn:  # as if it had been answered a day ago
+        await conn.execute(
+            keys.update()
+            .where(keys.c.key == "k7")
+            .values(created_at=datetime.now(UTC) - timedelta(hours=25))
+        )
+    again = await http.post("/things", json={"name": "b"}, headers=_headers("k7"))
+    assert again.status_code == 201
+    assert "idempotent-replayed" not in again.headers
+    assert effects.count == 2
