@@ -26,7 +26,7 @@ from shared.idempotency import IdempotentPosts, pruning_keys
 from shared.messaging import broker_ready, pruning_deliveries, running_broker
 from shared.migrations import upgrade_to_head
 from shared.observability import RequestContext, configure_logging
-from shared.problems import BodyLimit, install_problem_handlers, problem_response
+from shared.problems import BodyLimit, ServerErrors, install_problem_handlers, problem_response
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
         IdempotentPosts, engine=parts.engine, table=parts.idempotency_keys, verifier=verifier
     )
     app.add_middleware(BodyLimit)
+    app.add_middleware(ServerErrors)  # inside RequestContext: its logs carry the request id
     app.add_middleware(RequestContext)
     for router in parts.routers:
         app.include_router(router)

@@ -1,10 +1,13 @@
 """RFC 9457 problem details: every error a service answers is `application/problem+json`."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 
+import aiormq
+import asyncpg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -13,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 1024 * 1024
+RETRY_AFTER_S = 5
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +105,92 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(exc.status_code, detail=detail, headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(500, detail="An unexpected error occurred.")
+
+Dependency = Literal["database", "broker"]
+
+# What a lost PostgreSQL connection looks like through asyncpg and SQLAlchemy; OSError covers a
+# refused or reset socket and a connect timeout, aiormq's connection errors included.
+_DATABASE_GONE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    sqlalchemy.exc.TimeoutError,
+    OSError,
+)
+_BROKER_GONE = (aiormq.exceptions.AMQPConnectionError, aiormq.exceptions.ChannelInvalidStateError)
+
+
+def unavailable_dependency(error: BaseException) -> Dependency | None:
+    """Which server a request failed to reach, when `error` (or what caused it) says so."""
+    for cause in _causes(error):
+        if isinstance(cause, _BROKER_GONE):
+            return "broker"
+        if isinstance(cause, _DATABASE_GONE):
+            return "database"
+        if isinstance(cause, sqlalchemy.exc.DBAPIError) and cause.connection_invalidated:
+            return "database"
+    return None
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        yield found
+        orig = getattr(found, "orig", None)
+        if isinstance(orig, BaseException):
+            yield orig
+        found = found.__cause__ or found.__context__
+
+
+class ServerErrors:
+    """ASGI middleware: an exception that escapes a route is answered here, completely.
+
+    Starlette's own last resort answers 500 and then re-raises, and uvicorn closes a connection
+    whose app raised: the gateway's next request on that pooled connection — someone else's —
+    would get a 502. Here a lost database or broker is 503 with `Retry-After`, anything else a
+    500 problem+json logged with its traceback (and the request id), and nothing is re-raised.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            answer = _answer_for(scope, error)
+            if started:  # too late to answer: the client sees the response cut short
+                log.error("error after the response started on %s", scope["path"])
+                return
+            await answer(scope, receive, send)
+
+
+def _answer_for(scope: Scope, error: Exception) -> JSONResponse:
+    where = f"{scope['method']} {scope['path']}"
+    lost = unavailable_dependency(error)
+    if lost is not None:
+        log.warning("%s: the %s is unreachable: %r", where, lost, error)
+        return problem_response(
+            503,
+            detail=f"The service cannot reach its {lost} right now; retry later.",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+    log.error("unhandled error on %s", where, exc_info=error)
+    return problem_response(500, detail="An unexpected error occurred.")
 
 
 class BodyLimit:

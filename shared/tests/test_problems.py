@@ -1,12 +1,21 @@
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
+import sqlalchemy.exc
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from shared.auth import CurrentPrincipal, TokenVerifier, mint_token
-from shared.problems import BodyLimit, Problem, conflict, install_problem_handlers, invalid
+from shared.problems import (
+    BodyLimit,
+    Problem,
+    ServerErrors,
+    conflict,
+    install_problem_handlers,
+    invalid,
+)
 
 pytestmark = pytest.mark.unit
 SECRET = "test-secret-0123456789-0123456789-abc"
@@ -22,6 +31,7 @@ def _app() -> FastAPI:
     app.state.token_verifier = TokenVerifier(secret=SECRET)
     install_problem_handlers(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(ServerErrors)
 
     @app.post("/things")
     async def create(thing: Thing, _: CurrentPrincipal) -> Thing:
@@ -37,6 +47,20 @@ def _app() -> FastAPI:
     async def boom() -> None:
         raise RuntimeError("secret internals")
 
+    @app.get("/database-restarting")
+    async def restarting() -> None:
+        raise asyncpg.CannotConnectNowError("the database system is starting up")
+
+    @app.get("/database-gone")
+    async def gone() -> None:
+        # what SQLAlchemy raises when the connection dropped in the middle of a statement
+        cause = asyncpg.ConnectionDoesNotExistError("connection was closed")
+        raise sqlalchemy.exc.InterfaceError("SELECT 1", None, cause) from cause
+
+    @app.get("/database-refused")
+    async def refused() -> None:
+        raise ConnectionRefusedError(111, "Connect call failed")
+
     return app
 
 
@@ -44,7 +68,7 @@ def _app() -> FastAPI:
 def client() -> httpx.AsyncClient:
     token = mint_token(SECRET, sub="u1")
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=_app(), raise_app_exceptions=False),
+        transport=httpx.ASGITransport(app=_app()),
         base_url="http://t",
         headers={"Authorization": f"Bearer {token}"},
     )
@@ -134,3 +158,21 @@ async def test_a_chunked_body_under_the_limit_is_read_whole(client: httpx.AsyncC
 async def test_unexpected_errors_do_not_leak(client: httpx.AsyncClient) -> None:
     body = _is_problem(await client.get("/boom"), 500)
     assert "secret internals" not in str(body)
+
+
+async def test_unexpected_errors_are_answered_not_raised(client: httpx.AsyncClient) -> None:
+    """The transport raises whatever the app lets escape: nothing does, so the server never
+    closes the connection under the gateway."""
+    for _ in range(3):
+        _is_problem(await client.get("/boom"), 500)
+        assert (await client.post("/things", json={"name": "ok", "size": 1})).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/database-restarting", "/database-gone", "/database-refused"])
+async def test_a_lost_database_is_503_with_retry_after(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.get(path)
+    body = _is_problem(response, 503)
+    assert int(response.headers["retry-after"]) > 0
+    assert "database" in str(body["detail"])
