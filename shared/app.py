@@ -27,7 +27,7 @@ from shared.messaging import broker_ready, pruning_deliveries, running_broker
 from shared.migrations import upgrade_to_head
 from shared.observability import RequestContext, configure_logging
 from shared.problems import BodyLimit, ServerErrors, install_problem_handlers, problem_response
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, SettingsError, read_settings
 
 log = logging.getLogger(__name__)
 
@@ -137,11 +137,16 @@ async def _unhealthy(parts: ServiceParts) -> list[str]:
 
 def serve(
     name: str,
-    settings: ServiceSettings,
+    settings_type: type[ServiceSettings],
     make_app: Callable[[ServiceSettings], FastAPI],
     migrations: Path,
 ) -> None:
-    """A service process: create and migrate its database, then serve HTTP and AMQP."""
+    """A service process: read its settings, create and migrate its database, then serve HTTP
+    and AMQP. Settings it cannot run with end the process (status 1) with one line saying why."""
+    try:
+        settings = read_settings(settings_type)
+    except SettingsError as error:
+        raise SystemExit(f"{name}: refusing to start: {error}") from None
     configure_logging(name, settings.log_level)
     if asyncio.run(ensure_database(settings.database_url)):
         log.info("created database for %s", name)

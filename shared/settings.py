@@ -1,11 +1,17 @@
 """Configuration every service shares: environment variables only (CONTRACT §1), or `.env`."""
 
-from pydantic import Field
+from collections.abc import Callable
+from typing import Literal, Self, TypeVar
+
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-secret-change-me-0123456789abcdef"  # noqa: S105 - the documented local default
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_GATEWAY_PORT = 8080
+
+
+Environment = Literal["local", "staging", "production"]
 
 
 def default_database_url(service: str) -> str:
@@ -25,6 +31,7 @@ class ServiceSettings(BaseSettings):
     smtp_url: str | None = Field(default=None, validation_alias="SMTP_URL")
     public_url_override: str | None = Field(default=None, validation_alias="PUBLIC_URL")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    environment: Environment = Field(default="local", validation_alias="ENVIRONMENT")
     # each service redeclares these two with its own variable names (CATALOG_PORT, ...)
     port: int = 0
     database_url: str = ""
@@ -32,3 +39,48 @@ class ServiceSettings(BaseSettings):
     @property
     def public_url(self) -> str:
         return (self.public_url_override or f"http://127.0.0.1:{self.gateway_port}").rstrip("/")
+
+    @model_validator(mode="after")
+    def _own_secret_outside_local(self) -> Self:
+        # the development secret is public: anyone could mint a platform_admin token with it
+        uses_hs256 = self.jwt_jwks_url is None
+        weak = not self.jwt_secret.strip() or self.jwt_secret == DEV_JWT_SECRET
+        if self.environment != "local" and uses_hs256 and weak:
+            raise ValueError(
+                f"ENVIRONMENT={self.environment} needs a JWT_SECRET of its own (or JWT_JWKS_URL): "
+                "the development secret is public, anyone could sign tokens with it"
+            )
+        return self
+
+
+class SettingsError(ValueError):
+    """The environment holds settings a service cannot start with; the message says which."""
+
+
+Settings = TypeVar("Settings", bound=ServiceSettings)
+
+
+def read_settings(settings: Callable[[], Settings]) -> Settings:
+    """`settings()` from the environment, every problem in it one line of a `SettingsError`."""
+    try:
+        return settings()
+    except ValidationError as error:
+        raise SettingsError(settings_problem(error)) from None
+
+
+def settings_problem(error: ValidationError) -> str:
+    """One line naming each variable that is wrong and why (for a refusal to start)."""
+    problems = []
+    for detail in error.errors(include_url=False):
+        message = str(detail["msg"]).removeprefix("Value error, ")
+        variable = ".".join(str(part) for part in detail["loc"])
+        if variable and "input" in detail and not _may_hold_a_secret(variable):
+            message = f"{variable}={detail['input']!r}: {message}"
+        elif variable:
+            message = f"{variable}: {message}"
+        problems.append(message)
+    return "; ".join(problems)
+
+
+def _may_hold_a_secret(variable: str) -> bool:
+    return any(word in variable.upper() for word in ("SECRET", "PASSWORD", "URL", "TOKEN"))

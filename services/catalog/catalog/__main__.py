@@ -5,4 +5,4 @@ from catalog.settings import CatalogSettings
 from shared.app import serve
 
 if __name__ == "__main__":
-    serve("catalog", CatalogSettings(), create_app, Path(__file__).parent / "migrations")
+    serve("catalog", CatalogSettings, create_app, Path(__file__).parent / "migrations")

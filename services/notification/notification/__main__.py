@@ -5,4 +5,4 @@ from notification.settings import NotificationSettings
 from shared.app import serve
 
 if __name__ == "__main__":
-    serve("notification", NotificationSettings(), create_app, Path(__file__).parent / "migrations")
+    serve("notification", NotificationSettings, create_app, Path(__file__).parent / "migrations")

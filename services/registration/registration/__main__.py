@@ -5,4 +5,4 @@ from registration.settings import RegistrationSettings
 from shared.app import serve
 
 if __name__ == "__main__":
-    serve("registration", RegistrationSettings(), create_app, Path(__file__).parent / "migrations")
+    serve("registration", RegistrationSettings, create_app, Path(__file__).parent / "migrations")
