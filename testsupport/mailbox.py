@@ -1,6 +1,7 @@
 """A real SMTP server for tests (aiosmtpd), and the emails it received, parsed."""
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -46,11 +47,41 @@ class Mail:
         return content.decode() if isinstance(content, bytes) else str(content)
 
 
+class _Gate:
+    """Open, or holding every message's DATA unanswered (the sender waits: its send is in
+    flight) until opened again. Set from the test's thread, waited on in the server's."""
+
+    def __init__(self) -> None:
+        self._open = threading.Event()
+        self._open.set()
+        self._lock = threading.Lock()
+        self.waiting = 0
+
+    def hold(self) -> None:
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    async def pass_through(self) -> None:
+        if self._open.is_set():
+            return
+        with self._lock:
+            self.waiting += 1
+        try:
+            await asyncio.to_thread(self._open.wait)
+        finally:
+            with self._lock:
+                self.waiting -= 1
+
+
 class _Collect:
-    def __init__(self, received: list[Mail]) -> None:
+    def __init__(self, received: list[Mail], gate: _Gate) -> None:
         self._received = received
+        self._gate = gate
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
+        await self._gate.pass_through()
         message: Any = message_from_bytes(envelope.content, policy=default)
         self._received.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 OK"
@@ -62,6 +93,7 @@ class MailServer:
 
     port: int = field(default_factory=free_port)
     received: list[Mail] = field(default_factory=list)
+    _gate: _Gate = field(default_factory=_Gate)
     _controller: Controller | None = None
 
     @property
@@ -74,11 +106,14 @@ class MailServer:
 
     def start(self) -> None:
         if self._controller is None:
-            controller = Controller(_Collect(self.received), hostname="127.0.0.1", port=self.port)
+            controller = Controller(
+                _Collect(self.received, self._gate), hostname="127.0.0.1", port=self.port
+            )
             controller.start()
             self._controller = controller
 
     def stop(self) -> None:
+        self._gate.release()
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
@@ -88,6 +123,20 @@ class MailServer:
 
     async def astop(self) -> None:
         await asyncio.to_thread(self.stop)
+
+    def hold(self) -> None:
+        """From now on, answer no message's DATA until `release()`: their sends stay in flight
+        (the sender has handed the whole message over and waits for the 250)."""
+        self._gate.hold()
+
+    def release(self) -> None:
+        """Accept the held messages (they are received now) and stop holding."""
+        self._gate.release()
+
+    @property
+    def held(self) -> int:
+        """Messages waiting for their answer now."""
+        return self._gate.waiting
 
     def matching(self, match: Callable[[Mail], bool]) -> list[Mail]:
         return [mail for mail in list(self.received) if match(mail)]
