@@ -47,6 +47,7 @@ class Seen:
     body_length: int
     peer_port: int
     http_version: str
+    dropped: bool = False
 
 
 @dataclass
@@ -54,6 +55,8 @@ class Upstream:
     name: str
     server: ThreadingHTTPServer
     seen: list[Seen] = field(default_factory=list)
+    drop_reused: bool = False
+    """Close a connection without answering when a second request comes on it."""
 
     @property
     def port(self) -> int:
@@ -64,11 +67,13 @@ class Upstream:
 def _handler(upstream: "Upstream") -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as uvicorn does
+        answered_here = 0  # on this connection: one handler per connection
 
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
+            drop = upstream.drop_reused and self.answered_here > 0
             upstream.seen.append(
                 Seen(
                     method=self.command,
@@ -77,8 +82,13 @@ def _handler(upstream: "Upstream") -> type[BaseHTTPRequestHandler]:
                     body_length=length,
                     peer_port=self.client_address[1],
                     http_version=self.request_version,
+                    dropped=drop,
                 )
             )
+            if drop:
+                self.close_connection = True
+                return
+            self.answered_here += 1
             if self.path.endswith("/problem"):
                 status, kind, body = 409, "application/problem+json", UPSTREAM_PROBLEM
             else:
@@ -89,15 +99,25 @@ def _handler(upstream: "Upstream") -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.send_header("X-Request-ID", "set-by-the-upstream")  # the gateway's id wins
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
 
         def do_GET(self) -> None:
+            self._answer()
+
+        def do_HEAD(self) -> None:
             self._answer()
 
         def do_POST(self) -> None:
             self._answer()
 
+        def do_PUT(self) -> None:
+            self._answer()
+
         def do_PATCH(self) -> None:
+            self._answer()
+
+        def do_DELETE(self) -> None:
             self._answer()
 
         def log_message(self, format: str, *args: Any) -> None:
@@ -272,6 +292,30 @@ async def test_a_down_upstream_is_problem_502_and_its_health_503(
         body = assert_problem(await client.get("/health/registration"), 503)
         assert "registration" in body["detail"]
         assert (await client.get("/health/catalog")).status_code == 200
+
+
+async def test_a_dropped_pooled_connection_is_retried_for_idempotent_methods_only(
+    start_gateway: StartGateway, upstreams: dict[str, Upstream]
+) -> None:
+    notification = upstreams["notification"]
+    notification.drop_reused = True
+    gateway = await start_gateway()
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        for method in ("GET", "HEAD", "PUT", "DELETE", "POST", "PATCH"):
+            # one pooled connection that has answered once: the next request on it is dropped
+            assert (await client.get("/api/inbox")).status_code == 200
+            notification.seen.clear()
+            body = None if method in ("GET", "HEAD", "DELETE") else b"{}"
+            response = await client.request(method, "/api/inbox/7/read", content=body)
+            tried = [(seen.method, seen.dropped) for seen in notification.seen]
+            if method in ("POST", "PATCH"):  # it may have been acted on: never sent twice
+                assert "notification" in assert_problem(response, 502)["detail"]
+                assert tried == [(method, True)]
+            else:
+                assert response.status_code == 200, (method, response.text)
+                assert tried == [(method, True), (method, False)]
+                dropped, answered = notification.seen
+                assert dropped.peer_port != answered.peer_port  # on a new connection
 
 
 # --- limits ---------------------------------------------------------------------------------
