@@ -12,6 +12,7 @@ import yaml  # type: ignore[import-untyped]
 
 from devstack.defaults import GATEWAY_RATE_DEFAULTS, SERVICES
 from devstack.gateway import TEMPLATE, check_config, find_nginx, placeholders, render
+from shared.settings import DEV_JWT_SECRET, ServiceSettings, read_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -67,6 +68,21 @@ def test_it_runs_the_whole_system() -> None:
         assert {"postgres", "rabbitmq"} <= set(service["depends_on"])
         # unset unless given, so the services' own development secret applies
         assert env["JWT_SECRET"] is None
+        assert interpolate(env["ENVIRONMENT"]) == "local"
+
+
+def settings_from(env: dict[str, str]) -> ServiceSettings:
+    return read_settings(lambda: ServiceSettings.model_validate(env))
+
+
+def test_the_services_start_with_what_compose_gives_them() -> None:
+    """ENVIRONMENT and the secrets fit: the settings rule accepts the development set-up."""
+    for name in APP_SERVICES:
+        given = compose()["services"][name]["environment"]
+        env = {k: interpolate(str(v)) for k, v in given.items() if v is not None}
+        settings = settings_from(env)
+        assert settings.environment == "local"
+        assert settings.jwt_secret == DEV_JWT_SECRET
 
 
 def test_the_gateway_uses_the_template_of_make_run() -> None:
@@ -174,6 +190,7 @@ def test_env_example_names_every_variable() -> None:
         "AMQP_URL",
         "JWT_SECRET",
         "JWT_JWKS_URL",
+        "ENVIRONMENT",
         "SMTP_URL",
         "PUBLIC_URL",
         *GATEWAY_RATE_DEFAULTS,

@@ -3,6 +3,7 @@ Kubernetes JSON schemas (KEDA's objects against tests/schemas), and the pieces f
 probes on the health endpoints, budgets and autoscaling that select real deployments, the queue
 KEDA watches is the one registration consumes, ports and upstreams agree with the code."""
 
+import base64
 import json
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ import yaml  # type: ignore[import-untyped]
 from registration.consumers import COMMANDS_QUEUE
 
 from devstack.defaults import DEFAULT_SERVICE_PORTS, GATEWAY_RATE_DEFAULTS, SERVICES
+from shared.settings import ServiceSettings, SettingsError, read_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
@@ -164,3 +166,30 @@ def test_dev_generates_every_secret_the_services_read_and_prod_keeps_it_out_of_g
         namespaces = {o["metadata"].get("namespace") for o in rendered(overlay)}
         assert len(namespaces) == 1
         assert None not in namespaces
+
+
+ENVIRONMENTS = {"dev": "local", "prod": "production"}
+
+
+def overlay_settings(overlay: str, secrets: dict[str, str]) -> ServiceSettings:
+    """What a service of `overlay` reads: its ConfigMap, then `secrets` (CONTRACT §1 names)."""
+    config = objects(overlay, "ConfigMap")["training-config"]["data"]
+    return read_settings(lambda: ServiceSettings.model_validate({**config, **secrets}))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_overlay_says_which_environment_it_runs_as(overlay: str) -> None:
+    config = objects(overlay, "ConfigMap")["training-config"]["data"]
+    assert config["ENVIRONMENT"] == ENVIRONMENTS[overlay]
+    base = yaml.safe_load((KUBERNETES / "base" / "config.yaml").read_text())
+    assert base["data"]["ENVIRONMENT"] == "production", "an overlay that forgets it is strict"
+
+
+def test_dev_starts_with_its_generated_secret_and_prod_refuses_that_secret() -> None:
+    (secret,) = objects("dev", "Secret").values()
+    generated = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    assert overlay_settings("dev", generated).environment == "local"
+    with pytest.raises(SettingsError, match="ENVIRONMENT=production needs a JWT_SECRET"):
+        overlay_settings("prod", generated)
+    own = {**generated, "JWT_SECRET": "an-operator-secret-0123456789-0123456789"}
+    assert overlay_settings("prod", own).environment == "production"
