@@ -5,7 +5,8 @@ aio-pika consumer on a connection of its own appends each delivery to a buffer; 
 hands the buffer (up to `max_batch`) to the handler, which returns an outcome per delivery.
 Successes are acked together (`multiple=True`: the worker settles batches one after the
 other, so every earlier delivery of the channel is settled already); a failure goes to the
-retry queues or the DLQ exactly as with `subscribe`, without holding back the others.
+retry queues or the DLQ exactly as with `subscribe`, without holding back the others, and an
+outcome that is `Rejected` goes straight to the DLQ.
 """
 
 import asyncio
@@ -18,7 +19,14 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from .broker import ServiceBroker
-from .consumer import Envelope, Failures, UndecodableMessage, attempt_of, decode_envelope
+from .consumer import (
+    Envelope,
+    Failures,
+    Rejected,
+    UndecodableMessage,
+    attempt_of,
+    decode_envelope,
+)
 from .topology import ServiceQueue
 
 Delivery = tuple[Envelope, AbstractIncomingMessage]
@@ -122,6 +130,11 @@ class BatchConsumer:
                 await self._handle(batch)
 
     async def _consume(self) -> None:
+        # The broker's start declares the queue beside this, so a first miss is expected: only a
+        # wait that lasts (queue never declared, broker away) is worth a warning.
+        quiet_for_s = 5.0
+        loop = asyncio.get_running_loop()
+        since = loop.time()
         while True:
             try:
                 if self._connection is None:
@@ -136,7 +149,9 @@ class BatchConsumer:
                 self.consuming.set()
                 return
             except Exception as error:
-                log.warning("%s: not consuming yet: %r", self._queue.name, error)
+                waited = loop.time() - since
+                level = logging.WARNING if waited >= quiet_for_s else logging.DEBUG
+                log.log(level, "%s: not consuming yet (%.0fs): %r", self._queue.name, waited, error)
                 await asyncio.sleep(self._retry_interval)
 
     async def _on_delivery(self, message: AbstractIncomingMessage) -> None:
@@ -145,11 +160,12 @@ class BatchConsumer:
 
     async def _handle(self, batch: list[AbstractIncomingMessage]) -> None:
         decoded: list[Delivery] = []
+        failed: list[tuple[AbstractIncomingMessage, Exception]] = []
         for message in batch:
             try:
                 decoded.append((decode_envelope(message.body), message))
             except UndecodableMessage as error:
-                await self._failures.settle(message, 1, error, retry=False)
+                failed.append((message, error))
         try:
             outcomes: Sequence[Exception | None] = await self._handler(decoded)
         except Exception as error:
@@ -159,7 +175,8 @@ class BatchConsumer:
             if outcome is None:
                 succeeded.append(message)
             else:
-                await self._failures.settle(message, attempt_of(message), outcome, retry=True)
+                failed.append((message, outcome))
+        await self._settle(failed)
         if not succeeded:
             return
         try:
@@ -170,6 +187,22 @@ class BatchConsumer:
                     await message.ack()
         except Exception as error:  # a lost channel gives them back: the inbox dedupes them
             log.warning("%s: acks lost: %r", self._queue.name, error)
+
+    async def _settle(self, failed: Sequence[tuple[AbstractIncomingMessage, Exception]]) -> None:
+        """Park the failures side by side: a batch of rejected commands waits for one round of
+        confirms, not one per message."""
+        settled = await asyncio.gather(
+            *(
+                self._failures.settle(
+                    message, attempt_of(message), error, retry=not isinstance(error, Rejected)
+                )
+                for message, error in failed
+            ),
+            return_exceptions=True,
+        )
+        for outcome in settled:
+            if isinstance(outcome, BaseException):  # a lost channel gives it back
+                log.warning("%s: a failed delivery was not settled: %r", self._queue.name, outcome)
 
 
 def _one_channel(messages: Sequence[AbstractIncomingMessage]) -> bool:

@@ -5,8 +5,9 @@ types) and the `RabbitMessage` (headers, `reply_to`, `correlation_id`, `message_
 Returning acks the message. Raising acks it too, after a copy has been confirmed on the next
 retry queue (header `x-attempt` = the next attempt number) or, after the last attempt, on the
 dead-letter queue (with `x-last-error`). The failing message thus leaves the queue at once and
-never holds back the messages behind it. A body that is not a JSON object can never succeed
-and goes straight to the dead-letter queue.
+never holds back the messages behind it. A message that can never succeed (`Rejected`: a body
+that is not a JSON object, a command that cannot be carried out) goes straight to the
+dead-letter queue, its reason in `x-last-error`.
 """
 
 import asyncio
@@ -41,8 +42,13 @@ log = logging.getLogger(__name__)
 _BROKER_HEADERS = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
 
 
-class UndecodableMessage(ValueError):
-    """The body is not a JSON object: retrying cannot help."""
+class Rejected(Exception):
+    """The message can never be carried out: retrying cannot help. Its text is the reason the
+    dead-letter queue keeps (short, and without personal data)."""
+
+
+class UndecodableMessage(Rejected, ValueError):
+    """The body is not a JSON object."""
 
 
 def subscribe(
@@ -88,7 +94,7 @@ class _Delivery:
         try:
             envelope = decode_envelope(message.body)
             await self._handler(envelope, message)
-        except UndecodableMessage as error:
+        except Rejected as error:
             await self._failures.settle(message.raw_message, attempt, error, retry=False)
         except Exception as error:
             await self._failures.settle(message.raw_message, attempt, error, retry=True)
@@ -119,21 +125,7 @@ class Failures:
                 )
                 await self._forward(message, self._queue.retry_queue_name(attempt), attempt + 1)
             else:
-                log.error(
-                    "%s: %s dead-lettered after attempt %d: %r",
-                    self._queue.name,
-                    message.message_id,
-                    attempt,
-                    error,
-                    exc_info=error,
-                )
-                last_error = f"{type(error).__name__}: {error}"[:1000]
-                await self._forward(
-                    message,
-                    self._queue.dead_letter_name,
-                    attempt,
-                    {LAST_ERROR_HEADER: last_error},
-                )
+                await self._dead_letter(message, attempt, error)
         except Exception:
             # Could not park it: give it back to the queue; the quorum delivery limit bounds this.
             log.exception("%s: could not move %s aside", self._queue.name, message.message_id)
@@ -141,6 +133,34 @@ class Failures:
                 await message.nack(requeue=True)
             return
         await message.ack()
+
+    async def _dead_letter(
+        self, message: AbstractIncomingMessage, attempt: int, error: Exception
+    ) -> None:
+        if isinstance(error, Rejected):
+            log.warning(
+                "%s: %s dead-lettered, cannot be carried out: %s",
+                self._queue.name,
+                message.message_id,
+                error,
+            )
+            last_error = str(error)
+        else:
+            log.error(
+                "%s: %s dead-lettered after attempt %d: %r",
+                self._queue.name,
+                message.message_id,
+                attempt,
+                error,
+                exc_info=error,
+            )
+            last_error = f"{type(error).__name__}: {error}"
+        await self._forward(
+            message,
+            self._queue.dead_letter_name,
+            attempt,
+            {LAST_ERROR_HEADER: last_error[:1000]},
+        )
 
     async def _forward(
         self,

@@ -27,7 +27,7 @@ from registration.service import (
     problem_body,
 )
 from shared.auth import Principal
-from shared.events import REGISTER, CloudEvent, RegisterCommand, SessionData
+from shared.events import REGISTER, CloudEvent, RegisterCommand, Registration, SessionData
 from shared.messaging import (
     COMMANDS_EXCHANGE,
     Envelope,
@@ -37,6 +37,7 @@ from shared.messaging import (
 )
 from shared.messaging.batches import BatchConsumer, Delivery, subscribe_batches
 from shared.messaging.confirms import ConfirmChannel, Outgoing
+from shared.messaging.consumer import Rejected
 from shared.problems import Problem
 
 SESSIONS_QUEUE = service_queue("registration", "sessions", binding_keys=["catalog.session.#"])
@@ -46,6 +47,8 @@ COMMANDS_QUEUE = service_queue(
 # Commands are decided in batches per session (registration.admission): enough in flight at
 # once to fill a batch while the one before commits.
 COMMANDS_PREFETCH = 500
+# What a command's reply carries: the registration (201) or the problem.
+Answer = Registration | Problem
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +83,14 @@ async def _register_all(
     registrations: Registrations, replies: ConfirmChannel, deliveries: Sequence[Delivery]
 ) -> list[Exception | None]:
     """Decide every command of the deliveries (a batch per session), then answer each reply
-    queue; a delivery fails (and is retried) only when its decision or its reply did."""
-    answers: list[dict[str, Any] | None] = [None] * len(deliveries)
+    queue; a delivery fails (and is retried) only when its decision or its reply did. A command
+    refused without a reply queue is `Rejected`: the DLQ keeps it with its reason."""
+    answers: list[Answer | None] = [None] * len(deliveries)
     failures: list[Exception | None] = [None] * len(deliveries)
     by_session: dict[uuid.UUID, list[tuple[int, Applicant]]] = {}
     for n, (envelope, _) in enumerate(deliveries):
         parsed = _applicant(envelope)
-        if isinstance(parsed, dict):
+        if isinstance(parsed, Problem):
             answers[n] = parsed
         else:
             by_session.setdefault(parsed.request.session_id, []).append((n, parsed))
@@ -102,24 +106,29 @@ async def _register_all(
                 answers[n] = await _answer(registrations, applicant, outcome)
             except Exception as error:
                 failures[n] = error
-    sent = [
-        n for n, answer in enumerate(answers) if answer is not None and deliveries[n][1].reply_to
-    ]
-    confirmed = await replies.publish_all([_reply(answers[n], deliveries[n][1]) for n in sent])
-    for n, failure in zip(sent, confirmed, strict=True):
+    sent: list[tuple[int, Answer]] = []
+    for n, answer in enumerate(answers):
+        if answer is None:
+            continue
+        if deliveries[n][1].reply_to:
+            sent.append((n, answer))
+        elif isinstance(answer, Problem):
+            failures[n] = _unanswered(answer)
+    confirmed = await replies.publish_all([_reply(a, deliveries[n][1]) for n, a in sent])
+    for (n, _), failure in zip(sent, confirmed, strict=True):
         failures[n] = failures[n] or failure
     return failures
 
 
-def _applicant(envelope: Envelope) -> Applicant | dict[str, Any]:
-    """The command's applicant, or the 422 answer of a command that can never succeed."""
+def _applicant(envelope: Envelope) -> Applicant | Problem:
+    """The command's applicant, or the 422 of a command that can never succeed."""
     try:
         event = CloudEvent.model_validate(envelope)
         command = RegisterCommand.model_validate(event.data)
     except ValidationError as error:
         errors = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in error.errors()]
-        problem = Problem(422, "Invalid request", "The command is not valid.")
-        return {"status": 422, "body": {**problem_body(problem), "errors": errors}}
+        detail = "The command is not valid."
+        return Problem(422, "Invalid request", detail, extra={"errors": errors})
     principal = Principal.model_validate(command.principal.model_dump())
     request = RegistrationRequest(command.session_id, command.user, command.force)
     return Applicant(principal, request, event.id)
@@ -127,23 +136,36 @@ def _applicant(envelope: Envelope) -> Applicant | dict[str, Any]:
 
 async def _answer(
     registrations: Registrations, applicant: Applicant, outcome: Outcome
-) -> dict[str, Any] | None:
+) -> Answer | None:
     if isinstance(outcome, AlreadyHandled):
         # a redelivery: answered with the learner's current registration, nothing changed
         request = applicant.request
         learner = request.user.id if request.user else applicant.actor.sub
-        current = await registrations.current_registration(request.session_id, learner)
-        return None if current is None else {"status": 201, "body": current.model_dump(mode="json")}
+        return await registrations.current_registration(request.session_id, learner)
     if isinstance(outcome, Problem):
-        return {"status": outcome.status, "body": problem_body(outcome)}
+        return outcome
     if isinstance(outcome, Exception):
         raise outcome
-    return {"status": 201, "body": outcome.model_dump(mode="json")}
+    return outcome
 
 
-def _reply(answer: dict[str, Any] | None, command: AbstractIncomingMessage) -> Outgoing:
+def _unanswered(problem: Problem) -> Exception:
+    """A refusal nobody hears: a 4xx can never succeed (to the DLQ at once), a 5xx may."""
+    if problem.status >= 500:
+        return problem
+    # the fields at fault and why, never their values: the DLQ is no place for learners' data
+    errors = problem.extra.get("errors") or []
+    detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors) or problem.detail
+    return Rejected(f"{problem.status} {problem.title}: {detail}")
+
+
+def _reply(answer: Answer, command: AbstractIncomingMessage) -> Outgoing:
+    if isinstance(answer, Problem):
+        body: dict[str, Any] = {"status": answer.status, "body": problem_body(answer)}
+    else:
+        body = {"status": 201, "body": answer.model_dump(mode="json")}
     return Outgoing(
-        json.dumps(answer, separators=(",", ":")).encode(),
+        json.dumps(body, separators=(",", ":")).encode(),
         "",
         command.reply_to or "",
         aiormq.spec.Basic.Properties(

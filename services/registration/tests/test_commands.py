@@ -1,0 +1,166 @@
+"""`registration.register` on the real broker: a command that cannot be carried out and has
+no reply queue ends in the DLQ at once with its reason; one with a reply queue gets its problem
+as the reply; a success is acked. Nothing vanishes."""
+
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+from registration.consumers import COMMANDS_QUEUE, subscribe_consumers
+from registration.service import Registrations
+
+from shared.events import REGISTER, new_event
+from shared.messaging import ATTEMPT_HEADER, COMMANDS_EXCHANGE, LAST_ERROR_HEADER, make_broker
+from testsupport.infra import Servers, create_vhost, delete_vhost, unique_name
+from testsupport.waiting import eventually
+
+from .conftest import session_data
+
+pytestmark = pytest.mark.integration
+
+LEARNER = {"sub": "cmd-learner", "name": "Camille Martin", "email": "camille@example.org"}
+
+
+class Bus:
+    """The caller's side: publishes commands, reads the replies and the service's DLQ."""
+
+    def __init__(self, channel: AbstractChannel, replies: AbstractQueue) -> None:
+        self.channel = channel
+        self.replies = replies
+        self.answers: dict[str, dict[str, Any]] = {}
+
+    async def send(self, data: dict[str, Any], *, correlation_id: str | None = None) -> str:
+        # Where the principal travels is the command's business (issue 11): kept to this helper.
+        command = new_event("platform", REGISTER, {"principal": LEARNER, **data}).to_message()
+        exchange = await self.channel.get_exchange(COMMANDS_EXCHANGE.name)
+        await exchange.publish(
+            aio_pika.Message(
+                json.dumps(command).encode(),
+                message_id=command["id"],
+                content_type="application/cloudevents+json",
+                reply_to=self.replies.name if correlation_id else None,
+                correlation_id=correlation_id,
+            ),
+            routing_key=REGISTER,
+        )
+        return str(command["id"])
+
+    async def dead_letters(self, count: int) -> dict[str, AbstractIncomingMessage]:
+        """Exactly `count` dead letters, by message id, once that many have arrived."""
+        dlq = await self.channel.declare_queue(COMMANDS_QUEUE.dead_letter_name, passive=True)
+        parked: dict[str, AbstractIncomingMessage] = {}
+
+        async def arrived() -> bool:
+            while (message := await dlq.get(no_ack=True, fail=False)) is not None:
+                parked[str(message.message_id)] = message
+            return len(parked) >= count
+
+        await eventually(arrived, within=20, what=f"{count} dead letters")
+        assert len(parked) == count, list(parked)
+        return parked
+
+    async def settled_before_this(self) -> None:
+        """Wait until everything sent so far is settled: the worker handles batches one after
+        the other, so once a command sent now is dead-lettered, the earlier ones are done."""
+        sentinel = await self.send({})
+        assert list(await self.dead_letters(1)) == [sentinel]
+
+
+@pytest.fixture(scope="module")
+async def amqp_url(servers: Servers) -> AsyncIterator[str]:
+    run = unique_name("regcmd")
+    yield create_vhost(servers, run)
+    delete_vhost(servers, run)
+
+
+@pytest.fixture(scope="module")
+async def bus(amqp_url: str, registrations: Registrations) -> AsyncIterator[Bus]:
+    broker = make_broker(amqp_url, app_id="registration")
+    consumer = subscribe_consumers(broker, registrations)
+    await broker.start()
+    connection = await aio_pika.connect_robust(amqp_url)
+    try:
+        async with consumer:
+            await eventually(consumer.consuming.is_set, within=20, what="the command consumer")
+            channel = await connection.channel()
+            replies = await channel.declare_queue(exclusive=True)
+            bus = Bus(channel, replies)
+
+            async def collect(message: AbstractIncomingMessage) -> None:
+                async with message.process():
+                    bus.answers[str(message.correlation_id)] = json.loads(message.body)
+
+            await replies.consume(collect)
+            yield bus
+    finally:
+        await connection.close()
+        await broker.stop()
+
+
+async def a_session(registrations: Registrations, **rules: Any) -> str:
+    session = session_data(**rules)
+    event_id = str(uuid.uuid4())
+    await registrations.replicate_session(event_id, "catalog.session.created", session)
+    return str(session.id)
+
+
+async def test_an_unanswerable_refusal_is_dead_lettered_at_once_with_its_reason(
+    bus: Bus, registrations: Registrations, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    closed = await a_session(registrations, public_registration=False)
+    unknown = str(uuid.uuid4())
+    sent = {
+        await bus.send({"force": "sometimes"}): "422 Invalid request: session_id: Field required",
+        await bus.send({"session_id": unknown}): f"404 Not found: No session with id {unknown}.",
+        await bus.send({"session_id": closed}): "403 Forbidden: This session does not take "
+        "public registrations.",
+    }
+
+    parked = await bus.dead_letters(len(sent))
+
+    assert set(parked) == set(sent)
+    for message_id, reason in sent.items():
+        dead = parked[message_id]
+        assert str(dead.headers[LAST_ERROR_HEADER]).startswith(reason), dead.headers
+        assert dead.headers[ATTEMPT_HEADER] == 1  # no retry: retrying cannot help
+        assert LEARNER["email"] not in str(dead.headers)
+        assert LEARNER["name"] not in str(dead.headers)
+        logged = [r for r in caplog.records if message_id in r.getMessage()]
+        assert any(r.levelno >= logging.WARNING and reason in r.getMessage() for r in logged)
+    invalid = str(parked[next(iter(sent))].headers[LAST_ERROR_HEADER])
+    assert "force: Input should be a valid boolean" in invalid
+    main = await bus.channel.declare_queue(COMMANDS_QUEUE.name, passive=True)
+    assert main.declaration_result.message_count == 0
+
+
+async def test_a_refusal_with_a_reply_queue_is_answered_and_a_success_acked(
+    bus: Bus, registrations: Registrations
+) -> None:
+    closed = await a_session(registrations, public_registration=False)
+    open_ = await a_session(registrations)
+    await bus.send({"session_id": closed}, correlation_id="refused")
+    await bus.send({"session_id": "not-a-uuid"}, correlation_id="invalid")
+    await bus.send({"session_id": open_})
+
+    async def answered() -> bool:
+        return {"refused", "invalid"} <= set(bus.answers)
+
+    await eventually(answered, within=20, what="the two problem replies")
+
+    async def registered() -> bool:
+        current = await registrations.current_registration(uuid.UUID(open_), LEARNER["sub"])
+        return current is not None
+
+    await eventually(registered, within=20, what="the registration without reply queue")
+    await bus.settled_before_this()  # none of the three is in the DLQ
+    refused, invalid = bus.answers["refused"], bus.answers["invalid"]
+    assert refused["status"] == 403
+    assert refused["body"]["detail"] == "This session does not take public registrations."
+    assert invalid["status"] == 422
+    assert invalid["body"]["errors"][0]["loc"] == ["session_id"]
