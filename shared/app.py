@@ -24,6 +24,7 @@ from shared.auth import TokenVerifier
 from shared.db import ensure_database
 from shared.idempotency import IdempotentPosts, pruning_keys
 from shared.messaging import broker_ready, pruning_deliveries, running_broker
+from shared.messaging.documentation import render_asyncapi
 from shared.migrations import upgrade_to_head
 from shared.observability import RequestContext, configure_logging
 from shared.problems import BodyLimit, ServerErrors, install_problem_handlers, problem_response
@@ -99,7 +100,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
 
     @app.get("/asyncapi.json", include_in_schema=False)
     async def asyncapi_document() -> JSONResponse:
-        return JSONResponse(asyncapi.to_specification().to_jsonable())
+        return JSONResponse(render_asyncapi(asyncapi))
 
     @app.get("/health/live", include_in_schema=False)
     async def liveness() -> JSONResponse:
