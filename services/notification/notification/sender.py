@@ -3,12 +3,19 @@
 It wakes on NOTIFY (a delivery was committed) or when the next retry is due, and polls besides.
 Each email is claimed with `FOR UPDATE SKIP LOCKED` in a transaction of its own, so replicas share
 the work and never send the same row at once; the row's lock is held until its outcome is written.
+
+An outcome that cannot be written (the database went away during the SMTP exchange) is kept in
+memory and written again, with back-off, until it is; until then this sender claims nothing else,
+so it never sends that email again. Only the end of the process loses it: the email is then sent
+again, with the same Message-ID.
 """
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +29,18 @@ from shared.messaging.listen import Listener
 
 log = logging.getLogger(__name__)
 
+# writing a kept outcome again: soon after the database is back, without hammering it meanwhile
+RECORD_RETRY = RetryPolicy(base=0.1, cap=5.0)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one SMTP exchange came to, to be written on its row."""
+
+    delivery_id: uuid.UUID
+    attempts_before: int
+    values: dict[str, Any]
+
 
 class DeliverySender:
     def __init__(
@@ -34,6 +53,8 @@ class DeliverySender:
         listen_dsn: str | None = None,
         batch_size: int = 20,
         poll_interval: float = 2.0,
+        record_retry: RetryPolicy = RECORD_RETRY,
+        stop_grace: float = 5.0,
     ) -> None:
         self._sessions = sessions
         self._transport = transport
@@ -42,32 +63,60 @@ class DeliverySender:
         self._listen_dsn = listen_dsn
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._record_retry = record_retry
+        self._stop_grace = stop_grace
         self._wake = asyncio.Event()
+        self._unrecorded: dict[uuid.UUID, Attempt] = {}
+        self.record_failures = 0
 
     def wake(self) -> None:
         self._wake.set()
+
+    @property
+    def unrecorded(self) -> tuple[uuid.UUID, ...]:
+        """The emails whose outcome this sender knows and has not written yet."""
+        return tuple(self._unrecorded)
 
     async def send_due(self) -> int:
         """One round: send what is due, write each outcome; how many rows were handled.
 
         One transaction per email: its outcome is committed as soon as it is known, so a crash
-        can send at most that one email twice, and a row is locked for one SMTP exchange only."""
+        can send at most that one email twice, and a row is locked for one SMTP exchange only.
+        A kept outcome is written before anything else is claimed."""
         handled = 0
         while handled < self._batch_size:
-            async with transaction(self._sessions) as db:
-                due = await store.claim_due_deliveries(db, 1)
-                if not due:
-                    break
-                await self._attempt(db, due[0])
+            await self._record_kept()
+            if not await self._send_next():
+                break
             handled += 1
         return handled
 
-    async def _attempt(self, db: AsyncSession, delivery: dict[str, Any]) -> None:
+    async def _send_next(self) -> bool:
+        """Claim, send and record one due email; False when none is due."""
+        attempt: Attempt | None = None
+        try:
+            async with transaction(self._sessions) as db:
+                due = await store.claim_due_deliveries(db, 1)
+                if not due:
+                    return False
+                attempt = await self._attempt(due[0])
+                await self._record(db, attempt)
+        except BaseException as error:
+            if attempt is None:
+                raise
+            # the SMTP exchange is over: whatever went wrong, sending it again would be a duplicate
+            self._keep(attempt, error)
+            if not isinstance(error, Exception):
+                raise
+        return True
+
+    async def _attempt(self, delivery: dict[str, Any]) -> Attempt:
         now = datetime.now(UTC)
+        attempts_before = int(delivery["attempts"])
         try:
             outcome = await self._transport.send(email_of(delivery, sender=self._sender_address))
         except Exception as error:
-            attempts = int(delivery["attempts"]) + 1
+            attempts = attempts_before + 1
             status = self._policy.after_failure(attempts)
             retry_at = now + timedelta(seconds=self._policy.delay(attempts))
             log.warning(
@@ -78,21 +127,52 @@ class DeliverySender:
                 status,
                 error,
             )
-            await store.record_attempt(
-                db,
+            return Attempt(
                 delivery["id"],
+                attempts_before,
                 {
                     "status": status,
                     "last_error": f"{type(error).__name__}: {error}"[:2000],
                     "next_attempt_at": retry_at,
                 },
             )
-            return
-        await store.record_attempt(
-            db,
+        return Attempt(
             delivery["id"],
+            attempts_before,
             {"status": outcome, "sent_at": now, "last_error": None},
         )
+
+    @staticmethod
+    async def _record(db: AsyncSession, attempt: Attempt) -> None:
+        await store.record_attempt(
+            db, attempt.delivery_id, attempt.values, attempts_before=attempt.attempts_before
+        )
+
+    def _keep(self, attempt: Attempt, error: BaseException) -> None:
+        log.warning(
+            "email %s: its outcome (%s) could not be written, kept to write again: %r",
+            attempt.delivery_id,
+            attempt.values["status"],
+            error,
+        )
+        self._unrecorded[attempt.delivery_id] = attempt
+
+    async def _record_kept(self) -> None:
+        """Write every kept outcome, each in its own transaction, waiting out the database."""
+        for attempt in list(self._unrecorded.values()):
+            failures = 0
+            while True:
+                try:
+                    async with transaction(self._sessions) as db:
+                        await self._record(db, attempt)
+                    break
+                except Exception as error:
+                    failures += 1
+                    self.record_failures += 1
+                    log.debug("email %s: outcome still not written: %r", attempt.delivery_id, error)
+                    await asyncio.sleep(self._record_retry.delay(failures))
+            del self._unrecorded[attempt.delivery_id]
+            log.info("email %s: kept outcome written", attempt.delivery_id)
 
     async def run(self) -> None:
         while True:
@@ -131,3 +211,17 @@ class DeliverySender:
             for task in tasks:
                 with suppress(asyncio.CancelledError, Exception):
                     await task
+            await self._record_kept_before_stopping()
+
+    async def _record_kept_before_stopping(self) -> None:
+        if not self._unrecorded:
+            return
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._record_kept(), timeout=self._stop_grace)
+        for attempt in self._unrecorded.values():
+            log.error(
+                "email %s: stopping before its outcome (%s) could be written; the next sender "
+                "will send it again, with the same Message-ID",
+                attempt.delivery_id,
+                attempt.values["status"],
+            )

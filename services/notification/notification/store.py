@@ -251,12 +251,18 @@ async def next_due_in(db: AsyncSession) -> float | None:
     return None if value is None else max(0.0, float(value))
 
 
-async def record_attempt(db: AsyncSession, delivery_id: uuid.UUID, values: dict[str, Any]) -> None:
-    await db.execute(
+async def record_attempt(
+    db: AsyncSession, delivery_id: uuid.UUID, values: dict[str, Any], *, attempts_before: int
+) -> bool:
+    """The outcome of the attempt made when the row had `attempts_before` attempts; False when
+    that attempt is already written (a commit whose answer was lost may have happened)."""
+    stmt = (
         update(deliveries)
-        .where(deliveries.c.id == delivery_id)
+        .where(deliveries.c.id == delivery_id, deliveries.c.attempts == attempts_before)
         .values(**values, attempts=deliveries.c.attempts + 1, updated_at=func.now())
+        .returning(deliveries.c.id)
     )
+    return (await db.execute(stmt)).first() is not None
 
 
 async def deliveries_page(
