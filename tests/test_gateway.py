@@ -1,6 +1,7 @@
 """The gateway (deploy/gateway/, rendered and run by devstack) in front of stub upstreams, and the
 launcher that starts the whole stack: routing, limits, request ids, problem+json, clean stops."""
 
+import asyncio
 import json
 import os
 import signal
@@ -19,12 +20,21 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import uvicorn
+from fastapi import APIRouter, Request
+from faststream.rabbit import RabbitBroker
+from sqlalchemy import MetaData
 
 from devstack.config import StackConfig, repo_root
 from devstack.defaults import DEV_JWT_SECRET, SERVICES
 from devstack.gateway import Gateway
 from devstack.ports import free_port, free_ports_env
 from devstack.stack import Stack, StackError
+from shared.app import ServiceParts, build_app
+from shared.db import make_engine
+from shared.idempotency import idempotency_table
+from shared.settings import ServiceSettings, default_database_url
+from testsupport.waiting import eventually
 
 pytestmark = pytest.mark.system
 
@@ -316,6 +326,108 @@ async def test_a_dropped_pooled_connection_is_retried_for_idempotent_methods_onl
                 assert tried == [(method, True), (method, False)]
                 dropped, answered = notification.seen
                 assert dropped.peer_port != answered.peer_port  # on a new connection
+
+
+# --- a service's own server error, behind the gateway -----------------------------------------
+
+
+@dataclass
+class FailingService:
+    """A service built by shared.app's `build_app`, with one route that fails on purpose."""
+
+    server: uvicorn.Server
+    port: int
+    peers: list[tuple[str, int]] = field(default_factory=list)
+    """(route, the gateway's port) of every request a route saw, in order."""
+
+
+def _failing_routes(peers: list[tuple[str, int]]) -> APIRouter:
+    router = APIRouter()
+
+    def seen(route: str, request: Request) -> None:
+        assert request.client is not None
+        peers.append((route, request.client.port))
+
+    @router.get("/api/inbox/boom")
+    async def boom(request: Request) -> None:
+        seen("boom", request)
+        raise RuntimeError("a bug, on purpose")
+
+    @router.post("/api/inbox/{message_id}/read")
+    async def read(message_id: str, request: Request) -> dict[str, str]:
+        seen("read", request)
+        return {"id": message_id}
+
+    return router
+
+
+@pytest.fixture
+async def failing_notification() -> AsyncIterator[FailingService]:
+    """The notification upstream: a real uvicorn serving `build_app`'s whole middleware stack.
+    Its lifespan is off, so it never connects to the database or the broker; no route uses them."""
+    peers: list[tuple[str, int]] = []
+    settings = ServiceSettings()
+    parts = ServiceParts(
+        name="notification",
+        settings=settings,
+        engine=make_engine(default_database_url("notification")),
+        broker=RabbitBroker(settings.amqp_url),
+        routers=[_failing_routes(peers)],
+        idempotency_keys=idempotency_table(MetaData()),
+    )
+    config = uvicorn.Config(
+        build_app(parts), lifespan="off", log_config=None, access_log=False
+    )  # uvicorn's default 5 s keep-alive, as `serve` runs it
+    server = uvicorn.Server(config)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="failing-notification", daemon=True
+    )
+    thread.start()
+    await eventually(lambda: server.started, what="uvicorn to serve")
+    yield FailingService(server, sock.getsockname()[1], peers)
+    server.should_exit = True
+    await asyncio.to_thread(thread.join, 10)
+    sock.close()
+    await parts.engine.dispose()
+
+
+BOOM_PAIRS = 25
+CALLERS = 8
+
+
+async def test_a_server_error_costs_no_other_request_a_502(
+    start_gateway: StartGateway, failing_notification: FailingService
+) -> None:
+    service = failing_notification
+    gateway = await start_gateway(env={"NOTIFICATION_PORT": str(service.port)})
+
+    async def boom_then_read(client: httpx.AsyncClient) -> None:
+        body = assert_problem(await client.get("/api/inbox/boom"), 500)
+        assert "on purpose" not in json.dumps(body)
+        read = await client.post("/api/inbox/7/read")
+        assert read.status_code == 200, read.text
+        assert read.json() == {"id": "7"}
+
+    # one caller: one nginx worker, one pooled upstream connection, which each 500 leaves open
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        for _ in range(BOOM_PAIRS):
+            await boom_then_read(client)
+    assert [route for route, _ in service.peers] == ["boom", "read"] * BOOM_PAIRS
+    assert len({port for _, port in service.peers}) == 1, service.peers
+
+    # callers at once: every answer is the service's own, and connections are reused, not replaced
+    service.peers.clear()
+
+    async def caller() -> None:
+        async with httpx.AsyncClient(base_url=gateway.url) as client:
+            for _ in range(BOOM_PAIRS):
+                await boom_then_read(client)
+
+    await asyncio.gather(*(caller() for _ in range(CALLERS)))
+    assert len(service.peers) == 2 * BOOM_PAIRS * CALLERS
+    assert len({port for _, port in service.peers}) <= CALLERS
 
 
 # --- limits ---------------------------------------------------------------------------------
