@@ -11,8 +11,9 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, Request
 from jwt.types import Options
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from shared.bounds import Email, Ident, Name
 from shared.events import Locale
 from shared.problems import Problem
 
@@ -25,13 +26,13 @@ class Principal(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    sub: str = Field(min_length=1)
-    name: str = ""
-    email: str = ""
+    sub: Ident
+    name: Name = ""
+    email: Email = ""
     locale: Locale = "fr"
     roles: tuple[str, ...] = ()
-    organizations: tuple[str, ...] = ()
-    managed_organizations: tuple[str, ...] = ()
+    organizations: tuple[Ident, ...] = ()
+    managed_organizations: tuple[Ident, ...] = ()
 
     @field_validator("locale", mode="before")
     @classmethod

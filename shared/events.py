@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.bounds import Email, Hours, Ident, MaxUsers, Name
+
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
 
 EventRegistrationMode = Literal["auto", "manual", "public"]
@@ -72,12 +74,12 @@ class SessionRules(_Data):
     public_registration: bool = False
     public_unregistration: bool = False
     event_registration_mode: EventRegistrationMode = "auto"
-    max_users: int | None = Field(default=None, ge=1)
+    max_users: MaxUsers | None = None
     user_validation: bool = False
     organization_validation: bool = False
     registration_validation: bool = False
-    validators: list[str] = Field(default_factory=list)
-    confirmation_hours: float = Field(default=72, gt=0)
+    validators: list[Ident] = Field(default_factory=list)
+    confirmation_hours: Hours = 72
 
 
 class Versioned(_Data):
@@ -120,7 +122,7 @@ class EventData(Versioned):
     start: datetime
     end: datetime
     location: str | None = None
-    max_users: int | None = Field(default=None, ge=1)
+    max_users: MaxUsers | None = None
     registration_mode: EventRegistrationMode = "auto"
     organizations: list[str] = Field(default_factory=list)
     tutors: list[str] = Field(default_factory=list)
@@ -139,11 +141,11 @@ class CurriculumData(Versioned):
 
 
 class RegistrationUser(_Data):
-    id: str
-    email: str
-    name: str
+    id: Ident
+    email: Email
+    name: Name
     locale: Locale = "fr"
-    organizations: list[str] = Field(default_factory=list)
+    organizations: list[Ident] = Field(default_factory=list)
 
 
 class Registration(Versioned):

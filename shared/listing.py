@@ -15,10 +15,10 @@ from pydantic import BaseModel
 from sqlalchemy import Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from shared.bounds import Limit, Offset, Search
 from shared.problems import Problem
 
 DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
 DEFAULT_SORT = "created_at"
 
 Item = TypeVar("Item")
@@ -45,9 +45,9 @@ def list_params(*sortable: str, default: str = DEFAULT_SORT) -> Callable[..., Li
     allowed = ", ".join(sortable)
 
     def listing(
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-        offset: Annotated[int, Query(ge=0)] = 0,
-        sort: Annotated[str, Query(description=f"one of: {allowed}")] = default,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+        sort: Annotated[Search, Query(description=f"one of: {allowed}")] = default,
         order: Order = "asc",
     ) -> Listing:
         if sort not in sortable:

@@ -1,15 +1,29 @@
 """Catalog HTTP routes: parse, authorize through the service, shape the answer."""
 
 import uuid
-from datetime import date
 from typing import Annotated, Any, ClassVar, Self
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from catalog.domain import Comment
 from catalog.service import Catalog
 from shared.auth import CurrentPrincipal
+from shared.bounds import (
+    Body,
+    Code,
+    Day,
+    Hours,
+    Ident,
+    LongText,
+    MaxUsers,
+    Moment,
+    Place,
+    Reason,
+    Title,
+    Url,
+)
+from shared.bounds import Search as SearchText
 from shared.events import (
     CurriculumData,
     EventData,
@@ -37,18 +51,7 @@ SessionList = Annotated[
 EventList = Annotated[Listing, Depends(list_params("start", "title", "created_at"))]
 CommentList = Annotated[Listing, Depends(list_params("created_at"))]
 CurriculumList = Annotated[Listing, Depends(list_params("code", "title", "created_at"))]
-Search = Annotated[str | None, Query(max_length=200, description="title or code contains")]
-
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Text = Annotated[str, StringConstraints(max_length=20_000)]
-Place = Annotated[str, StringConstraints(max_length=300)]
-Url = Annotated[str, StringConstraints(max_length=2000)]
-Ident = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-CommentText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
-]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Search = Annotated[SearchText | None, Query(description="title or code contains")]
 
 
 class _Strict(BaseModel):
@@ -75,12 +78,12 @@ class _RulesPatch(_Patch):
     public_registration: bool | None = None
     public_unregistration: bool | None = None
     event_registration_mode: EventRegistrationMode | None = None
-    max_users: int | None = Field(default=None, ge=1)
+    max_users: MaxUsers | None = None
     user_validation: bool | None = None
     organization_validation: bool | None = None
     registration_validation: bool | None = None
     validators: list[Ident] | None = None
-    confirmation_hours: float | None = Field(default=None, gt=0)
+    confirmation_hours: Hours | None = None
 
 
 # Trainings
@@ -91,7 +94,7 @@ class TrainingCreate(SessionRules):
 
     code: Code
     title: Title
-    description: Text | None = None
+    description: LongText | None = None
     organizations: list[Ident] = Field(min_length=1)
     validators: list[Ident] = Field(default_factory=list)
 
@@ -101,7 +104,7 @@ class TrainingPatch(_RulesPatch):
 
     code: Code | None = None
     title: Title | None = None
-    description: Text | None = None
+    description: LongText | None = None
     organizations: list[Ident] | None = Field(default=None, min_length=1)
 
 
@@ -118,7 +121,7 @@ async def list_trainings(
     catalog: CatalogService,
     listing: TrainingList,
     q: Search = None,
-    organization: Annotated[str | None, Query(max_length=200)] = None,
+    organization: Ident | None = None,
 ) -> Page[TrainingData]:
     return await catalog.trainings(listing, q=q, organization=organization)
 
@@ -154,9 +157,9 @@ class SessionCreate(SessionRules):
     model_config = ConfigDict(extra="forbid")
 
     title: Title
-    start_date: date
-    end_date: date
-    description: Text | None = None
+    start_date: Day
+    end_date: Day
+    description: LongText | None = None
     default_session: bool = False
     location: Place | None = None
     workspace_url: Url | None = None
@@ -169,9 +172,9 @@ class SessionPatch(_RulesPatch):
     nullable = frozenset({"description", "max_users", "location", "workspace_url", "curriculum_id"})
 
     title: Title | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    description: Text | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
+    description: LongText | None = None
     default_session: bool | None = None
     location: Place | None = None
     workspace_url: Url | None = None
@@ -201,8 +204,8 @@ async def list_sessions(
     training_id: uuid.UUID | None = None,
     q: Search = None,
     status: SessionStatus | None = None,
-    starts_after: Annotated[date | None, Query(description="start_date on or after")] = None,
-    starts_before: Annotated[date | None, Query(description="start_date on or before")] = None,
+    starts_after: Annotated[Day | None, Query(description="start_date on or after")] = None,
+    starts_before: Annotated[Day | None, Query(description="start_date on or before")] = None,
 ) -> Page[SessionData]:
     return await catalog.sessions(
         listing,
@@ -248,11 +251,11 @@ async def delete_session(
 
 class EventCreate(_Strict):
     title: Title
-    start: AwareDatetime
-    end: AwareDatetime
-    description: Text | None = None
+    start: Moment
+    end: Moment
+    description: LongText | None = None
     location: Place | None = None
-    max_users: int | None = Field(default=None, ge=1)
+    max_users: MaxUsers | None = None
     registration_mode: EventRegistrationMode | None = None
 
 
@@ -260,11 +263,11 @@ class EventPatch(_Patch):
     nullable = frozenset({"description", "location", "max_users"})
 
     title: Title | None = None
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
-    description: Text | None = None
+    start: Moment | None = None
+    end: Moment | None = None
+    description: LongText | None = None
     location: Place | None = None
-    max_users: int | None = Field(default=None, ge=1)
+    max_users: MaxUsers | None = None
     registration_mode: EventRegistrationMode | None = None
 
 
@@ -308,7 +311,7 @@ async def delete_event(
 
 
 class CommentBody(_Strict):
-    body: CommentText
+    body: Body
 
 
 @router.get("/events/{event_id}/comments", response_model=Page[Comment])

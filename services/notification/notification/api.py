@@ -16,7 +16,8 @@ from notification.service import (
     Notifications,
 )
 from shared.auth import CurrentPrincipal
-from shared.listing import Listing, list_params
+from shared.bounds import Code, Ident, Limit, Offset
+from shared.listing import DEFAULT_LIMIT, Listing, list_params
 
 router = APIRouter(prefix="/api")
 
@@ -37,8 +38,8 @@ async def inbox(
     reader: CurrentPrincipal,
     notifications: NotificationService,
     unread: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
 ) -> InboxPage:
     return await notifications.inbox(reader, unread_only=unread, limit=limit, offset=offset)
 
@@ -71,9 +72,9 @@ async def deliveries(
     reader: CurrentPrincipal,
     notifications: NotificationService,
     listing: DeliveryList,
-    user_id: str | None = None,
+    user_id: Ident | None = None,
     status: DeliveryStatus | None = None,
-    kind: str | None = None,
+    kind: Annotated[Code | None, Query(description="the fact or message kind")] = None,
 ) -> DeliveryPage:
     """The email log (platform admins): recipient, subject, status, attempts, last error."""
     return await notifications.deliveries(

@@ -11,13 +11,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parseaddr
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notification import domain, store, templates
 from notification.calendar import invitation
 from notification.domain import Audience, Channel, DeliveryStatus, Notice, Recipient
 from shared.auth import Principal
+from shared.bounds import Body, Title
 from shared.db import transaction
 from shared.events import (
     CloudEvent,
@@ -63,8 +64,8 @@ class MessageRequest(BaseModel):
     """`POST /api/messages`: a manager's or tutor's message to a session's learners."""
 
     session_id: uuid.UUID
-    subject: str = Field(min_length=1, max_length=300)
-    body: str = Field(min_length=1, max_length=50_000)
+    subject: Title
+    body: Body
     channels: list[Channel]
     audience: Audience = "confirmed"
 
@@ -74,13 +75,6 @@ class MessageRequest(BaseModel):
         if tuple(channels) not in domain.CHANNEL_CHOICES:
             raise ValueError('must be ["internal"], ["email"] or ["internal", "email"]')
         return channels
-
-    @field_validator("subject", "body")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value
 
 
 class MessageAccepted(BaseModel):

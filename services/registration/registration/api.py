@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from registration.domain import StepRequest
 from registration.service import RegistrationRequest, Registrations
+from shared import bounds
 from shared.auth import CurrentPrincipal
 from shared.events import Registration, RegistrationStatus, RegistrationUser
 from shared.listing import Listing, Page, list_params
@@ -62,7 +63,7 @@ class Validation(BaseModel):
 
 
 class Reason(BaseModel):
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: bounds.Reason | None = None
 
 
 class Move(BaseModel):
@@ -107,7 +108,7 @@ async def list_registrations(
     registrations: RegistrationService,
     listing: RegistrationList,
     session_id: uuid.UUID | None = None,
-    user_id: str | None = None,
+    user_id: bounds.Ident | None = None,
     status: RegistrationStatus | None = None,
 ) -> Page[Registration]:
     filters = {"session_id": session_id, "user_id": user_id, "status": status}

@@ -5,10 +5,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from registration.curricula import Curricula, SkipReason
 from registration.event_registrations import EventRegistrationRequest, EventRegistrations
+from shared import bounds
 from shared.auth import CurrentPrincipal
 from shared.events import EventRegistration, EventRegistrationStatus, Registration, RegistrationUser
 from shared.listing import Listing, Page, list_params
@@ -35,11 +36,11 @@ EventRegistrationList = Annotated[
 
 class EventRegistrationCreate(BaseModel):
     event_id: uuid.UUID
-    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+    user_id: bounds.Ident | None = None
 
 
 class Reason(BaseModel):
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: bounds.Reason | None = None
 
 
 class CurriculumRegistrationCreate(BaseModel):
@@ -72,7 +73,7 @@ async def list_event_registrations(
     service: EventRegistrationService,
     listing: EventRegistrationList,
     event_id: uuid.UUID | None = None,
-    user_id: str | None = None,
+    user_id: bounds.Ident | None = None,
     session_id: uuid.UUID | None = None,
     status: EventRegistrationStatus | None = None,
 ) -> Page[EventRegistration]:

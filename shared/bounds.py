@@ -1,0 +1,76 @@
+"""The input bounds of CONTRACT §2 as types. Every request model and query parameter is built
+from these, so a value outside is a 422 naming its field and each bound is stated in the OpenAPI
+schema (`minLength`/`maxLength`, `minimum`/`maximum`).
+
+Every string refuses U+0000 and unpaired surrogates: PostgreSQL stores neither, and a value it
+cannot store must be refused at the edge, not fail in the database.
+"""
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
+
+MAX_USERS = 100_000
+MAX_HOURS = 8_760
+MAX_LIMIT = 500
+MAX_OFFSET = 1_000_000
+SHORT_TEXT = 200
+"""Codes, titles, names, reasons, ids."""
+LONG_TEXT = 20_000
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+_RANGE = f"between {EARLIEST} and {LATEST}"
+
+
+def storable(value: Any) -> Any:
+    """The string as given; ValueError when it holds U+0000 or an unpaired surrogate."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain U+0000")
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                raise ValueError("must not contain an unpaired surrogate") from None
+    return value
+
+
+_STORABLE = BeforeValidator(storable)
+
+
+def _short(*, min_length: int = 1, strip: bool = True) -> StringConstraints:
+    return StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=SHORT_TEXT)
+
+
+Code = Annotated[str, _STORABLE, _short()]
+Title = Annotated[str, _STORABLE, _short()]
+Reason = Annotated[str, _STORABLE, _short()]
+Ident = Annotated[str, _STORABLE, _short()]
+"""A user's or an organization's id, as the identity provider gives it."""
+Name = Annotated[str, _STORABLE, _short(min_length=0, strip=False)]
+"""A person's name as the identity provider gives it (it may give none)."""
+Search = Annotated[str, _STORABLE, _short(min_length=0, strip=False)]
+Email = Annotated[str, _STORABLE, StringConstraints(max_length=254)]
+Place = Annotated[str, _STORABLE, StringConstraints(max_length=300)]
+Url = Annotated[str, _STORABLE, StringConstraints(max_length=2_000)]
+LongText = Annotated[str, _STORABLE, StringConstraints(max_length=LONG_TEXT)]
+"""Descriptions, bodies, answers."""
+Body = Annotated[
+    str, _STORABLE, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT)
+]
+"""Long text that must say something: a comment, a message."""
+
+MaxUsers = Annotated[int, Field(ge=1, le=MAX_USERS)]
+Hours = Annotated[float, Field(gt=0, le=MAX_HOURS)]
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
+Day = Annotated[date, Field(ge=EARLIEST, le=LATEST, description=f"a date {_RANGE}")]
+Moment = Annotated[
+    AwareDatetime,
+    Field(
+        ge=datetime.combine(EARLIEST, time(), UTC),
+        le=datetime.combine(LATEST, time.max, UTC),
+        description=f"a time with offset, {_RANGE}",
+    ),
+]
