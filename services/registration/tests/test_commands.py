@@ -11,11 +11,13 @@ from typing import Any
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
-from registration.consumers import COMMANDS_QUEUE, subscribe_consumers
+from registration.consumers import COMMANDS_QUEUE, _unanswered, subscribe_consumers
 from registration.service import Registrations
 
 from shared.events import REGISTER, new_event
 from shared.messaging import ATTEMPT_HEADER, COMMANDS_EXCHANGE, LAST_ERROR_HEADER, make_broker
+from shared.messaging.consumer import Rejected
+from shared.problems import Problem
 from testsupport.infra import Servers, create_vhost, delete_vhost, unique_name
 from testsupport.waiting import eventually
 
@@ -164,3 +166,11 @@ async def test_a_refusal_with_a_reply_queue_is_answered_and_a_success_acked(
     assert refused["body"]["detail"] == "This session does not take public registrations."
     assert invalid["status"] == 422
     assert invalid["body"]["errors"][0]["loc"] == ["session_id"]
+
+
+def test_only_a_client_error_is_rejected_a_server_error_is_retried() -> None:
+    refused = _unanswered(Problem(409, "Conflict", "The session is cancelled."))
+    assert isinstance(refused, Rejected)
+    assert str(refused) == "409 Conflict: The session is cancelled."
+    unavailable = Problem(503, "Service Unavailable", "The database is unreachable.")
+    assert _unanswered(unavailable) is unavailable  # an exception: the retry queues
