@@ -20,7 +20,7 @@ export UV_NO_PROGRESS := 1
 # apt-get as root, else through sudo when there is one
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
 
-.PHONY: help setup tools sync nginx infra run test lint format bench clean
+.PHONY: help setup tools sync nginx asyncapi infra run test lint format bench clean
 
 help:
 	@echo "make run     start the three services and the gateway in the foreground (Ctrl-C stops)"
@@ -30,7 +30,7 @@ help:
 	@echo "make bench   the benchmarks in bench/ (BENCH_ARGS=...)"
 	@echo "make setup   only the set-up: uv, packages, nginx, PostgreSQL and RabbitMQ running"
 
-setup: sync nginx infra
+setup: sync nginx asyncapi infra
 
 # uv itself, pinned, in a venv of its own (the machine has only python3)
 UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
@@ -52,6 +52,24 @@ nginx:
 	  $(SUDO) apt-get update -qq; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null \
 	    || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	fi
+
+# the official AsyncAPI parser (tools/asyncapi/), which the tests validate each document with;
+# Node.js and npm from Debian when missing. npm ci starts by deleting node_modules: one install
+# at a time (flock), and one that waited finds the work done.
+ASYNCAPI_STAMP := tools/asyncapi/node_modules/.installed
+asyncapi: $(ASYNCAPI_STAMP)
+$(ASYNCAPI_STAMP): tools/asyncapi/package.json tools/asyncapi/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "setup: installing Node.js and npm from Debian"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	@exec 9>tools/asyncapi/.install.lock; flock 9; \
+	if [ ! $@ -nt tools/asyncapi/package.json ] || [ ! $@ -nt tools/asyncapi/package-lock.json ]; then \
+	  echo "setup: installing the AsyncAPI parser into tools/asyncapi/"; \
+	  npm ci --prefix tools/asyncapi --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null; \
+	  touch $@; \
 	fi
 
 # PostgreSQL (127.0.0.1:5432) and RabbitMQ (127.0.0.1:5672) started when they are not reachable
