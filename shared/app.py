@@ -27,6 +27,7 @@ from shared.messaging import broker_ready, pruning_deliveries, running_broker
 from shared.messaging.documentation import render_asyncapi
 from shared.migrations import upgrade_to_head
 from shared.observability import RequestContext, configure_logging
+from shared.openapi import install_openapi, operation_id
 from shared.problems import BodyLimit, ServerErrors, install_problem_handlers, problem_response
 from shared.settings import ServiceSettings, SettingsError, read_settings
 
@@ -81,6 +82,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     verifier = TokenVerifier(secret=parts.settings.jwt_secret, jwks_url=parts.settings.jwt_jwks_url)
     app.state.token_verifier = verifier
@@ -95,6 +97,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
     app.add_middleware(RequestContext)
     for router in parts.routers:
         app.include_router(router)
+    install_openapi(app)
 
     asyncapi = AsyncAPI(parts.broker, title=f"training {parts.name}", version="0.1.0")
 

@@ -34,6 +34,7 @@ from shared.events import (
     TrainingData,
 )
 from shared.listing import Listing, Page, list_params
+from shared.openapi import by_id, created, links, problems
 
 router = APIRouter(prefix="/api")
 
@@ -108,7 +109,25 @@ class TrainingPatch(_RulesPatch):
     organizations: list[Ident] | None = Field(default=None, min_length=1)
 
 
-@router.post("/trainings", status_code=201, response_model=TrainingData)
+@router.post(
+    "/trainings",
+    status_code=201,
+    response_model=TrainingData,
+    responses={
+        **problems(403, 409),
+        **created(
+            "The training.",
+            by_id(
+                "training_id",
+                "get_training",
+                "update_training",
+                "delete_training",
+                "create_session",
+            )
+            | links(list_sessions={"training_id": "$response.body#/id"}),
+        ),
+    },
+)
 async def create_training(
     body: TrainingCreate, actor: CurrentPrincipal, catalog: CatalogService
 ) -> TrainingData:
@@ -133,14 +152,14 @@ async def get_training(
     return await catalog.training(training_id)
 
 
-@router.patch("/trainings/{training_id}", response_model=TrainingData)
+@router.patch("/trainings/{training_id}", response_model=TrainingData, responses=problems(403, 409))
 async def update_training(
     training_id: uuid.UUID, body: TrainingPatch, actor: CurrentPrincipal, catalog: CatalogService
 ) -> TrainingData:
     return await catalog.update_training(actor, training_id, body.changes())
 
 
-@router.delete("/trainings/{training_id}", status_code=204)
+@router.delete("/trainings/{training_id}", status_code=204, responses=problems(403, 409))
 async def delete_training(
     training_id: uuid.UUID, actor: CurrentPrincipal, catalog: CatalogService
 ) -> Response:
@@ -186,7 +205,26 @@ class SessionCancel(_Strict):
     reason: Reason
 
 
-@router.post("/trainings/{training_id}/sessions", status_code=201, response_model=SessionData)
+@router.post(
+    "/trainings/{training_id}/sessions",
+    status_code=201,
+    response_model=SessionData,
+    responses={
+        **problems(403),
+        **created(
+            "The session.",
+            by_id(
+                "session_id",
+                "get_session",
+                "update_session",
+                "cancel_session",
+                "delete_session",
+                "create_event",
+                "list_events",
+            ),
+        ),
+    },
+)
 async def create_session(
     training_id: uuid.UUID, body: SessionCreate, actor: CurrentPrincipal, catalog: CatalogService
 ) -> SessionData:
@@ -224,21 +262,21 @@ async def get_session(
     return await catalog.session(session_id)
 
 
-@router.patch("/sessions/{session_id}", response_model=SessionData)
+@router.patch("/sessions/{session_id}", response_model=SessionData, responses=problems(403, 409))
 async def update_session(
     session_id: uuid.UUID, body: SessionPatch, actor: CurrentPrincipal, catalog: CatalogService
 ) -> SessionData:
     return await catalog.update_session(actor, session_id, body.changes())
 
 
-@router.post("/sessions/{session_id}/cancel", response_model=SessionData)
+@router.post("/sessions/{session_id}/cancel", response_model=SessionData, responses=problems(403))
 async def cancel_session(
     session_id: uuid.UUID, body: SessionCancel, actor: CurrentPrincipal, catalog: CatalogService
 ) -> SessionData:
     return await catalog.cancel_session(actor, session_id, body.reason)
 
 
-@router.delete("/sessions/{session_id}", status_code=204)
+@router.delete("/sessions/{session_id}", status_code=204, responses=problems(403))
 async def delete_session(
     session_id: uuid.UUID, actor: CurrentPrincipal, catalog: CatalogService
 ) -> Response:
@@ -271,7 +309,25 @@ class EventPatch(_Patch):
     registration_mode: EventRegistrationMode | None = None
 
 
-@router.post("/sessions/{session_id}/events", status_code=201, response_model=EventData)
+@router.post(
+    "/sessions/{session_id}/events",
+    status_code=201,
+    response_model=EventData,
+    responses={
+        **problems(403),
+        **created(
+            "The event.",
+            by_id(
+                "event_id",
+                "get_event",
+                "update_event",
+                "delete_event",
+                "list_comments",
+                "create_comment",
+            ),
+        ),
+    },
+)
 async def create_event(
     session_id: uuid.UUID, body: EventCreate, actor: CurrentPrincipal, catalog: CatalogService
 ) -> EventData:
@@ -292,14 +348,14 @@ async def get_event(event_id: uuid.UUID, _: CurrentPrincipal, catalog: CatalogSe
     return await catalog.event(event_id)
 
 
-@router.patch("/events/{event_id}", response_model=EventData)
+@router.patch("/events/{event_id}", response_model=EventData, responses=problems(403))
 async def update_event(
     event_id: uuid.UUID, body: EventPatch, actor: CurrentPrincipal, catalog: CatalogService
 ) -> EventData:
     return await catalog.update_event(actor, event_id, body.changes())
 
 
-@router.delete("/events/{event_id}", status_code=204)
+@router.delete("/events/{event_id}", status_code=204, responses=problems(403))
 async def delete_event(
     event_id: uuid.UUID, actor: CurrentPrincipal, catalog: CatalogService
 ) -> Response:
@@ -321,21 +377,29 @@ async def list_comments(
     return await catalog.comments(event_id, listing)
 
 
-@router.post("/events/{event_id}/comments", status_code=201, response_model=Comment)
+@router.post(
+    "/events/{event_id}/comments",
+    status_code=201,
+    response_model=Comment,
+    responses={
+        **problems(403),
+        **created("The comment.", by_id("comment_id", "update_comment", "delete_comment")),
+    },
+)
 async def create_comment(
     event_id: uuid.UUID, body: CommentBody, actor: CurrentPrincipal, catalog: CatalogService
 ) -> Comment:
     return await catalog.create_comment(actor, event_id, body.body)
 
 
-@router.patch("/comments/{comment_id}", response_model=Comment)
+@router.patch("/comments/{comment_id}", response_model=Comment, responses=problems(403))
 async def update_comment(
     comment_id: uuid.UUID, body: CommentBody, actor: CurrentPrincipal, catalog: CatalogService
 ) -> Comment:
     return await catalog.update_comment(actor, comment_id, body.body)
 
 
-@router.delete("/comments/{comment_id}", status_code=204)
+@router.delete("/comments/{comment_id}", status_code=204, responses=problems(403))
 async def delete_comment(
     comment_id: uuid.UUID, actor: CurrentPrincipal, catalog: CatalogService
 ) -> Response:
@@ -364,7 +428,19 @@ class CurriculumPatch(_Patch):
     blocking: bool | None = None
 
 
-@router.post("/curricula", status_code=201, response_model=CurriculumData)
+@router.post(
+    "/curricula",
+    status_code=201,
+    response_model=CurriculumData,
+    responses={
+        **problems(403, 404, 409),
+        **created(
+            "The curriculum node.",
+            by_id("curriculum_id", "get_curriculum", "update_curriculum", "delete_curriculum")
+            | links(list_curricula={"parent_id": "$response.body#/id"}),
+        ),
+    },
+)
 async def create_curriculum(
     body: CurriculumCreate, actor: CurrentPrincipal, catalog: CatalogService
 ) -> CurriculumData:
@@ -393,7 +469,9 @@ async def get_curriculum(
     return await catalog.curriculum(curriculum_id)
 
 
-@router.patch("/curricula/{curriculum_id}", response_model=CurriculumData)
+@router.patch(
+    "/curricula/{curriculum_id}", response_model=CurriculumData, responses=problems(403, 409)
+)
 async def update_curriculum(
     curriculum_id: uuid.UUID,
     body: CurriculumPatch,
@@ -403,7 +481,7 @@ async def update_curriculum(
     return await catalog.update_curriculum(actor, curriculum_id, body.changes())
 
 
-@router.delete("/curricula/{curriculum_id}", status_code=204)
+@router.delete("/curricula/{curriculum_id}", status_code=204, responses=problems(403, 409))
 async def delete_curriculum(
     curriculum_id: uuid.UUID, actor: CurrentPrincipal, catalog: CatalogService
 ) -> Response:

@@ -18,6 +18,7 @@ from notification.service import (
 from shared.auth import CurrentPrincipal
 from shared.bounds import Code, Ident, Limit, Offset
 from shared.listing import DEFAULT_LIMIT, Listing, list_params
+from shared.openapi import by_id, problems
 
 router = APIRouter(prefix="/api")
 
@@ -51,7 +52,18 @@ async def mark_read(
     return await notifications.mark_read(reader, message_id)
 
 
-@router.post("/messages", response_model=MessageAccepted, status_code=202)
+@router.post(
+    "/messages",
+    response_model=MessageAccepted,
+    status_code=202,
+    responses={
+        **problems(403, 404),
+        202: {
+            "description": "Accepted: the inbox is written, the emails go out in the background.",
+            "links": by_id("message_id", "message_report"),
+        },
+    },
+)
 async def post_message(
     request: MessageRequest, sender: CurrentPrincipal, notifications: NotificationService
 ) -> MessageAccepted:
@@ -60,14 +72,14 @@ async def post_message(
     return await notifications.post_message(sender, request)
 
 
-@router.get("/messages/{message_id}", response_model=MessageReport)
+@router.get("/messages/{message_id}", response_model=MessageReport, responses=problems(403))
 async def message_report(
     message_id: uuid.UUID, reader: CurrentPrincipal, notifications: NotificationService
 ) -> MessageReport:
     return await notifications.message_report(reader, message_id)
 
 
-@router.get("/deliveries", response_model=DeliveryPage)
+@router.get("/deliveries", response_model=DeliveryPage, responses=problems(403))
 async def deliveries(
     reader: CurrentPrincipal,
     notifications: NotificationService,

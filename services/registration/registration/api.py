@@ -15,6 +15,7 @@ from shared import bounds
 from shared.auth import CurrentPrincipal
 from shared.events import Registration, RegistrationStatus, RegistrationUser
 from shared.listing import Listing, Page, list_params
+from shared.openapi import by_id, created, problems
 
 router = APIRouter(prefix="/api")
 
@@ -82,7 +83,26 @@ class SeatsAnswer(BaseModel):
     items: list[SeatsItem]
 
 
-@router.post("/registrations", status_code=201, response_model=Registration)
+@router.post(
+    "/registrations",
+    status_code=201,
+    response_model=Registration,
+    responses={
+        **problems(403, 404, 409),
+        **created(
+            "The registration.",
+            by_id(
+                "registration_id",
+                "get_registration",
+                "confirm",
+                "validate",
+                "refuse",
+                "cancel",
+                "move",
+            ),
+        ),
+    },
+)
 async def register(
     body: RegistrationCreate, actor: CurrentPrincipal, registrations: RegistrationService
 ) -> Registration:
@@ -90,7 +110,7 @@ async def register(
     return await registrations.register(actor, request)
 
 
-@router.post("/registrations/bulk", response_model=BulkAnswer)
+@router.post("/registrations/bulk", response_model=BulkAnswer, responses=problems(403, 404))
 async def register_many(
     body: BulkCreate, actor: CurrentPrincipal, registrations: RegistrationService
 ) -> BulkAnswer:
@@ -116,7 +136,17 @@ async def list_registrations(
     return Page[Registration](items=items, total=total)
 
 
-@router.get("/registrations/export", response_class=Response)
+@router.get(
+    "/registrations/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "One header row, then one row per registration.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        **problems(403, 404),
+    },
+)
 async def export(
     session_id: uuid.UUID, actor: CurrentPrincipal, registrations: RegistrationService
 ) -> Response:
@@ -148,14 +178,20 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-@router.get("/registrations/{registration_id}", response_model=Registration)
+@router.get(
+    "/registrations/{registration_id}", response_model=Registration, responses=problems(403)
+)
 async def get_registration(
     registration_id: uuid.UUID, actor: CurrentPrincipal, registrations: RegistrationService
 ) -> Registration:
     return await registrations.registration(actor, registration_id)
 
 
-@router.post("/registrations/{registration_id}/confirm", response_model=Registration)
+@router.post(
+    "/registrations/{registration_id}/confirm",
+    response_model=Registration,
+    responses=problems(403, 409),
+)
 async def confirm(
     registration_id: uuid.UUID,
     body: Confirmation,
@@ -165,7 +201,11 @@ async def confirm(
     return await registrations.confirm(actor, registration_id, body.token)
 
 
-@router.post("/registrations/{registration_id}/validate", response_model=Registration)
+@router.post(
+    "/registrations/{registration_id}/validate",
+    response_model=Registration,
+    responses=problems(403, 409),
+)
 async def validate(
     registration_id: uuid.UUID,
     body: Validation,
@@ -175,7 +215,11 @@ async def validate(
     return await registrations.validate(actor, registration_id, body.step)
 
 
-@router.post("/registrations/{registration_id}/refuse", response_model=Registration)
+@router.post(
+    "/registrations/{registration_id}/refuse",
+    response_model=Registration,
+    responses=problems(403, 409),
+)
 async def refuse(
     registration_id: uuid.UUID,
     actor: CurrentPrincipal,
@@ -185,7 +229,11 @@ async def refuse(
     return await registrations.refuse(actor, registration_id, body.reason if body else None)
 
 
-@router.post("/registrations/{registration_id}/cancel", response_model=Registration)
+@router.post(
+    "/registrations/{registration_id}/cancel",
+    response_model=Registration,
+    responses=problems(403, 409),
+)
 async def cancel(
     registration_id: uuid.UUID,
     actor: CurrentPrincipal,
@@ -195,7 +243,11 @@ async def cancel(
     return await registrations.cancel(actor, registration_id, body.reason if body else None)
 
 
-@router.post("/registrations/{registration_id}/move", response_model=Registration)
+@router.post(
+    "/registrations/{registration_id}/move",
+    response_model=Registration,
+    responses=problems(403, 409),
+)
 async def move(
     registration_id: uuid.UUID,
     body: Move,

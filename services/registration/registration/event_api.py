@@ -13,6 +13,7 @@ from shared import bounds
 from shared.auth import CurrentPrincipal
 from shared.events import EventRegistration, EventRegistrationStatus, Registration, RegistrationUser
 from shared.listing import Listing, Page, list_params
+from shared.openapi import by_id, created, problems
 
 router = APIRouter(prefix="/api")
 
@@ -60,7 +61,18 @@ class CurriculumRegistrationAnswer(BaseModel):
     skipped: list[SkippedItem]
 
 
-@router.post("/event-registrations", status_code=201, response_model=EventRegistration)
+@router.post(
+    "/event-registrations",
+    status_code=201,
+    response_model=EventRegistration,
+    responses={
+        **problems(403, 404, 409),
+        **created(
+            "The event registration.",
+            by_id("ident", "get_event_registration", "cancel_event_registration"),
+        ),
+    },
+)
 async def register_to_event(
     body: EventRegistrationCreate, actor: CurrentPrincipal, service: EventRegistrationService
 ) -> EventRegistration:
@@ -82,14 +94,20 @@ async def list_event_registrations(
     return Page[EventRegistration](items=items, total=total)
 
 
-@router.get("/event-registrations/{ident}", response_model=EventRegistration)
+@router.get(
+    "/event-registrations/{ident}", response_model=EventRegistration, responses=problems(403)
+)
 async def get_event_registration(
     ident: uuid.UUID, actor: CurrentPrincipal, service: EventRegistrationService
 ) -> EventRegistration:
     return await service.event_registration(actor, ident)
 
 
-@router.post("/event-registrations/{ident}/cancel", response_model=EventRegistration)
+@router.post(
+    "/event-registrations/{ident}/cancel",
+    response_model=EventRegistration,
+    responses=problems(403, 409),
+)
 async def cancel_event_registration(
     ident: uuid.UUID,
     actor: CurrentPrincipal,
@@ -100,7 +118,10 @@ async def cancel_event_registration(
 
 
 @router.post(
-    "/curriculum-registrations", status_code=201, response_model=CurriculumRegistrationAnswer
+    "/curriculum-registrations",
+    status_code=201,
+    response_model=CurriculumRegistrationAnswer,
+    responses=problems(403, 404),
 )
 async def register_to_curriculum(
     body: CurriculumRegistrationCreate, actor: CurrentPrincipal, service: CurriculumService
