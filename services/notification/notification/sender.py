@@ -26,6 +26,7 @@ from notification.domain import RetryPolicy
 from notification.mailer import Transport, email_of
 from shared.db import transaction
 from shared.messaging.listen import Listener
+from shared.problems import unavailable_dependency
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +186,11 @@ class DeliverySender:
                     due_in = await store.next_due_in(db)
                 if due_in is not None:
                     wait = min(wait, due_in)
-            except Exception:
-                log.exception("sender round failed; trying again shortly")
+            except Exception as error:
+                if unavailable_dependency(error) == "database":
+                    log.warning("sender round: the database is unreachable (%r)", error)
+                else:
+                    log.exception("sender round failed; trying again shortly")
             if handled >= self._batch_size:
                 continue
             with suppress(TimeoutError):
