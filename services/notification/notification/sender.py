@@ -30,8 +30,9 @@ from shared.problems import unavailable_dependency
 
 log = logging.getLogger(__name__)
 
-# writing a kept outcome again: soon after the database is back, without hammering it meanwhile
-RECORD_RETRY = RetryPolicy(base=0.1, cap=5.0)
+# writing a kept outcome again: within a second of the database's return, before other replicas
+# (which know nothing of it) claim the row, yet without hammering it while it is away
+RECORD_RETRY = RetryPolicy(base=0.1, cap=1.0)
 
 
 @dataclass(frozen=True)
@@ -171,9 +172,16 @@ class DeliverySender:
                     failures += 1
                     self.record_failures += 1
                     log.debug("email %s: outcome still not written: %r", attempt.delivery_id, error)
-                    await asyncio.sleep(self._record_retry.delay(failures))
+                    await self._pause(self._record_retry.delay(failures))
             del self._unrecorded[attempt.delivery_id]
             log.info("email %s: kept outcome written", attempt.delivery_id)
+
+    async def _pause(self, seconds: float) -> None:
+        """Up to `seconds`; less when woken, as the listener does once it is connected again: the
+        database is back, and other replicas may claim this row as soon as they hear it too."""
+        self._wake.clear()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
     async def run(self) -> None:
         while True:
