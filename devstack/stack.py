@@ -131,7 +131,11 @@ class Stack:
         return dict(self._children)
 
     async def start(self, env: Mapping[str, str] | None = None) -> Self:
-        """Start everything and return once every service is healthy through the gateway."""
+        """Start everything and return once every service is healthy through the gateway.
+
+        The gateway starts only once the services answer healthy on their own ports: before
+        that, each health check through it would be an upstream error in its log.
+        """
         if self._children:
             raise StackError("the stack is already started")
         if env:
@@ -142,6 +146,7 @@ class Stack:
         self._check_ports_free(config)
         if not self.run_dir.exists():
             self._made_run_dir = self.run_dir  # removed again by stop()
+        deadline = time.monotonic() + self.startup_timeout
         try:
             for name in self.services:
                 child = Child(
@@ -153,12 +158,21 @@ class Stack:
                 )
                 self._children[name] = child
                 await child.start()
+            await self._wait_healthy(
+                {n: f"http://127.0.0.1:{config.service_ports[n]}/health" for n in self.services},
+                deadline,
+                on_healthy=lambda name: self.log(name, "[devstack] healthy"),
+            )
             self._gateway = Gateway(
                 self.root, self.run_dir / "gateway", config.gateway_variables(), sink=self.log
             )
             self._children["gateway"] = self._gateway.child
             await self._gateway.start()
-            await self._wait_healthy(config)
+            await self._wait_healthy(
+                {n: f"{config.gateway_url}/health/{n}" for n in self.services},
+                deadline,
+                where=" through the gateway",
+            )
         except BaseException:
             await self.stop()
             raise
@@ -218,24 +232,33 @@ class Stack:
     def _dead_child(self) -> Child | None:
         return next((c for c in self._children.values() if c.returncode is not None), None)
 
-    async def _wait_healthy(self, config: StackConfig) -> None:
-        deadline = time.monotonic() + self.startup_timeout
-        pending = list(self.services)
+    async def _wait_healthy(
+        self,
+        health_urls: Mapping[str, str],
+        deadline: float,
+        *,
+        where: str = "",
+        on_healthy: Callable[[str], None] = lambda name: None,
+    ) -> None:
+        """Until each service's health URL answers 200; a StackError if a child dies first or
+        `deadline` passes."""
+        pending = dict(health_urls)
         last: dict[str, str] = {}
-        async with httpx.AsyncClient(base_url=config.gateway_url, timeout=5.0) as client:
+        async with httpx.AsyncClient(timeout=5.0) as client:
             while pending:
                 dead = self._dead_child()
                 if dead is not None:
                     await dead.wait()
                     raise StackError(dead.describe_exit())
-                for name in list(pending):
+                for name, url in list(pending.items()):
                     try:
-                        response = await client.get(f"/health/{name}")
+                        response = await client.get(url)
                     except httpx.HTTPError as exc:
                         last[name] = f"{type(exc).__name__}: {exc}"
                         continue
                     if response.status_code == 200:
-                        pending.remove(name)
+                        del pending[name]
+                        on_healthy(name)
                     else:
                         last[name] = f"{response.status_code} {response.text.strip()[:300]}"
                 if not pending:
@@ -243,8 +266,7 @@ class Stack:
                 if time.monotonic() > deadline:
                     detail = "; ".join(f"{n}: {last.get(n, 'no answer')}" for n in pending)
                     raise StackError(
-                        f"not healthy within {self.startup_timeout:g}s through the gateway "
-                        f"({detail})"
+                        f"not healthy within {self.startup_timeout:g}s{where} ({detail})"
                     )
                 await asyncio.sleep(0.25)
 

@@ -4,6 +4,7 @@ launcher that starts the whole stack: routing, limits, request ids, problem+json
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -34,6 +35,7 @@ from shared.app import ServiceParts, build_app
 from shared.db import make_engine
 from shared.idempotency import idempotency_table
 from shared.settings import ServiceSettings, default_database_url
+from testsupport.infra import Servers, create_vhost, delete_vhost, drop_databases, unique_name
 from testsupport.waiting import eventually
 
 pytestmark = pytest.mark.system
@@ -748,3 +750,69 @@ def test_the_token_cli_prints_the_contract_claims() -> None:
     assert claims["organizations"] == ["o-1", "o-2"]
     assert claims["managed_organizations"] == ["o-3"]
     assert 110 <= claims["exp"] - time.time() <= 120
+
+
+# --- `make run` with the real services: what a newcomer sees ---------------------------------
+
+START_ALARMS = (
+    re.compile(r"connection refused", re.IGNORECASE),  # nginx polled or hit a service not up yet
+    re.compile(r"not consuming yet"),
+    re.compile(r"\b(ERROR|WARNING|CRITICAL)\b"),  # the services' log levels
+    re.compile(r"\[(warn|error|crit|alert|emerg)\]"),  # nginx's
+)
+BANNER_END = "  stop         Ctrl-C"
+
+
+async def test_make_run_starts_quietly_and_prints_the_banner_once_the_services_are_up(
+    servers: Servers, tmp_path: Path
+) -> None:
+    run = unique_name("quiet")
+    amqp_url = create_vhost(servers, run)
+    unset = {"JWT_SECRET", "JWT_JWKS_URL", "ENVIRONMENT", "SMTP_URL", "LOG_LEVEL"}
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in unset},
+        **free_ports_env(),
+        "AMQP_URL": amqp_url,
+        **{f"{s.upper()}_DATABASE_URL": servers.database_url(f"{run}_{s}") for s in SERVICES},
+    }
+    log = tmp_path / "run.log"
+    with log.open("w") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "devstack",
+            "run",
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        await eventually(
+            lambda: BANNER_END in log.read_text() or process.returncode is not None,
+            within=120,
+            what="the banner of `devstack run`",
+        )
+        assert process.returncode is None, log.read_text()
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 60) == 0, log.read_text()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await drop_databases(servers, run)
+        delete_vhost(servers, run)
+
+    printed = log.read_text()
+    start_up = printed[: printed.index(BANNER_END)].splitlines()
+    alarms = [line for line in start_up if any(alarm.search(line) for alarm in START_ALARMS)]
+    assert alarms == [], printed
+
+    def first(text: str) -> int:
+        return next(i for i, line in enumerate(start_up) if text in line)
+
+    banner = first("admin token")
+    gateway = first("gateway      | ")
+    for name in SERVICES:
+        assert first(f"shared.app: {name} started") < banner
+        assert first(f"{name:<12} | [devstack] healthy") < gateway < banner
