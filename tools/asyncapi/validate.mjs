@@ -2,7 +2,8 @@
 // diagnostics as JSON; exit 1 when any is an error, 2 when the source cannot be read.
 //
 //   node tools/asyncapi/validate.mjs <file | http(s) URL>
-import { Parser, fromFile, fromURL, DiagnosticSeverity } from '@asyncapi/parser';
+import { readFile } from 'node:fs/promises';
+import { Parser, DiagnosticSeverity } from '@asyncapi/parser';
 
 const SEVERITIES = {
   [DiagnosticSeverity.Error]: 'error',
@@ -17,16 +18,26 @@ if (!source) {
   process.exit(2);
 }
 
-const parser = new Parser();
-const from = /^https?:\/\//.test(source) ? fromURL : fromFile;
-let output;
+async function read(location) {
+  if (!/^https?:\/\//.test(location)) {
+    return readFile(location, 'utf8');
+  }
+  const response = await fetch(location);
+  if (!response.ok) {
+    throw new Error(`HTTP ${response.status}`);
+  }
+  return response.text();
+}
+
+let text;
 try {
-  output = await from(parser, source).parse();
+  text = await read(source);
 } catch (error) {
   console.error(`${source}: ${error.message}`);
   process.exit(2);
 }
 
+const output = await new Parser().parse(text, { source });
 const diagnostics = output.diagnostics.map((diagnostic) => ({
   severity: SEVERITIES[diagnostic.severity] ?? String(diagnostic.severity),
   code: diagnostic.code,
