@@ -134,6 +134,20 @@ async def test_every_asyncapi_channel_names_its_exchange(
         assert messages_of(document, channel), name
 
 
+@pytest.mark.parametrize("service", SERVICES)
+async def test_what_is_published_is_persistent_and_mandatory_on_commands_only(
+    healthy_system: System, service: str
+) -> None:
+    document = await asyncapi_of(healthy_system, service)
+
+    for name, operation in document["operations"].items():
+        if operation["action"] == "send":
+            channel = document["channels"][name]
+            on_commands = channel["bindings"]["amqp"]["exchange"]["name"] == "training.commands"
+            assert operation["bindings"]["amqp"]["deliveryMode"] == 2, name
+            assert operation["bindings"]["amqp"]["mandatory"] is on_commands, name
+
+
 async def test_notification_names_the_exchanges_its_queues_are_bound_to(
     healthy_system: System,
 ) -> None:

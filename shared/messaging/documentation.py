@@ -46,12 +46,16 @@ _SCHEMAS_REF = "#/components/schemas/"
 def document_published(
     broker: RabbitBroker, types: Iterable[str], exchange: RabbitExchange
 ) -> None:
-    """One AsyncAPI channel per event or command type: its CloudEvents envelope and data."""
+    """One AsyncAPI channel per event or command type: its CloudEvents envelope and data.
+
+    Persistent, and mandatory on `training.commands` only, as `publish_event` sends them.
+    """
     for type_ in types:
         broker.publisher(
             type_,
             exchange=exchange,
             persist=True,
+            mandatory=exchange.name == COMMANDS_EXCHANGE.name,
             title=type_,
             description=f"CloudEvents envelope; `data` is the whole {DATA_MODELS[type_].__name__}.",
             schema=envelope_model(type_),
