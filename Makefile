@@ -28,7 +28,7 @@ help:
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make format  ruff format and ruff check --fix"
 	@echo "make bench   the benchmarks in bench/ (BENCH_ARGS=...)"
-	@echo "make setup   only the set-up: uv, packages, nginx, PostgreSQL and RabbitMQ running"
+	@echo "make setup   only the set-up: uv, packages, nginx, the AsyncAPI parser, PostgreSQL and RabbitMQ running"
 
 setup: sync nginx asyncapi infra
 
