@@ -9,7 +9,7 @@ cannot store must be refused at the edge, not fail in the database.
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 MAX_USERS = 100_000
 MAX_HOURS = 8_760
@@ -36,28 +36,34 @@ def storable(value: Any) -> Any:
     return value
 
 
-_STORABLE = BeforeValidator(storable)
+# After the constraints: with a validator before them, pydantic 2.14 checks `min_length` on the
+# string as given and strips it afterwards, so "\v" would pass as "".
+_STORABLE = AfterValidator(storable)
 
 
 def _short(*, min_length: int = 1, strip: bool = True) -> StringConstraints:
     return StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=SHORT_TEXT)
 
 
-Code = Annotated[str, _STORABLE, _short()]
-Title = Annotated[str, _STORABLE, _short()]
-Reason = Annotated[str, _STORABLE, _short()]
-Ident = Annotated[str, _STORABLE, _short()]
+Code = Annotated[str, _short(), _STORABLE]
+Title = Annotated[str, _short(), _STORABLE]
+Reason = Annotated[str, _short(), _STORABLE]
+Ident = Annotated[str, _short(), _STORABLE]
 """A user's or an organization's id, as the identity provider gives it."""
-Name = Annotated[str, _STORABLE, _short(min_length=0, strip=False)]
+Name = Annotated[str, _short(min_length=0, strip=False), _STORABLE]
 """A person's name as the identity provider gives it (it may give none)."""
-Search = Annotated[str, _STORABLE, _short(min_length=0, strip=False)]
-Email = Annotated[str, _STORABLE, StringConstraints(max_length=254)]
-Place = Annotated[str, _STORABLE, StringConstraints(max_length=300)]
-Url = Annotated[str, _STORABLE, StringConstraints(max_length=2_000)]
-LongText = Annotated[str, _STORABLE, StringConstraints(max_length=LONG_TEXT)]
+Search = Annotated[str, _short(min_length=0, strip=False), _STORABLE]
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254, pattern=r"^(?:[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+)?$"),
+]
+"""An address (one `@`, no spaces or control characters), or none: a token may carry none."""
+Place = Annotated[str, StringConstraints(max_length=300), _STORABLE]
+Url = Annotated[str, StringConstraints(max_length=2_000), _STORABLE]
+LongText = Annotated[str, StringConstraints(max_length=LONG_TEXT), _STORABLE]
 """Descriptions, bodies, answers."""
 Body = Annotated[
-    str, _STORABLE, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT), _STORABLE
 ]
 """Long text that must say something: a comment, a message."""
 
