@@ -3,14 +3,11 @@ own databases and RabbitMQ vhost, with cuttable proxies in front of PostgreSQL a
 
 from collections.abc import AsyncIterator, Iterator
 
-import httpx
 import pytest
 
-from devstack.stack import Stack
-from testsupport.infra import Servers, create_vhost, delete_vhost, drop_databases, unique_name
+from testsupport.infra import Servers
 from testsupport.mailbox import MailServer
-from testsupport.proxy import proxy_to, through
-from testsupport.system import SERVICES, System, free_port
+from testsupport.system import System, running_system
 from testsupport.waiting import eventually
 
 
@@ -32,35 +29,8 @@ async def running_mail_server(mail_server: MailServer) -> MailServer:
 
 @pytest.fixture(scope="session")
 async def system(servers: Servers, mail_server: MailServer) -> AsyncIterator[System]:
-    run = unique_name("sys")
-    amqp_url = create_vhost(servers, run)
-    amqp_proxy = await proxy_to(amqp_url, 5672)
-    postgres_proxy = await proxy_to(servers.postgres_url, 5432)
-    env = {
-        "GATEWAY_PORT": str(free_port()),
-        "AMQP_URL": through(amqp_proxy, amqp_url),
-        "JWT_SECRET": "system-test-secret-" + run,
-        "SMTP_URL": mail_server.url,
-        # retries quick enough for an SMTP outage within a test's deadline
-        "NOTIFICATION_SEND_BACKOFF_SECONDS": "0.2",
-        "NOTIFICATION_SEND_BACKOFF_MAX_SECONDS": "1",
-        "NOTIFICATION_SEND_POLL_SECONDS": "0.5",
-        "NOTIFICATION_SEND_MAX_ATTEMPTS": "120",
-        **{f"{s.upper()}_PORT": str(free_port()) for s in SERVICES},
-        **{
-            f"{s.upper()}_DATABASE_URL": through(postgres_proxy, servers.database_url(f"{run}_{s}"))
-            for s in SERVICES
-        },
-    }
-    stack = Stack(env, inherit_environment=False)
-    try:
-        async with stack, httpx.AsyncClient(base_url=stack.gateway_url, timeout=10) as http:
-            yield System(stack, http, amqp_url, amqp_proxy, postgres_proxy)
-    finally:
-        await amqp_proxy.close()
-        await postgres_proxy.close()
-        await drop_databases(servers, run)
-        delete_vhost(servers, run)
+    async with running_system(servers, mail_server, "sys") as running:
+        yield running
 
 
 @pytest.fixture

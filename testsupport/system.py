@@ -2,13 +2,19 @@
 the proxies that stand between the services and their servers."""
 
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from devstack.stack import Stack
-from testsupport.proxy import TcpProxy
+from testsupport.infra import Servers, create_vhost, delete_vhost, drop_databases, unique_name
+from testsupport.proxy import TcpProxy, proxy_to, through
+
+if TYPE_CHECKING:  # the mail server module uses this one's free_port
+    from testsupport.mailbox import MailServer
 
 SERVICES = ("catalog", "registration", "notification")
 
@@ -39,3 +45,39 @@ class System:
             if (await self.http.get(f"/health/{service}")).status_code != 200:
                 return False
         return True
+
+
+@asynccontextmanager
+async def running_system(
+    servers: Servers, mail_server: "MailServer", prefix: str
+) -> AsyncIterator[System]:
+    """A whole stack on databases and a RabbitMQ vhost of its own, dropped afterwards."""
+    run = unique_name(prefix)
+    amqp_url = create_vhost(servers, run)
+    amqp_proxy = await proxy_to(amqp_url, 5672)
+    postgres_proxy = await proxy_to(servers.postgres_url, 5432)
+    env = {
+        "GATEWAY_PORT": str(free_port()),
+        "AMQP_URL": through(amqp_proxy, amqp_url),
+        "JWT_SECRET": "system-test-secret-" + run,
+        "SMTP_URL": mail_server.url,
+        # retries quick enough for an SMTP outage within a test's deadline
+        "NOTIFICATION_SEND_BACKOFF_SECONDS": "0.2",
+        "NOTIFICATION_SEND_BACKOFF_MAX_SECONDS": "1",
+        "NOTIFICATION_SEND_POLL_SECONDS": "0.5",
+        "NOTIFICATION_SEND_MAX_ATTEMPTS": "120",
+        **{f"{s.upper()}_PORT": str(free_port()) for s in SERVICES},
+        **{
+            f"{s.upper()}_DATABASE_URL": through(postgres_proxy, servers.database_url(f"{run}_{s}"))
+            for s in SERVICES
+        },
+    }
+    stack = Stack(env, inherit_environment=False)
+    try:
+        async with stack, httpx.AsyncClient(base_url=stack.gateway_url, timeout=10) as http:
+            yield System(stack, http, amqp_url, amqp_proxy, postgres_proxy)
+    finally:
+        await amqp_proxy.close()
+        await postgres_proxy.close()
+        await drop_databases(servers, run)
+        delete_vhost(servers, run)
