@@ -41,8 +41,17 @@ def storable(value: Any) -> Any:
 _STORABLE = AfterValidator(storable)
 
 
+_SAYS_SOMETHING = r"\S"
+"""A required text is more than whitespace; said in the schema too, so clients know."""
+
+
 def _short(*, min_length: int = 1, strip: bool = True) -> StringConstraints:
-    return StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=SHORT_TEXT)
+    return StringConstraints(
+        strip_whitespace=strip,
+        min_length=min_length,
+        max_length=SHORT_TEXT,
+        pattern=_SAYS_SOMETHING if min_length else None,
+    )
 
 
 Code = Annotated[str, _short(), _STORABLE]
@@ -63,7 +72,11 @@ Url = Annotated[str, StringConstraints(max_length=2_000), _STORABLE]
 LongText = Annotated[str, StringConstraints(max_length=LONG_TEXT), _STORABLE]
 """Descriptions, bodies, answers."""
 Body = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LONG_TEXT), _STORABLE
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=LONG_TEXT, pattern=_SAYS_SOMETHING
+    ),
+    _STORABLE,
 ]
 """Long text that must say something: a comment, a message."""
 

@@ -36,6 +36,7 @@ PHASES = ("examples", "coverage", "fuzzing", "stateful")
 SEED = 20261202
 MAX_EXAMPLES = 25
 RUN_WITHIN_S = 420
+IDEMPOTENCY_KEYS = 5_000
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,19 @@ async def seeded(fuzzed: System) -> Seeded:
     return Seeded(training_id, session_id, event.json()["id"], curriculum.json()["id"])
 
 
-def _config(seeded: Seeded) -> str:
-    """The seeded ids, offered wherever an operation takes them (80% of the time)."""
+def _config(seeded: Seeded | None) -> str:
+    """Fresh Idempotency-Keys (a fuzzer's few short keys would mostly replay or clash: 422), and
+    the seeded ids, offered wherever an operation takes them (80% of the time)."""
+    keys = ", ".join(f'"fuzz-{n}"' for n in range(IDEMPOTENCY_KEYS))  # a fresh stack: all unused
+    lines = [
+        "[dictionaries.idempotency-keys]",
+        f"values = [{keys}]",
+        "",
+        "[parameters]",
+        '"header.Idempotency-Key" = { dictionary = "idempotency-keys", probability = 1.0 }',
+    ]
+    if seeded is None:
+        return "\n".join(lines) + "\n"
     dictionaries = {
         "sessions": seeded.session_id,
         "events": seeded.event_id,
@@ -141,10 +153,8 @@ def _config(seeded: Seeded) -> str:
         "curriculum_id": "curricula",
         "training_id": "trainings",
     }
-    lines = []
     for name, value in dictionaries.items():
-        lines += [f"[dictionaries.{name}]", f'values = ["{value}"]', ""]
-    lines.append("[parameters]")
+        lines[:0] = [f"[dictionaries.{name}]", f'values = ["{value}"]', ""]
     for parameter, dictionary in bindings.items():
         for where in ("body", "query"):
             lines.append(
@@ -159,7 +169,7 @@ async def test_the_published_api_holds_under_fuzzing(
     fuzzed: System, seeded: Seeded, service: str, tmp_path: Path
 ) -> None:
     config = tmp_path / "schemathesis.toml"
-    config.write_text(_config(seeded) if service != "catalog" else "")
+    config.write_text(_config(seeded if service != "catalog" else None))
     token = fuzzed.token("fuzz-admin", roles=["platform_admin"], name="Fuzz", email="f@example.org")
     gateway = fuzzed.stack.gateway_url
     process = await asyncio.create_subprocess_exec(
