@@ -407,7 +407,7 @@ async def test_a_manager_moves_a_registration(healthy_system: System) -> None:
 async def test_the_export_is_csv_safe_for_spreadsheets(healthy_system: System) -> None:
     system = healthy_system
     session = await create_session(system, public_registration=True)
-    sneaky = system.auth("=HYPERLINK(1)", name="=cmd|' /C calc'!A0", email="@evil.org")
+    sneaky = system.auth("=HYPERLINK(1)", name="=cmd|' /C calc'!A0", email="-2+3@evil.org")
     registration = (await register(system, session, sneaky)).json()
     problem(
         await system.http.get(
@@ -435,7 +435,7 @@ async def test_the_export_is_csv_safe_for_spreadsheets(healthy_system: System) -
     assert rows[1][:5] == [
         registration["id"],
         "'=HYPERLINK(1)",
-        "'@evil.org",
+        "'-2+3@evil.org",
         "'=cmd|' /C calc'!A0",
         "confirmed",
     ]

@@ -1,13 +1,14 @@
 """The sender loop: sends the pending emails the consumers wrote, with bounded retries.
 
 It wakes on NOTIFY (a delivery was committed) or when the next retry is due, and polls besides.
-Each email is claimed with `FOR UPDATE SKIP LOCKED` in a transaction of its own, so replicas share
-the work and never send the same row at once; the row's lock is held until its outcome is written.
+A round leases a batch of due emails (`FOR UPDATE SKIP LOCKED`, then not due again for `LEASE`) in
+one short transaction, so replicas share the work and never send the same email at once, then
+sends each and writes its outcome in a transaction of its own, as soon as it is known.
 
 An outcome that cannot be written (the database went away during the SMTP exchange) is kept in
-memory and written again, with back-off, until it is; until then this sender claims nothing else,
-so it never sends that email again. Only the end of the process loses it: the email is then sent
-again, with the same Message-ID.
+memory and written again, with back-off, before anything else is leased; the lease keeps the
+other replicas off that email meanwhile. Only the end of the process loses a kept outcome: once
+the lease is over the email is sent again, with the same Message-ID.
 """
 
 import asyncio
@@ -30,9 +31,11 @@ from shared.problems import unavailable_dependency
 
 log = logging.getLogger(__name__)
 
-# writing a kept outcome again: within a second of the database's return, before other replicas
-# (which know nothing of it) claim the row, yet without hammering it while it is away
+# writing a kept outcome again: soon after the database's return, without hammering it meanwhile
 RECORD_RETRY = RetryPolicy(base=0.1, cap=1.0)
+LEASE = timedelta(minutes=5)
+"""How long a leased email is one sender's alone: its SMTP exchange, and writing its outcome
+through an outage of the database. A sender that dies holding one delays it that long."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class DeliverySender:
         poll_interval: float = 2.0,
         record_retry: RetryPolicy = RECORD_RETRY,
         stop_grace: float = 5.0,
+        lease: timedelta = LEASE,
     ) -> None:
         self._sessions = sessions
         self._transport = transport
@@ -67,8 +71,10 @@ class DeliverySender:
         self._poll_interval = poll_interval
         self._record_retry = record_retry
         self._stop_grace = stop_grace
+        self._lease = lease
         self._wake = asyncio.Event()
         self._unrecorded: dict[uuid.UUID, Attempt] = {}
+        self._unreleased: list[uuid.UUID] = []
         self.record_failures = 0
 
     def wake(self) -> None:
@@ -80,37 +86,50 @@ class DeliverySender:
         return tuple(self._unrecorded)
 
     async def send_due(self) -> int:
-        """One round: send what is due, write each outcome; how many rows were handled.
+        """One round: lease what is due, send it, write each outcome; how many were handled.
 
-        One transaction per email: its outcome is committed as soon as it is known, so a crash
-        can send at most that one email twice, and a row is locked for one SMTP exchange only.
-        A kept outcome is written before anything else is claimed."""
-        handled = 0
-        while handled < self._batch_size:
-            await self._record_kept()
-            if not await self._send_next():
-                break
-            handled += 1
-        return handled
+        Each outcome is committed as soon as it is known, so a crash sends at most the email in
+        flight twice (after the lease). An outcome that cannot be written ends the round: it is
+        kept and written first in the next, before anything else is leased or sent."""
+        await self._record_kept()
+        async with transaction(self._sessions) as db:
+            leased = await store.lease_due_deliveries(db, self._batch_size, self._lease)
+        untried = [delivery["id"] for delivery in leased]
+        try:
+            for delivery in leased:
+                untried.remove(delivery["id"])
+                if not await self._record_or_keep(await self._attempt(delivery)):
+                    break
+        finally:
+            self._unreleased += untried
+        await self._release()
+        return len(leased)
 
-    async def _send_next(self) -> bool:
-        """Claim, send and record one due email; False when none is due."""
-        attempt: Attempt | None = None
+    async def _record_or_keep(self, attempt: "Attempt") -> bool:
+        """True when the outcome is written, False when it is kept to be written later."""
         try:
             async with transaction(self._sessions) as db:
-                due = await store.claim_due_deliveries(db, 1)
-                if not due:
-                    return False
-                attempt = await self._attempt(due[0])
                 await self._record(db, attempt)
         except BaseException as error:
-            if attempt is None:
-                raise
             # the SMTP exchange is over: whatever went wrong, sending it again would be a duplicate
             self._keep(attempt, error)
             if not isinstance(error, Exception):
                 raise
+            return False
         return True
+
+    async def _release(self) -> None:
+        """Leased emails this sender did not try (a round cut short): due again at once rather
+        than after their lease, as soon as the database takes it."""
+        if not self._unreleased:
+            return
+        try:
+            async with asyncio.timeout(2.0), transaction(self._sessions) as db:
+                await store.release_deliveries(db, self._unreleased)
+        except Exception as error:  # the next round tries again; the lease bounds the wait
+            log.debug("could not release %d leased emails yet: %r", len(self._unreleased), error)
+            return
+        self._unreleased = []
 
     async def _attempt(self, delivery: dict[str, Any]) -> Attempt:
         now = datetime.now(UTC)
@@ -224,6 +243,7 @@ class DeliverySender:
                 with suppress(asyncio.CancelledError, Exception):
                     await task
             await self._record_kept_before_stopping()
+            await self._release()
 
     async def _record_kept_before_stopping(self) -> None:
         if not self._unrecorded:
@@ -232,8 +252,8 @@ class DeliverySender:
             await asyncio.wait_for(self._record_kept(), timeout=self._stop_grace)
         for attempt in self._unrecorded.values():
             log.error(
-                "email %s: stopping before its outcome (%s) could be written; the next sender "
-                "will send it again, with the same Message-ID",
+                "email %s: stopping before its outcome (%s) could be written; once its lease is "
+                "over it will be sent again, with the same Message-ID",
                 attempt.delivery_id,
                 attempt.values["status"],
             )

@@ -1,7 +1,7 @@
 """Notification tables and the queries on them: the only module that writes SQL."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -230,16 +230,35 @@ async def add_delivery(db: AsyncSession, values: dict[str, Any]) -> bool:
     return added
 
 
-async def claim_due_deliveries(db: AsyncSession, limit: int) -> list[dict[str, Any]]:
-    """The oldest due pending emails, locked for this transaction; replicas skip them."""
-    query = (
+async def lease_due_deliveries(
+    db: AsyncSession, limit: int, lease: timedelta
+) -> list[dict[str, Any]]:
+    """The oldest due pending emails, made this caller's for `lease`: not due for anyone else
+    until then (replicas skip the rows locked while this runs, and see them leased after)."""
+    due = (
         select(deliveries)
         .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= func.now())
         .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    claimed = [dict(row) for row in (await db.execute(due)).mappings()]
+    if claimed:
+        await db.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_([row["id"] for row in claimed]))
+            .values(next_attempt_at=func.now() + lease)
+        )
+    return claimed
+
+
+async def release_deliveries(db: AsyncSession, ids: list[uuid.UUID]) -> None:
+    """Leased emails this sender will not try after all: due again now."""
+    await db.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(ids), deliveries.c.status == "pending")
+        .values(next_attempt_at=func.now())
+    )
 
 
 async def next_due_in(db: AsyncSession) -> float | None:

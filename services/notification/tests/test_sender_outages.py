@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +27,9 @@ from testsupport.waiting import eventually
 from .conftest import MIGRATIONS
 
 pytestmark = pytest.mark.integration
+
+# short, so that an email leased by a sender that stopped is sent again within the test
+LEASE = timedelta(seconds=2)
 
 
 @dataclass
@@ -64,15 +68,22 @@ async def smtp() -> AsyncIterator[MailServer]:
         await server.astop()
 
 
-def sender_for(database: Cuttable, server: MailServer) -> DeliverySender:
+def sender_for(
+    database: Cuttable,
+    server: MailServer,
+    *,
+    lease: timedelta = LEASE,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+) -> DeliverySender:
     return DeliverySender(
-        database.proxied,
+        sessions or database.proxied,
         SmtpTransport(parse_smtp_url(server.url), timeout=5),
         RetryPolicy(max_attempts=50, base=0.05, cap=0.2),
         sender_address="Formation <no-reply@training.local>",
         poll_interval=0.1,
         record_retry=RetryPolicy(base=0.05, cap=0.2),
         stop_grace=0.5,
+        lease=lease,
     )
 
 
@@ -166,6 +177,32 @@ async def test_only_a_stop_before_the_database_is_back_sends_it_again_with_the_s
         await eventually(sent, what="the email recorded sent by the next process")
     same = f"<{delivery_id}@notification.training>"
     assert message_ids(smtp, delivery_id) == [same, same]
+
+
+async def test_another_replica_does_not_send_an_email_whose_outcome_is_kept(
+    cuttable: Cuttable, smtp: MailServer
+) -> None:
+    """The worst case: the replica holding the outcome lost the database, another one did not
+    (its own connection survived); the lease keeps that one off the email."""
+    [delivery_id] = await pending_emails(cuttable.direct, 1)
+    holding = sender_for(cuttable, smtp, lease=timedelta(minutes=5))
+    other = sender_for(cuttable, smtp, lease=timedelta(minutes=5), sessions=cuttable.direct)
+    async with holding.running():
+        await send_one_while_the_database_is_cut(cuttable, smtp, holding)
+        async with other.running():
+            more = await pending_emails(cuttable.direct, 1)
+            # the other replica works meanwhile: it sends what is due, not the leased email
+            await eventually(lambda: message_ids(smtp, more[0]), what="the other replica sending")
+            await cuttable.proxy.restore()
+
+            async def recorded() -> Any:
+                [row] = await rows(cuttable.direct, [delivery_id])
+                return row if row["status"] == "sent" else None
+
+            row = await eventually(recorded, within=20, what="the kept outcome written")
+    assert row["attempts"] == 1
+    assert message_ids(smtp, delivery_id) == [f"<{delivery_id}@notification.training>"]
+    assert len(message_ids(smtp, more[0])) == 1
 
 
 async def test_recording_an_attempt_twice_counts_it_once(cuttable: Cuttable) -> None:
