@@ -38,13 +38,19 @@ def parse_smtp_url(url: str) -> SmtpServer:
     )
 
 
+def one_line(value: str) -> str:
+    """A header's text on one line: a title may hold a line break or a tab, which a header may
+    not (the email library refuses it, and the email would never go out)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in value).split())
+
+
 def email_of(delivery: dict[str, Any], *, sender: str) -> EmailMessage:
     """Text and HTML alternatives; with an invitation, a text/calendar alternative
     (method=REQUEST, what calendar programs act on) and the same as an invitation.ics file."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = delivery["recipient"]
-    message["Subject"] = delivery["subject"]
+    message["Subject"] = one_line(delivery["subject"])
     message["Date"] = formatdate(localtime=False, usegmt=True)
     # the same Message-ID on every attempt: a server that got it twice can tell
     message["Message-ID"] = f"<{delivery['id']}@notification.training>"
