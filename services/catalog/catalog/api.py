@@ -91,7 +91,20 @@ class _RulesPatch(_Patch):
 
 
 class TrainingCreate(SessionRules):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "SEC-101",
+                    "title": "Sécurité au travail",
+                    "organizations": ["org-1"],
+                    "public_registration": True,
+                    "max_users": 12,
+                }
+            ]
+        },
+    )
 
     code: Code
     title: Title
@@ -173,7 +186,20 @@ async def delete_training(
 class SessionCreate(SessionRules):
     """Rules the request leaves out are copied from the training (hence `exclude_unset`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Session de mars",
+                    "start_date": "2027-03-01",
+                    "end_date": "2027-03-02",
+                    "location": "Lyon, salle 2",
+                    "default_session": True,
+                }
+            ]
+        },
+    )
 
     title: Title
     start_date: Day
@@ -288,6 +314,19 @@ async def delete_session(
 
 
 class EventCreate(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Matinée",
+                    "start": "2027-03-01T09:00:00+01:00",
+                    "end": "2027-03-01T12:30:00+01:00",
+                    "location": "Salle 2",
+                }
+            ]
+        }
+    )
+
     title: Title
     start: Moment
     end: Moment
@@ -367,6 +406,10 @@ async def delete_event(
 
 
 class CommentBody(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"body": "Apporter ses chaussures de sécurité."}]}
+    )
+
     body: Body
 
 
@@ -411,6 +454,12 @@ async def delete_comment(
 
 
 class CurriculumCreate(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"code": "PATH-SEC", "title": "Parcours sécurité", "training_ids": []}]
+        }
+    )
+
     code: Code
     title: Title
     parent_id: uuid.UUID | None = None

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parseaddr
 from typing import Any
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notification import domain, store, templates
@@ -62,6 +62,19 @@ class InboxPage(BaseModel):
 
 class MessageRequest(BaseModel):
     """`POST /api/messages`: a manager's or tutor's message to a session's learners."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "session_id": "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a10",
+                    "subject": "Salle changée",
+                    "body": "La séance de demain a lieu en salle 4.",
+                    "channels": ["internal", "email"],
+                }
+            ]
+        }
+    )
 
     session_id: uuid.UUID
     subject: Title

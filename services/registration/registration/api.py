@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from registration.domain import StepRequest
 from registration.service import RegistrationRequest, Registrations
@@ -35,6 +35,18 @@ RegistrationList = Annotated[
 
 
 class RegistrationCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"session_id": "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a10"},
+                {
+                    "session_id": "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a10",
+                    "user": {"id": "lea", "email": "lea@example.org", "name": "Léa Martin"},
+                },
+            ]
+        }
+    )
+
     session_id: uuid.UUID
     user: RegistrationUser | None = None
     force: bool = False
