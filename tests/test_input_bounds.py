@@ -13,14 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
-
 from catalog.app import create_app as create_catalog
 from catalog.settings import CatalogSettings
+from fastapi import FastAPI
 from notification.app import create_app as create_notification
 from notification.settings import NotificationSettings
 from registration.app import create_app as create_registration
 from registration.settings import RegistrationSettings
+
 from shared.auth import mint_token
 
 pytestmark = pytest.mark.unit
@@ -146,7 +146,9 @@ def _ids(params: list[tuple[str, str, str, dict[str, Any]]]) -> list[str]:
     return [f"{service} {method.upper()} {path}" for service, method, path, _ in params]
 
 
-@pytest.mark.parametrize(("service", "method", "path", "operation"), OPERATIONS, ids=_ids(OPERATIONS))
+@pytest.mark.parametrize(
+    ("service", "method", "path", "operation"), OPERATIONS, ids=_ids(OPERATIONS)
+)
 def test_every_input_states_its_bounds(
     service: str, method: str, path: str, operation: dict[str, Any]
 ) -> None:
