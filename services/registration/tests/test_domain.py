@@ -87,7 +87,7 @@ def test_validations_are_decided_in_order(
     user=st.booleans(),
     organization=st.booleans(),
     registration=st.booleans(),
-    validators=st.lists(st.text(min_size=1), max_size=2),
+    validators=st.lists(st.from_regex(r"[a-z0-9-]{1,20}", fullmatch=True), max_size=2),
     by_manager=st.booleans(),
 )
 def test_validation_order_is_always_a_subsequence_of_the_canonical_order(
