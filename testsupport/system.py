@@ -4,11 +4,12 @@ the proxies that stand between the services and their servers."""
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from devstack.processes import print_sink
 from devstack.stack import Stack
 from testsupport.infra import Servers, create_vhost, delete_vhost, drop_databases, unique_name
 from testsupport.proxy import TcpProxy, proxy_to, through
@@ -33,6 +34,8 @@ class System:
     amqp_url: str  # straight to the run's vhost, for the tests' own subscribers
     amqp_proxy: TcpProxy
     postgres_proxy: TcpProxy
+    logs: list[str] = field(default_factory=list)
+    """Every line the stack's processes wrote, as `<process> | <line>`."""
 
     def token(self, sub: str, **claims: Any) -> str:
         return self.stack.token(sub, **claims)
@@ -72,10 +75,16 @@ async def running_system(
             for s in SERVICES
         },
     }
-    stack = Stack(env, inherit_environment=False)
+    logs: list[str] = []
+
+    def record(name: str, line: str) -> None:
+        logs.append(f"{name} | {line}")
+        print_sink(name, line)
+
+    stack = Stack(env, inherit_environment=False, log=record)
     try:
         async with stack, httpx.AsyncClient(base_url=stack.gateway_url, timeout=10) as http:
-            yield System(stack, http, amqp_url, amqp_proxy, postgres_proxy)
+            yield System(stack, http, amqp_url, amqp_proxy, postgres_proxy, logs)
     finally:
         await amqp_proxy.close()
         await postgres_proxy.close()
