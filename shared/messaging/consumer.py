@@ -204,6 +204,8 @@ def decode_envelope(body: bytes) -> Envelope:
         envelope = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UndecodableMessage(f"body is not JSON: {error}") from error
+    except RecursionError:
+        raise UndecodableMessage("body is JSON nested too deep to read") from None
     if not isinstance(envelope, dict):
         raise UndecodableMessage("body is not a JSON object")
     return envelope
