@@ -277,6 +277,28 @@ EVENT_REGISTRATION_EVENTS = (
 SEND_CONFIRMATION = "notification.send_confirmation"
 REGISTER = "registration.register"
 
+CATALOG_SOURCE = "training/catalog"
+REGISTRATION_SOURCE = "training/registration"
+# By family, as the broker's topic permissions grant them (CONTRACT §4): a type of a family that
+# this code does not know yet is still its owner's.
+_OWNERS_BY_PREFIX = (
+    ("catalog.", CATALOG_SOURCE),
+    ("registration.", REGISTRATION_SOURCE),
+    ("event_registration.", REGISTRATION_SOURCE),
+    ("attendance.", REGISTRATION_SOURCE),
+)
+
+
+def owner_of(type_: str) -> str | None:
+    """The only `source` that may publish `type_`; None when no service owns it, as for
+    `registration.register`, which the platform sends."""
+    if type_ == REGISTER:
+        return None
+    if type_ == SEND_CONFIRMATION:
+        return REGISTRATION_SOURCE
+    return next((owner for prefix, owner in _OWNERS_BY_PREFIX if type_.startswith(prefix)), None)
+
+
 DATA_MODELS: dict[str, type[_Data]] = {
     **dict.fromkeys(TRAINING_EVENTS, TrainingData),
     **dict.fromkeys(SESSION_EVENTS, SessionData),

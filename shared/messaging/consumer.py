@@ -7,7 +7,8 @@ retry queue (header `x-attempt` = the next attempt number) or, after the last at
 dead-letter queue (with `x-last-error`). The failing message thus leaves the queue at once and
 never holds back the messages behind it. A message that can never succeed (`Rejected`: a body
 that is not a JSON object, a command that cannot be carried out) goes straight to the
-dead-letter queue, its reason in `x-last-error`.
+dead-letter queue, its reason in `x-last-error`. So does an event whose `source` is not the
+service that owns its type (`shared.events.owner_of`): the handler never sees it.
 """
 
 import asyncio
@@ -24,6 +25,8 @@ from faststream.middlewares import AckPolicy
 from faststream.rabbit.annotations import RabbitMessage as RabbitMessageParam
 from faststream.rabbit.message import RabbitMessage
 from faststream.rabbit.subscriber import RabbitSubscriber
+
+from shared.events import owner_of
 
 from .broker import DEFAULT_PUBLISH_TIMEOUT, ServiceBroker
 from .topology import ServiceQueue
@@ -49,6 +52,10 @@ class Rejected(Exception):
 
 class UndecodableMessage(Rejected, ValueError):
     """The body is not a JSON object."""
+
+
+class ForgedSource(Rejected):
+    """The event's `source` is not the service that owns its type."""
 
 
 def subscribe(
@@ -93,6 +100,7 @@ class _Delivery:
         attempt = attempt_of(message)
         try:
             envelope = decode_envelope(message.body)
+            check_source(envelope)
             await self._handler(envelope, message)
         except Rejected as error:
             await self._failures.settle(message.raw_message, attempt, error, retry=False)
@@ -209,3 +217,13 @@ def decode_envelope(body: bytes) -> Envelope:
     if not isinstance(envelope, dict):
         raise UndecodableMessage("body is not a JSON object")
     return envelope
+
+
+def check_source(envelope: Envelope) -> None:
+    """`ForgedSource` unless the event comes from the service that owns its type; a type no
+    service owns (or not a string) is left to the handler."""
+    type_, source = envelope.get("type"), envelope.get("source")
+    if not isinstance(type_, str) or (owner := owner_of(type_)) is None or source == owner:
+        return
+    # both are the sender's words: clipped, so the log line and the header stay short
+    raise ForgedSource(f"source {str(source)[:100]!r} does not own {type_[:100]}: {owner} does")

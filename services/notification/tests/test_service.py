@@ -80,7 +80,7 @@ def registration_data(
 
 
 def envelope(type_: str, data: dict[str, Any]) -> dict[str, Any]:
-    source = type_.split(".")[0] if not type_.startswith("notification") else "registration"
+    source = "catalog" if type_.startswith("catalog.") else "registration"
     subject = str(data["id"] if "id" in data else data["registration"]["id"])
     return new_event(source, type_, data, subject=subject).to_message()
 
