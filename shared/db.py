@@ -28,8 +28,13 @@ def plain_url(url: str) -> str:
 
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    # hide_parameters: a failed statement is logged without its values (learners' data)
     return create_async_engine(
-        asyncpg_url(url), pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+        asyncpg_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 

@@ -140,13 +140,13 @@ class DeliverySender:
             attempts = attempts_before + 1
             status = self._policy.after_failure(attempts)
             retry_at = now + timedelta(seconds=self._policy.delay(attempts))
+            # no address and no SMTP text (it may quote the address): `last_error` has it all
             log.warning(
-                "email %s to %s failed (attempt %d, now %s): %r",
+                "email %s failed (attempt %d, now %s): %s; see its last_error in /api/deliveries",
                 delivery["id"],
-                delivery["recipient"],
                 attempts,
                 status,
-                error,
+                type(error).__name__,
             )
             return Attempt(
                 delivery["id"],
