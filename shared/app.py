@@ -84,7 +84,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
         redoc_url=None,
         generate_unique_id_function=operation_id,
     )
-    verifier = TokenVerifier(secret=parts.settings.jwt_secret, jwks_url=parts.settings.jwt_jwks_url)
+    verifier = TokenVerifier.from_settings(parts.settings)
     app.state.token_verifier = verifier
     for key, value in parts.state.items():
         setattr(app.state, key, value)

@@ -1,6 +1,7 @@
 """Bearer tokens (CONTRACT §2) verified into a typed `Principal`.
 
-HS256 with `JWT_SECRET`, or RS256 against `JWT_JWKS_URL` when it is set.
+HS256 with `JWT_SECRET`, or RS256 against `JWT_JWKS_URL` when it is set; either way, when
+`JWT_AUDIENCE`/`JWT_ISSUER` are set, only tokens meant for us by our identity provider.
 """
 
 import asyncio
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from shared.bounds import Email, Ident, Name
 from shared.events import Locale
 from shared.problems import Problem
+from shared.settings import ServiceSettings
 
 PLATFORM_ADMIN = "platform_admin"
 TRAINING_MANAGER = "training_manager"
@@ -62,27 +64,68 @@ class Principal(BaseModel):
 
 
 class TokenVerifier:
-    def __init__(self, *, secret: str, jwks_url: str | None = None) -> None:
+    """A bearer token's signature and `exp`, and, when configured, that its `aud` contains
+    `audience` and its `iss` is `issuer`: the identity provider signs tokens for other
+    applications too, with the same keys."""
+
+    def __init__(
+        self,
+        *,
+        secret: str,
+        jwks_url: str | None = None,
+        audience: str | None = None,
+        issuer: str | None = None,
+    ) -> None:
         self._secret = secret
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+        self._audience = audience
+        self._issuer = issuer
+        # unchecked, PyJWT would refuse every token that has an `aud` when none is configured
+        self._options: Options = {"require": ["sub", "exp"], "verify_aud": audience is not None}
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> "TokenVerifier":
+        return cls(
+            secret=settings.jwt_secret,
+            jwks_url=settings.jwt_jwks_url,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+        )
 
     async def verify(self, token: str) -> Principal:
         try:
-            if self._jwks is not None:
-                key: Any = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
-                claims = jwt.decode(token, key, algorithms=["RS256"], options=_DECODE_OPTIONS)
-            else:
-                claims = jwt.decode(
-                    token, self._secret, algorithms=["HS256"], options=_DECODE_OPTIONS
-                )
-            return Principal.model_validate(claims)
+            return Principal.model_validate(await self._claims(token))
         except jwt.ExpiredSignatureError as exc:
             raise Problem(401, "Token expired", "The bearer token has expired.") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise _invalid(f"The bearer token has no `{exc.claim}` claim.") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise _invalid("The bearer token is not meant for this platform (`aud`).") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise _invalid("The bearer token comes from another issuer (`iss`).") from exc
         except (jwt.PyJWTError, ValidationError) as exc:
-            raise Problem(401, "Invalid token", "The bearer token is not valid.") from exc
+            raise _invalid("The bearer token is not valid.") from exc
+
+    async def _claims(self, token: str) -> dict[str, Any]:
+        if self._jwks is None:
+            key: Any = self._secret
+            algorithm = "HS256"
+        else:
+            key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
+            algorithm = "RS256"
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=self._audience,
+            issuer=self._issuer,
+            options=self._options,
+        )
+        return claims
 
 
-_DECODE_OPTIONS: Options = {"require": ["sub", "exp"], "verify_aud": False}
+def _invalid(detail: str) -> Problem:
+    return Problem(401, "Invalid token", detail)
 
 
 def mint_token(
@@ -99,11 +142,16 @@ def mint_token(
 
 
 async def authenticate(request: Request) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verify_authorization(verifier, request.headers.get("authorization", ""))
+
+
+async def verify_authorization(verifier: TokenVerifier, authorization: str) -> Principal:
+    """The caller an `Authorization` value (`Bearer <JWT>`) names, the HTTP header's or the
+    AMQP header's alike; a 401 problem when it names none or its token is not valid."""
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Problem(401, "Not authenticated", "A bearer token is required.")
-    verifier: TokenVerifier = request.app.state.token_verifier
     return await verifier.verify(token.strip())
 
 

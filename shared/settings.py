@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Literal, Self, TypeVar
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-secret-change-me-0123456789abcdef"  # noqa: S105 - the documented local default
@@ -28,6 +28,8 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = Field(default=DEFAULT_AMQP_URL, validation_alias="AMQP_URL")
     jwt_secret: str = Field(default=DEV_JWT_SECRET, validation_alias="JWT_SECRET")
     jwt_jwks_url: str | None = Field(default=None, validation_alias="JWT_JWKS_URL")
+    jwt_audience: str | None = Field(default=None, validation_alias="JWT_AUDIENCE")
+    jwt_issuer: str | None = Field(default=None, validation_alias="JWT_ISSUER")
     smtp_url: str | None = Field(default=None, validation_alias="SMTP_URL")
     public_url_override: str | None = Field(default=None, validation_alias="PUBLIC_URL")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
@@ -39,6 +41,27 @@ class ServiceSettings(BaseSettings):
     @property
     def public_url(self) -> str:
         return (self.public_url_override or f"http://127.0.0.1:{self.gateway_port}").rstrip("/")
+
+    @field_validator("jwt_audience", "jwt_issuer", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `JWT_AUDIENCE=` in a `.env` (or an empty value in a manifest) leaves it unset
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _audience_and_issuer_with_jwks(self) -> Self:
+        # an identity provider signs the tokens of all its applications with the keys of its JWKS
+        if not self.jwt_jwks_url:
+            return self
+        named = {"JWT_AUDIENCE": self.jwt_audience, "JWT_ISSUER": self.jwt_issuer}
+        missing = [variable for variable, value in named.items() if value is None]
+        if missing:
+            raise ValueError(
+                f"JWT_JWKS_URL needs {' and '.join(missing)} too: without "
+                f"{'them' if len(missing) > 1 else 'it'}, the identity provider's tokens for "
+                "other applications would be accepted"
+            )
+        return self
 
     @model_validator(mode="after")
     def _own_secret_outside_local(self) -> Self:

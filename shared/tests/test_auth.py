@@ -3,7 +3,9 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 
 import jwt
 import pytest
@@ -103,8 +105,29 @@ def test_organization_manager_of_learner() -> None:
     assert not org_manager.manages_organization_of(["o2"])
 
 
+AUDIENCE = "training-platform"
+ISSUER = "https://idp.example.org/realms/training"
+
+
+@dataclass(frozen=True)
+class IdentityProvider:
+    """A JWKS served over real HTTP, and the private key it publishes."""
+
+    jwks_url: str
+    key: rsa.RSAPrivateKey
+
+    def token(self, claims: dict[str, object], *, key: rsa.RSAPrivateKey | None = None) -> str:
+        payload = {"sub": "u2", "exp": int(time.time()) + 60, **claims}
+        return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": "k1"})
+
+    def verifier(self) -> TokenVerifier:
+        return TokenVerifier(
+            secret=SECRET, jwks_url=self.jwks_url, audience=AUDIENCE, issuer=ISSUER
+        )
+
+
 @pytest.fixture(scope="module")
-def jwks_server() -> Iterator[tuple[str, rsa.RSAPrivateKey]]:
+def identity_provider() -> Iterator[IdentityProvider]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     body = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
@@ -121,19 +144,117 @@ def jwks_server() -> Iterator[tuple[str, rsa.RSAPrivateKey]]:
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json", key
+    yield IdentityProvider(f"http://127.0.0.1:{server.server_address[1]}/jwks.json", key)
     server.shutdown()
 
 
 async def test_rs256_tokens_are_verified_against_the_jwks(
-    jwks_server: tuple[str, rsa.RSAPrivateKey],
+    identity_provider: IdentityProvider,
 ) -> None:
-    url, key = jwks_server
-    claims = {"sub": "u2", "exp": int(time.time()) + 60, "roles": ["platform_admin"]}
-    token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
-    principal = await TokenVerifier(secret=SECRET, jwks_url=url).verify(token)
+    token = identity_provider.token({"roles": ["platform_admin"]})
+    verifier = TokenVerifier(secret=SECRET, jwks_url=identity_provider.jwks_url)
+    principal = await verifier.verify(token)
     assert principal.sub == "u2"
     assert principal.is_platform_admin
     # an HS256 token signed with the shared secret is not accepted once JWKS is configured
     with pytest.raises(Problem):
-        await TokenVerifier(secret=SECRET, jwks_url=url).verify(mint_token(SECRET, sub="u2"))
+        await verifier.verify(mint_token(SECRET, sub="u2"))
+
+
+@pytest.mark.parametrize(
+    "audience", [AUDIENCE, [AUDIENCE], ["payroll-app", AUDIENCE]], ids=["string", "list", "among"]
+)
+async def test_a_token_for_us_from_our_issuer_is_accepted(
+    identity_provider: IdentityProvider, audience: object
+) -> None:
+    token = identity_provider.token({"aud": audience, "iss": ISSUER, "roles": ["platform_admin"]})
+    principal = await identity_provider.verifier().verify(token)
+    assert principal.sub == "u2"
+    assert principal.is_platform_admin
+
+
+NOT_FOR_US = "The bearer token is not meant for this platform (`aud`)."
+NOT_OUR_ISSUER = "The bearer token comes from another issuer (`iss`)."
+
+
+@pytest.mark.parametrize(
+    ("claims", "detail"),
+    [
+        ({"aud": "payroll-app", "iss": ISSUER}, NOT_FOR_US),
+        ({"aud": ["payroll-app"], "iss": ISSUER}, NOT_FOR_US),
+        ({"aud": f"{AUDIENCE}-staging", "iss": ISSUER}, NOT_FOR_US),
+        ({"aud": AUDIENCE, "iss": "https://idp.example.org/realms/payroll"}, NOT_OUR_ISSUER),
+        ({"aud": AUDIENCE, "iss": f"{ISSUER}/"}, NOT_OUR_ISSUER),
+        ({"iss": ISSUER}, "The bearer token has no `aud` claim."),
+        ({"aud": [], "iss": ISSUER}, "The bearer token has no `aud` claim."),
+        ({"aud": AUDIENCE}, "The bearer token has no `iss` claim."),
+    ],
+    ids=[
+        "payroll",
+        "payroll-list",
+        "suffixed",
+        "other-iss",
+        "iss-slash",
+        "no-aud",
+        "empty-aud",
+        "no-iss",
+    ],
+)
+async def test_a_token_of_another_application_or_issuer_is_401(
+    identity_provider: IdentityProvider, claims: dict[str, object], detail: str
+) -> None:
+    token = identity_provider.token({**claims, "roles": ["platform_admin"]})
+    with pytest.raises(Problem) as refused:
+        await identity_provider.verifier().verify(token)
+    assert refused.value.status == 401
+    assert refused.value.detail == detail
+    # what was wrong, in words of our own: never the token, nor what it claims
+    assert token not in refused.value.detail
+    assert "payroll" not in refused.value.detail
+
+
+async def test_a_token_signed_by_another_key_is_401(identity_provider: IdentityProvider) -> None:
+    another_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    # with our key id, even
+    token = identity_provider.token({"aud": AUDIENCE, "iss": ISSUER}, key=another_key)
+    with pytest.raises(Problem) as refused:
+        await identity_provider.verifier().verify(token)
+    assert refused.value.status == 401
+    assert refused.value.detail == "The bearer token is not valid."
+
+
+async def test_hs256_tokens_are_refused_when_a_jwks_is_configured(
+    identity_provider: IdentityProvider,
+) -> None:
+    token = mint_token(SECRET, sub="u2", roles=["platform_admin"], aud=AUDIENCE, iss=ISSUER)
+    with pytest.raises(Problem) as refused:
+        await identity_provider.verifier().verify(token)
+    assert refused.value.status == 401
+
+
+async def test_hs256_tokens_for_us_from_our_issuer_are_accepted() -> None:
+    verifier = TokenVerifier(secret=SECRET, audience=AUDIENCE, issuer=ISSUER)
+    token = mint_token(SECRET, sub="u1", aud=[AUDIENCE], iss=ISSUER)
+    assert (await verifier.verify(token)).sub == "u1"
+
+
+@pytest.mark.parametrize(
+    ("audience", "issuer"),
+    [("payroll-app", ISSUER), (AUDIENCE, "https://elsewhere.example.org"), (None, None)],
+    ids=["other-aud", "other-iss", "neither"],
+)
+async def test_hs256_tokens_are_held_to_the_audience_and_issuer_too(
+    audience: str | None, issuer: str | None
+) -> None:
+    verifier = TokenVerifier(secret=SECRET, audience=AUDIENCE, issuer=ISSUER)
+    claims: dict[str, Any] = {
+        name: value for name, value in (("aud", audience), ("iss", issuer)) if value
+    }
+    with pytest.raises(Problem) as refused:
+        await verifier.verify(mint_token(SECRET, sub="u1", **claims))
+    assert refused.value.status == 401
+
+
+async def test_without_an_audience_or_issuer_configured_any_is_accepted() -> None:
+    token = mint_token(SECRET, sub="u1", aud="someone-else", iss="anyone")
+    assert (await TokenVerifier(secret=SECRET).verify(token)).sub == "u1"

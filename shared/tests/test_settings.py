@@ -13,7 +13,17 @@ from shared.settings import (
 )
 
 OWN_SECRET = "an-operator-secret-0123456789-0123456789"
-SETTINGS_VARIABLES = ("ENVIRONMENT", "JWT_SECRET", "JWT_JWKS_URL", "GATEWAY_PORT")
+SETTINGS_VARIABLES = (
+    "ENVIRONMENT",
+    "JWT_SECRET",
+    "JWT_JWKS_URL",
+    "JWT_AUDIENCE",
+    "JWT_ISSUER",
+    "GATEWAY_PORT",
+)
+JWKS_URL = "https://idp.example.org/.well-known/jwks.json"
+AUDIENCE = "training-platform"
+ISSUER = "https://idp.example.org/realms/training"
 
 
 @pytest.fixture
@@ -72,8 +82,44 @@ def test_locally_the_development_secret_is_fine(environ: pytest.MonkeyPatch) -> 
 @pytest.mark.unit
 def test_with_a_jwks_url_the_hs256_secret_does_not_matter(environ: pytest.MonkeyPatch) -> None:
     environ.setenv("ENVIRONMENT", "production")
-    environ.setenv("JWT_JWKS_URL", "https://idp.example.org/.well-known/jwks.json")
-    assert read().jwt_jwks_url == "https://idp.example.org/.well-known/jwks.json"
+    environ.setenv("JWT_JWKS_URL", JWKS_URL)
+    environ.setenv("JWT_AUDIENCE", AUDIENCE)
+    environ.setenv("JWT_ISSUER", ISSUER)
+    settings = read()
+    assert settings.jwt_jwks_url == JWKS_URL
+    assert (settings.jwt_audience, settings.jwt_issuer) == (AUDIENCE, ISSUER)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("given", "refusal"),
+    [
+        ({"JWT_ISSUER": ISSUER}, "JWT_JWKS_URL needs JWT_AUDIENCE too: without it,"),
+        ({"JWT_AUDIENCE": AUDIENCE}, "JWT_JWKS_URL needs JWT_ISSUER too: without it,"),
+        ({}, "JWT_JWKS_URL needs JWT_AUDIENCE and JWT_ISSUER too: without them,"),
+        ({"JWT_AUDIENCE": "", "JWT_ISSUER": " "}, "JWT_JWKS_URL needs JWT_AUDIENCE and JWT_ISSUER"),
+    ],
+    ids=["no-audience", "no-issuer", "neither", "blank"],
+)
+def test_a_jwks_url_without_audience_and_issuer_is_a_one_line_refusal(
+    environ: pytest.MonkeyPatch, given: dict[str, str], refusal: str
+) -> None:
+    environ.setenv("JWT_JWKS_URL", JWKS_URL)
+    for variable, value in given.items():
+        environ.setenv(variable, value)
+    with pytest.raises(SettingsError) as refused:
+        read()
+    message = str(refused.value)
+    assert message.startswith(refusal)
+    assert message.endswith("tokens for other applications would be accepted")
+    assert "\n" not in message
+
+
+@pytest.mark.unit
+def test_audience_and_issuer_may_be_set_for_hs256_tokens_too(environ: pytest.MonkeyPatch) -> None:
+    environ.setenv("JWT_AUDIENCE", AUDIENCE)
+    settings = read()
+    assert (settings.jwt_audience, settings.jwt_issuer) == (AUDIENCE, None)
 
 
 @pytest.mark.unit
@@ -130,5 +176,25 @@ def test_a_service_outside_local_without_a_secret_refuses_to_start(tmp_path: Pat
     assert result.stderr.strip() == (
         "catalog: refusing to start: ENVIRONMENT=production needs a JWT_SECRET of its own "
         "(or JWT_JWKS_URL): the development secret is public, anyone could sign tokens with it"
+    )
+    assert result.stdout == ""
+
+
+@pytest.mark.system
+def test_a_service_with_a_jwks_url_but_no_audience_refuses_to_start(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    result = subprocess.run(
+        [sys.executable, "-m", "catalog"],
+        cwd=tmp_path,  # no `.env` of the developer's
+        env={**env, "JWT_JWKS_URL": JWKS_URL, "JWT_ISSUER": ISSUER},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "catalog: refusing to start: JWT_JWKS_URL needs JWT_AUDIENCE too: without it, "
+        "the identity provider's tokens for other applications would be accepted"
     )
     assert result.stdout == ""
