@@ -7,7 +7,8 @@ afterwards):
 3. the load generators' own ceilings: HTTP against a path the gateway answers itself, AMQP
    publishing and consuming M messages through a queue no one else reads;
 4. (a) M `registration.register` commands (with `reply_to`) for one session, (b) M
-   `POST /api/registrations` through the gateway for another, each from a distinct learner;
+   `POST /api/registrations` through the gateway for another, each from a distinct learner
+   with a pre-minted token (the command's in its `authorization` header);
 5. for each path: decisions/s (M / first sent to last answered), latency p50/p95/p99, the
    ratio to pgbench's TPS, and the checks: every request answered 201, exactly S seats, the
    line 1..M-S without a gap (answers and database), one `registration.requested` per
@@ -43,7 +44,7 @@ from bench.load import Answer, fire, post
 from devstack.gateway import Gateway
 from devstack.processes import Child
 from shared.auth import mint_token
-from shared.events import REGISTER, ActingPrincipal, RegisterCommand, SessionData, new_event
+from shared.events import REGISTER, RegisterCommand, SessionData, new_event
 from testsupport.infra import (
     Servers,
     create_database,
@@ -210,7 +211,7 @@ async def _measure(
             learners = [f"{path}-learner-{n}" for n in range(m)]
             tokens = [_token(secret, sub) for sub in learners]
             if path == "command":
-                result = await _commands(channel, session_id, learners)
+                result = await _commands(channel, session_id, tokens)
             else:
                 body = json.dumps({"session_id": str(session_id)}).encode()
                 requests = [post("127.0.0.1", "/api/registrations", t, body) for t in tokens]
@@ -262,7 +263,7 @@ async def _measure(
 
 
 async def _commands(
-    channel: aio_pika.abc.AbstractChannel, session_id: uuid.UUID, learners: list[str]
+    channel: aio_pika.abc.AbstractChannel, session_id: uuid.UUID, tokens: list[str]
 ) -> PathResult:
     replies = await channel.declare_queue(f"bench.replies.{uuid.uuid4()}", exclusive=True)
     commands = await channel.get_exchange("training.commands")
@@ -273,24 +274,21 @@ async def _commands(
         answer = json.loads(message.body)
         answered[str(message.correlation_id)] = (time.monotonic(), answer["status"], answer["body"])
         await message.ack()
-        if len(answered) == len(learners):
+        if len(answered) == len(tokens):
             done.set()
 
     await replies.consume(on_reply)
     bodies = []
-    for sub in learners:
-        command = RegisterCommand(
-            session_id=session_id,
-            principal=ActingPrincipal(sub=sub, email=f"{sub}@example.org", name=sub),
-        )
-        event = new_event("bench", REGISTER, command)
-        bodies.append((event.id, json.dumps(event.to_message()).encode()))
+    for token in tokens:
+        event = new_event("bench", REGISTER, RegisterCommand(session_id=session_id))
+        bodies.append((event.id, json.dumps(event.to_message()).encode(), f"Bearer {token}"))
     sent: dict[str, float] = {}
-    for event_id, body in bodies:
+    for event_id, body, authorization in bodies:
         sent[event_id] = time.monotonic()
         await commands.publish(
             aio_pika.Message(
                 body,
+                headers={"authorization": authorization},
                 content_type="application/cloudevents+json",
                 message_id=event_id,
                 correlation_id=event_id,

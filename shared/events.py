@@ -211,29 +211,19 @@ class SendConfirmation(_Data):
     expires_at: datetime
 
 
-class ActingPrincipal(_Data):
-    """Who a command acts for: the claims of CONTRACT §2 that authorization reads."""
-
-    sub: str
-    name: str = ""
-    email: str = ""
-    locale: Locale = "fr"
-    roles: list[str] = Field(default_factory=list)
-    organizations: list[str] = Field(default_factory=list)
-    managed_organizations: list[str] = Field(default_factory=list)
-
-
 class RegisterCommand(_Data):
-    """`registration.register`: the body of `POST /api/registrations` plus the acting principal.
+    """`registration.register`: the body of `POST /api/registrations`, sent with the caller's
+    bearer token in the AMQP header `authorization` (`Bearer <JWT>`), verified as on HTTP; a
+    principal in the body is ignored.
 
     The outcome is published as the usual `registration.*` events and, where the message has
-    `reply_to`, answered there with `{"status": <http status>, "body": <registration|problem>}`.
+    `reply_to`, answered there with `{"status": <http status>, "body": <registration|problem>}`
+    (401 for a missing or invalid token).
     """
 
     session_id: uuid.UUID
     user: RegistrationUser | None = None
     force: bool = False
-    principal: ActingPrincipal
 
 
 TRAINING_EVENTS = (

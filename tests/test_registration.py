@@ -475,11 +475,11 @@ async def test_raising_max_users_promotes_the_line(healthy_system: System) -> No
 async def test_the_register_command_answers_its_reply_queue(healthy_system: System) -> None:
     system = healthy_system
     session = await create_session(system, public_registration=True)
+    forged = {"sub": "cmd-admin", "roles": ["platform_admin"]}
     command = new_event(
-        "platform",
-        "registration.register",
-        {"session_id": session["id"], "principal": {"sub": "cmd-1", "email": "c@example.org"}},
+        "platform", "registration.register", {"session_id": session["id"], "principal": forged}
     ).to_message()
+    caller = {"authorization": f"Bearer {system.token('cmd-1', email='c@example.org')}"}
     connection = await aio_pika.connect(system.amqp_url)
     async with connection:
         channel = await connection.channel()
@@ -492,22 +492,24 @@ async def test_the_register_command_answers_its_reply_queue(healthy_system: Syst
                 answers.append((message.correlation_id, json.loads(message.body)))
 
         await replies.consume(collect)
-        for correlation in ("first", "second"):
+        for correlation, headers in (("first", caller), ("second", caller), ("anonymous", {})):
             await exchange.publish(
                 aio_pika.Message(
                     json.dumps({**command, "id": str(uuid.uuid4())}).encode(),
+                    headers=headers,
                     reply_to=replies.name,
                     correlation_id=correlation,
                     content_type="application/cloudevents+json",
                 ),
                 routing_key="registration.register",
             )
-        await eventually(lambda: _at_least(answers, 2), within=20, what="two replies")
+        await eventually(lambda: _at_least(answers, 3), within=20, what="three replies")
     by_correlation = dict(answers)
     assert by_correlation["first"]["status"] == 201
-    assert by_correlation["first"]["body"]["user"]["id"] == "cmd-1"
+    assert by_correlation["first"]["body"]["user"]["id"] == "cmd-1"  # the token's, not the body's
     assert by_correlation["second"]["status"] == 409
     assert by_correlation["second"]["body"]["id"] == by_correlation["first"]["body"]["id"]
+    assert by_correlation["anonymous"]["status"] == 401
 
 
 async def _at_least(items: list[Any], count: int) -> bool:

@@ -12,6 +12,7 @@ from registration.event_registrations import EventRegistrations
 from registration.expiry import ExpiryRounds
 from registration.service import Registrations
 from shared.app import ServiceParts, build_app
+from shared.auth import TokenVerifier
 from shared.db import make_engine, make_sessionmaker
 from shared.events import EVENT_REGISTRATION_EVENTS, REGISTRATION_EVENTS, SEND_CONFIRMATION
 from shared.messaging import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, OutboxRelay, make_broker
@@ -31,9 +32,15 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     registrations = Registrations(sessions)
     event_registrations = EventRegistrations(sessions)
     curricula = Curricula(sessions, registrations)
-    commands = subscribe_consumers(broker, registrations)
+
+    def verifier() -> TokenVerifier:
+        """HTTP's own verifier: a command's token is checked exactly as a request's."""
+        http_verifier: TokenVerifier = app.state.token_verifier
+        return http_verifier
+
+    commands = subscribe_consumers(broker, registrations, verifier)
     subscribe_catalog_replicas(broker, event_registrations, curricula)
-    return build_app(
+    app = build_app(
         ServiceParts(
             name=SERVICE,
             settings=settings,
@@ -51,3 +58,4 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             },
         )
     )
+    return app

@@ -3,14 +3,15 @@
 
 Commands are consumed in batches (`subscribe_batches`): the deliveries for one session go to
 the batcher as one batch, their replies are published together and confirmed together, then
-the deliveries are acked together.
+the deliveries are acked together. A command acts for the caller whose bearer token is in its
+`authorization` header, verified by the verifier HTTP uses; nothing in its body says who acts.
 """
 
 import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiormq
@@ -26,7 +27,7 @@ from registration.service import (
     Registrations,
     problem_body,
 )
-from shared.auth import Principal
+from shared.auth import Principal, TokenVerifier, verify_authorization
 from shared.events import REGISTER, CloudEvent, RegisterCommand, Registration, SessionData
 from shared.messaging import (
     COMMANDS_EXCHANGE,
@@ -49,12 +50,18 @@ COMMANDS_QUEUE = service_queue(
 COMMANDS_PREFETCH = 500
 # What a command's reply carries: the registration (201) or the problem.
 Answer = Registration | Problem
+# The AMQP header with the caller's `Bearer <JWT>` (header names are case-sensitive in AMQP).
+AUTHORIZATION_HEADER = "authorization"
 
 log = logging.getLogger(__name__)
 
 
-def subscribe_consumers(broker: ServiceBroker, registrations: Registrations) -> BatchConsumer:
-    """Subscribe the session replica; return the command consumer for the lifespan to run."""
+def subscribe_consumers(
+    broker: ServiceBroker, registrations: Registrations, verifier: Callable[[], TokenVerifier]
+) -> BatchConsumer:
+    """Subscribe the session replica; return the command consumer for the lifespan to run.
+
+    `verifier` gives the app's token verifier (the app is built after its consumers)."""
 
     async def on_catalog_session(envelope: Envelope, _: RabbitMessage) -> None:
         """catalog.session.* → the session replica (stale or replayed versions change nothing)."""
@@ -68,7 +75,7 @@ def subscribe_consumers(broker: ServiceBroker, registrations: Registrations) -> 
 
     async def on_register(deliveries: Sequence[Delivery]) -> list[Exception | None]:
         """registration.register → the same use case as POST /api/registrations."""
-        return await _register_all(registrations, replies, deliveries)
+        return await _register_all(registrations, verifier(), replies, deliveries)
 
     subscribe(broker, SESSIONS_QUEUE, on_catalog_session)
     return subscribe_batches(
@@ -80,7 +87,10 @@ REPLY_TIMEOUT_S = 10.0
 
 
 async def _register_all(
-    registrations: Registrations, replies: ConfirmChannel, deliveries: Sequence[Delivery]
+    registrations: Registrations,
+    verifier: TokenVerifier,
+    replies: ConfirmChannel,
+    deliveries: Sequence[Delivery],
 ) -> list[Exception | None]:
     """Decide every command of the deliveries (a batch per session), then answer each reply
     queue; a delivery fails (and is retried) only when its decision or its reply did. A command
@@ -88,8 +98,9 @@ async def _register_all(
     answers: list[Answer | None] = [None] * len(deliveries)
     failures: list[Exception | None] = [None] * len(deliveries)
     by_session: dict[uuid.UUID, list[tuple[int, Applicant]]] = {}
-    for n, (envelope, _) in enumerate(deliveries):
-        parsed = _applicant(envelope)
+    callers = await _callers(verifier, deliveries)
+    for n, ((envelope, _), caller) in enumerate(zip(deliveries, callers, strict=True)):
+        parsed = _applicant(envelope, caller)
         if isinstance(parsed, Problem):
             answers[n] = parsed
         else:
@@ -120,8 +131,37 @@ async def _register_all(
     return failures
 
 
-def _applicant(envelope: Envelope) -> Applicant | Problem:
-    """The command's applicant, or the 422 of a command that can never succeed."""
+async def _callers(
+    verifier: TokenVerifier, deliveries: Sequence[Delivery]
+) -> list[Principal | Problem]:
+    """Who sent each command, or the 401 its token earns. Each distinct token is verified once
+    per batch: a platform's bulk enrolment sends many commands with the same one."""
+    verified: dict[str, Principal | Problem] = {}
+    callers = []
+    for _, message in deliveries:
+        authorization = _authorization(message)
+        if authorization not in verified:
+            try:
+                verified[authorization] = await verify_authorization(verifier, authorization)
+            except Problem as refused:
+                verified[authorization] = refused
+        callers.append(verified[authorization])
+    return callers
+
+
+def _authorization(message: AbstractIncomingMessage) -> str:
+    """The `authorization` header as text; '' (no token) when absent or not a string."""
+    value = (message.headers or {}).get(AUTHORIZATION_HEADER)
+    if isinstance(value, bytes | bytearray):
+        return value.decode(errors="replace")
+    return value if isinstance(value, str) else ""
+
+
+def _applicant(envelope: Envelope, caller: Principal | Problem) -> Applicant | Problem:
+    """The command's applicant, the caller's 401 (before the body is read, as on HTTP), or the
+    422 of a command that can never succeed."""
+    if isinstance(caller, Problem):
+        return caller
     try:
         event = CloudEvent.model_validate(envelope)
         command = RegisterCommand.model_validate(event.data)
@@ -129,9 +169,8 @@ def _applicant(envelope: Envelope) -> Applicant | Problem:
         errors = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in error.errors()]
         detail = "The command is not valid."
         return Problem(422, "Invalid request", detail, extra={"errors": errors})
-    principal = Principal.model_validate(command.principal.model_dump())
     request = RegistrationRequest(command.session_id, command.user, command.force)
-    return Applicant(principal, request, event.id)
+    return Applicant(caller, request, event.id)
 
 
 async def _answer(

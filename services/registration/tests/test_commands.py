@@ -1,6 +1,7 @@
-"""`registration.register` on the real broker: a command that cannot be carried out and has
-no reply queue ends in the DLQ at once with its reason; one with a reply queue gets its problem
-as the reply; a success is acked. Nothing vanishes."""
+"""`registration.register` on the real broker: a command acts for the caller of the bearer
+token in its `authorization` header, never for a principal in its body; a command that cannot
+be carried out and has no reply queue ends in the DLQ at once with its reason; one with a reply
+queue gets its problem as the reply; a success is acked. Nothing vanishes."""
 
 import json
 import logging
@@ -10,10 +11,11 @@ from typing import Any
 
 import aio_pika
 import pytest
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, HeadersType
 from registration.consumers import COMMANDS_QUEUE, _unanswered, subscribe_consumers
 from registration.service import Registrations
 
+from shared.auth import TokenVerifier, mint_token
 from shared.events import REGISTER, new_event
 from shared.messaging import ATTEMPT_HEADER, COMMANDS_EXCHANGE, LAST_ERROR_HEADER, make_broker
 from shared.messaging.consumer import Rejected
@@ -25,7 +27,16 @@ from .conftest import session_data
 
 pytestmark = pytest.mark.integration
 
+SECRET = "command-test-secret"
 LEARNER = {"sub": "cmd-learner", "name": "Camille Martin", "email": "camille@example.org"}
+ADMIN = {"sub": "cmd-admin", "roles": ["platform_admin"]}
+
+
+def bearer(claims: dict[str, Any], *, secret: str = SECRET, ttl_seconds: int = 3600) -> str:
+    return f"Bearer {mint_token(secret, ttl_seconds=ttl_seconds, **claims)}"
+
+
+LEARNER_TOKEN = bearer(LEARNER)
 
 
 class Bus:
@@ -36,13 +47,21 @@ class Bus:
         self.replies = replies
         self.answers: dict[str, dict[str, Any]] = {}
 
-    async def send(self, data: dict[str, Any], *, correlation_id: str | None = None) -> str:
-        # Where the principal travels is the command's business (issue 11): kept to this helper.
-        command = new_event("platform", REGISTER, {"principal": LEARNER, **data}).to_message()
+    async def send(
+        self,
+        data: dict[str, Any],
+        *,
+        authorization: str | None = LEARNER_TOKEN,
+        correlation_id: str | None = None,
+    ) -> str:
+        """A command as the learner sends it, or with another `authorization` (None: none)."""
+        command = new_event("platform", REGISTER, data).to_message()
         exchange = await self.channel.get_exchange(COMMANDS_EXCHANGE.name)
+        headers: HeadersType = {} if authorization is None else {"authorization": authorization}
         await exchange.publish(
             aio_pika.Message(
                 json.dumps(command).encode(),
+                headers=headers,
                 message_id=command["id"],
                 content_type="application/cloudevents+json",
                 reply_to=self.replies.name if correlation_id else None,
@@ -51,6 +70,11 @@ class Bus:
             routing_key=REGISTER,
         )
         return str(command["id"])
+
+    async def answer(self, correlation_id: str) -> dict[str, Any]:
+        return await eventually(
+            lambda: self.answers.get(correlation_id), within=20, what=f"reply {correlation_id}"
+        )
 
     async def dead_letters(self, count: int) -> dict[str, AbstractIncomingMessage]:
         """Exactly `count` dead letters, by message id, once that many have arrived."""
@@ -83,7 +107,8 @@ async def amqp_url(servers: Servers) -> AsyncIterator[str]:
 @pytest.fixture(scope="module")
 async def bus(amqp_url: str, registrations: Registrations) -> AsyncIterator[Bus]:
     broker = make_broker(amqp_url, app_id="registration")
-    consumer = subscribe_consumers(broker, registrations)
+    verifier = TokenVerifier(secret=SECRET)
+    consumer = subscribe_consumers(broker, registrations, lambda: verifier)
     await broker.start()
     connection = await aio_pika.connect_robust(amqp_url)
     try:
@@ -174,3 +199,92 @@ def test_only_a_client_error_is_rejected_a_server_error_is_retried() -> None:
     assert str(refused) == "409 Conflict: The session is cancelled."
     unavailable = Problem(503, "Service Unavailable", "The database is unreachable.")
     assert _unanswered(unavailable) is unavailable  # an exception: the retry queues
+
+
+async def test_a_command_acts_for_the_caller_of_its_token(
+    bus: Bus, registrations: Registrations
+) -> None:
+    session = await a_session(registrations)
+    await bus.send({"session_id": session}, correlation_id="by-token")
+
+    reply = await bus.answer("by-token")
+
+    assert reply["status"] == 201, reply
+    assert reply["body"]["user"]["id"] == LEARNER["sub"]
+    assert reply["body"]["user"]["email"] == LEARNER["email"]
+
+
+async def test_a_principal_in_the_body_gives_no_powers(
+    bus: Bus, registrations: Registrations
+) -> None:
+    full = await a_session(registrations, public_registration=False, max_users=1)
+    seated = {"id": "cmd-seated", "email": "seated@example.org", "name": "Seated"}
+    forced = {"id": "cmd-forced", "email": "forced@example.org", "name": "Forced"}
+    await bus.send(
+        {"session_id": full, "user": seated}, authorization=bearer(ADMIN), correlation_id="admin"
+    )
+    assert (await bus.answer("admin"))["status"] == 201
+    forged = {"sub": "forged-admin", "roles": ["platform_admin"]}
+
+    await bus.send(
+        {"session_id": full, "user": forced, "force": True, "principal": forged},
+        correlation_id="forged",
+    )
+
+    reply = await bus.answer("forged")
+    assert reply["status"] == 403, reply
+    [seats] = await registrations.seats([uuid.UUID(full)])
+    assert (seats.taken, seats.max_users) == (1, 1)
+    assert await registrations.current_registration(uuid.UUID(full), forced["id"]) is None
+
+
+@pytest.mark.parametrize(
+    ("authorization", "title"),
+    [
+        (None, "Not authenticated"),
+        ("", "Not authenticated"),
+        (LEARNER_TOKEN.removeprefix("Bearer "), "Not authenticated"),  # no scheme
+        ("Bearer not-a-jwt", "Invalid token"),
+        (bearer(LEARNER, secret="another-secret"), "Invalid token"),
+        (bearer(LEARNER, ttl_seconds=-60), "Token expired"),
+    ],
+)
+async def test_a_command_without_a_valid_token_is_answered_401(
+    bus: Bus, registrations: Registrations, authorization: str | None, title: str
+) -> None:
+    session = await a_session(registrations)
+    correlation_id = f"unauthenticated-{uuid.uuid4()}"
+
+    await bus.send(
+        {"session_id": session}, authorization=authorization, correlation_id=correlation_id
+    )
+
+    reply = await bus.answer(correlation_id)
+    assert reply["status"] == 401, reply
+    assert reply["body"]["title"] == title
+    assert await registrations.current_registration(uuid.UUID(session), LEARNER["sub"]) is None
+
+
+async def test_a_command_without_token_or_reply_queue_is_dead_lettered_with_its_reason(
+    bus: Bus, registrations: Registrations, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # below that, aiormq logs every frame it sends
+    session = await a_session(registrations)
+    forged = bearer(LEARNER, secret="another-secret")
+    sent = {
+        await bus.send({"session_id": session}, authorization=None): "401 Not authenticated: "
+        "A bearer token is required.",
+        await bus.send({"session_id": session}, authorization=forged): "401 Invalid token: "
+        "The bearer token is not valid.",
+    }
+
+    parked = await bus.dead_letters(len(sent))
+
+    for message_id, reason in sent.items():
+        assert parked[message_id].headers[LAST_ERROR_HEADER] == reason
+        assert any(
+            message_id in r.getMessage() and reason in r.getMessage() for r in caplog.records
+        )
+    assert await registrations.current_registration(uuid.UUID(session), LEARNER["sub"]) is None
+    token = forged.removeprefix("Bearer ")
+    assert not [r for r in caplog.records if token in r.getMessage()]
