@@ -1,18 +1,21 @@
 import base64
 import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shared.auth import Principal, TokenVerifier, mint_token
 from shared.problems import Problem
+from testsupport.identity_provider import (
+    AUDIENCE,
+    ISSUER,
+    IdentityProvider,
+    new_key,
+    serving_jwks,
+)
 
 pytestmark = pytest.mark.unit
 SECRET = "test-secret-0123456789-0123456789-abc"
@@ -105,47 +108,16 @@ def test_organization_manager_of_learner() -> None:
     assert not org_manager.manages_organization_of(["o2"])
 
 
-AUDIENCE = "training-platform"
-ISSUER = "https://idp.example.org/realms/training"
-
-
-@dataclass(frozen=True)
-class IdentityProvider:
-    """A JWKS served over real HTTP, and the private key it publishes."""
-
-    jwks_url: str
-    key: rsa.RSAPrivateKey
-
-    def token(self, claims: dict[str, object], *, key: rsa.RSAPrivateKey | None = None) -> str:
-        payload = {"sub": "u2", "exp": int(time.time()) + 60, **claims}
-        return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": "k1"})
-
-    def verifier(self) -> TokenVerifier:
-        return TokenVerifier(
-            secret=SECRET, jwks_url=self.jwks_url, audience=AUDIENCE, issuer=ISSUER
-        )
+def our_verifier(identity_provider: IdentityProvider) -> TokenVerifier:
+    return TokenVerifier(
+        secret=SECRET, jwks_url=identity_provider.jwks_url, audience=AUDIENCE, issuer=ISSUER
+    )
 
 
 @pytest.fixture(scope="module")
 def identity_provider() -> Iterator[IdentityProvider]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    body = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield IdentityProvider(f"http://127.0.0.1:{server.server_address[1]}/jwks.json", key)
-    server.shutdown()
+    with serving_jwks() as serving:
+        yield serving
 
 
 async def test_rs256_tokens_are_verified_against_the_jwks(
@@ -168,7 +140,7 @@ async def test_a_token_for_us_from_our_issuer_is_accepted(
     identity_provider: IdentityProvider, audience: object
 ) -> None:
     token = identity_provider.token({"aud": audience, "iss": ISSUER, "roles": ["platform_admin"]})
-    principal = await identity_provider.verifier().verify(token)
+    principal = await our_verifier(identity_provider).verify(token)
     assert principal.sub == "u2"
     assert principal.is_platform_admin
 
@@ -205,7 +177,7 @@ async def test_a_token_of_another_application_or_issuer_is_401(
 ) -> None:
     token = identity_provider.token({**claims, "roles": ["platform_admin"]})
     with pytest.raises(Problem) as refused:
-        await identity_provider.verifier().verify(token)
+        await our_verifier(identity_provider).verify(token)
     assert refused.value.status == 401
     assert refused.value.detail == detail
     # what was wrong, in words of our own: never the token, nor what it claims
@@ -214,11 +186,11 @@ async def test_a_token_of_another_application_or_issuer_is_401(
 
 
 async def test_a_token_signed_by_another_key_is_401(identity_provider: IdentityProvider) -> None:
-    another_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    another_key = new_key()
     # with our key id, even
     token = identity_provider.token({"aud": AUDIENCE, "iss": ISSUER}, key=another_key)
     with pytest.raises(Problem) as refused:
-        await identity_provider.verifier().verify(token)
+        await our_verifier(identity_provider).verify(token)
     assert refused.value.status == 401
     assert refused.value.detail == "The bearer token is not valid."
 
@@ -228,7 +200,7 @@ async def test_hs256_tokens_are_refused_when_a_jwks_is_configured(
 ) -> None:
     token = mint_token(SECRET, sub="u2", roles=["platform_admin"], aud=AUDIENCE, iss=ISSUER)
     with pytest.raises(Problem) as refused:
-        await identity_provider.verifier().verify(token)
+        await our_verifier(identity_provider).verify(token)
     assert refused.value.status == 401
 
 
