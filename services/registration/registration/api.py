@@ -16,11 +16,11 @@ from shared.auth import CurrentPrincipal
 from shared.events import Registration, RegistrationStatus, RegistrationUser
 from shared.listing import Listing, Page, list_params
 from shared.openapi import by_id, created, problems
+from shared.spreadsheets import safe_cell
 
 router = APIRouter(prefix="/api")
 
 EXPORT_HEADER = ("id", "user_id", "email", "name", "status", "waitlist_position", "created_at")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 async def _registrations(request: Request) -> Registrations:  # async: no thread hop per request
@@ -170,9 +170,9 @@ async def export(
         writer.writerow(
             [
                 str(r.id),
-                _cell(r.user.id),
-                _cell(r.user.email),
-                _cell(r.user.name),
+                safe_cell(r.user.id),
+                safe_cell(r.user.email),
+                safe_cell(r.user.name),
                 r.status,
                 "" if r.waitlist_position is None else r.waitlist_position,
                 r.created_at.isoformat(),
@@ -183,11 +183,6 @@ async def export(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="registrations-{session_id}.csv"'},
     )
-
-
-def _cell(value: str) -> str:
-    """A spreadsheet must not run a learner's name as a formula (CSV injection, OWASP's list)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 @router.get(
