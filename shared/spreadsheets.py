@@ -13,6 +13,6 @@ CONTROL_STARTS = ("\t", "\r", "\n")
 def safe_cell(value: str) -> str:
     if value.startswith(CONTROL_STARTS):
         return "'" + value
-    if value.lstrip(" ")[:1] in FORMULA_CHARACTERS and value.strip(" "):
+    if value.lstrip(" ")[:1] in FORMULA_CHARACTERS:
         return "'" + value
     return value
