@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 # RabbitMQ writes these on dead-lettering and redelivery; a copy we publish starts afresh.
 _BROKER_HEADERS = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count")
+# A command's bearer token is a live credential: a retry needs it, the DLQ (read and kept by
+# operators) never holds it.
+_CREDENTIAL_HEADERS = frozenset({"authorization"})
 
 
 class Rejected(Exception):
@@ -168,6 +171,7 @@ class Failures:
             self._queue.dead_letter_name,
             attempt,
             {LAST_ERROR_HEADER: last_error[:1000]},
+            without=_CREDENTIAL_HEADERS,
         )
 
     async def _forward(
@@ -176,11 +180,12 @@ class Failures:
         queue_name: str,
         attempt: int,
         extra_headers: Mapping[str, Any] | None = None,
+        without: frozenset[str] = frozenset(),
     ) -> None:
         headers = {
             name: value
             for name, value in (raw.headers or {}).items()
-            if not name.startswith(_BROKER_HEADERS)
+            if not name.startswith(_BROKER_HEADERS) and name not in without
         }
         headers.setdefault(ORIGINAL_EXCHANGE_HEADER, raw.exchange or "")
         headers.setdefault(ORIGINAL_ROUTING_KEY_HEADER, raw.routing_key or "")

@@ -156,6 +156,7 @@ async def test_an_unanswerable_refusal_is_dead_lettered_at_once_with_its_reason(
         dead = parked[message_id]
         assert str(dead.headers[LAST_ERROR_HEADER]).startswith(reason), dead.headers
         assert dead.headers[ATTEMPT_HEADER] == 1  # no retry: retrying cannot help
+        assert "authorization" not in dead.headers  # a live credential, not kept
         assert LEARNER["email"] not in str(dead.headers)
         assert LEARNER["name"] not in str(dead.headers)
         logged = [r for r in caplog.records if message_id in r.getMessage()]
@@ -282,6 +283,7 @@ async def test_a_command_without_token_or_reply_queue_is_dead_lettered_with_its_
 
     for message_id, reason in sent.items():
         assert parked[message_id].headers[LAST_ERROR_HEADER] == reason
+        assert "authorization" not in parked[message_id].headers
         assert any(
             message_id in r.getMessage() and reason in r.getMessage() for r in caplog.records
         )
