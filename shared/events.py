@@ -65,7 +65,9 @@ def new_event(
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # an error names the field and the rule, never the value: it may be a learner's, and errors
+    # end up in logs and dead-letter headers
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
 
 class SessionRules(_Data):
