@@ -471,19 +471,94 @@ async def test_one_flooding_token_gets_problem_429_with_retry_after(
         assert (await client.get("/api/seats")).status_code == 200
 
 
-async def test_callers_without_a_token_are_limited_per_address(
+async def test_the_paths_served_without_a_token_are_limited_per_address(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = await start_gateway(env={"GATEWAY_PUBLIC_RATE": "1r/m", "GATEWAY_PUBLIC_BURST": "2"})
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        statuses = [(await client.get("/health/catalog")).status_code for _ in range(6)]
+        assert statuses == [200] * 3 + [429] * 3  # 1 + burst
+        # one bucket for the address's tokenless paths, which a token does not lift
+        assert (await client.get("/docs/catalog/openapi.json")).status_code == 429
+        authorized = await client.get("/health/catalog", headers={"Authorization": "Bearer t"})
+        assert authorized.status_code == 429
+        # /api/ is not one of them (it has the token's limit and the address's higher one)
+        assert (await client.get("/api/seats")).status_code == 200
+
+
+async def test_a_flood_of_made_up_tokens_from_one_address_is_limited(
     start_gateway: StartGateway,
 ) -> None:
     gateway = await start_gateway(
-        env={"GATEWAY_ADDRESS_RATE": "1r/m", "GATEWAY_ADDRESS_BURST": "2"}
+        env={"GATEWAY_ADDRESS_RATE": "1r/m", "GATEWAY_ADDRESS_BURST": "5"}
     )
     async with httpx.AsyncClient(base_url=gateway.url) as client:
-        statuses = [(await client.get("/health/catalog")).status_code for _ in range(10)]
-        assert statuses[:3] == [200, 200, 200]
-        assert 429 in statuses
-        # a request with a token is not counted against its address
-        authorized = await client.get("/health/catalog", headers={"Authorization": "Bearer t"})
-        assert authorized.status_code == 200
+        statuses = []
+        for n in range(30):  # bounded: 1 + burst pass, the rest are refused
+            junk = {"Authorization": f"Bearer junk-{n}"}  # a new token bucket each time
+            response = await client.get("/api/seats", headers=junk)
+            statuses.append(response.status_code)
+            if response.status_code == 429:
+                break
+        assert statuses == [200] * 6 + [429]
+        assert_problem(response, 429)
+        assert response.headers["retry-after"] == "1"
+        # every request counts against its address: with a real-looking token or none at all
+        assert (await client.get("/health/catalog")).status_code == 429
+        other = await client.get("/api/seats", headers={"Authorization": "Bearer another"})
+        assert other.status_code == 429
+
+
+def _status_with_authorization(gateway: Gateway, authorization: bytes) -> int:
+    """GET /api/seats with this Authorization header, byte for byte (httpx refuses some)."""
+    request = b"GET /api/seats HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n"
+    request += b"Authorization: " + authorization + b"\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+async def test_a_tokens_limit_holds_however_the_scheme_and_the_spaces_are_spelt(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = await start_gateway(env={"GATEWAY_TOKEN_RATE": "1r/m", "GATEWAY_TOKEN_BURST": "2"})
+    # what shared/auth.py reads as the token `x`: 1 + burst pass ...
+    first = [b"Bearer x", b"bearer   x", b"BEARER x  "]
+    # ... and the token's limit holds whatever the spelling
+    then = [b"Bearer x", b"bEaReR \t x", b"  Bearer x\xa0", b"Bearer \x1fx\x85 "]
+    statuses = [
+        await asyncio.to_thread(_status_with_authorization, gateway, spelling)
+        for spelling in first + then
+    ]
+    assert statuses == [200] * len(first) + [429] * len(then)
+    # another token, and what is no bearer token at all, are not this token
+    others = [b"Bearer y", b"Bearer x y", b"Bearerx", b"Basic x"]
+    for other in others:
+        assert await asyncio.to_thread(_status_with_authorization, gateway, other) == 200
+
+
+async def test_each_token_has_its_own_bucket_however_its_signature_is_spelt(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = await start_gateway(env={"GATEWAY_TOKEN_RATE": "1r/m", "GATEWAY_TOKEN_BURST": "1"})
+    alice, bob = (jwt.encode({"sub": sub}, "k" * 32, algorithm="HS256") for sub in ("a", "b"))
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+
+        async def status(token: str) -> int:
+            headers = {"Authorization": f"Bearer {token}"}
+            return (await client.get("/api/seats", headers=headers)).status_code
+
+        # a verifier accepts the signature with a trailing `=` too: the same token, one bucket
+        assert [await status(alice), await status(alice + "="), await status(alice)] == [
+            200,
+            200,
+            429,
+        ]
+        assert [await status(bob), await status(bob)] == [200, 200]
+        assert await status(bob + "=") == 429
 
 
 # --- request ids ----------------------------------------------------------------------------
