@@ -107,6 +107,8 @@ def _token(args: argparse.Namespace) -> int:
             organizations=args.org,
             managed_organizations=args.manages,
             ttl_s=args.ttl,
+            audience=args.aud or config.jwt_audience,
+            issuer=args.iss or config.jwt_issuer,
         )
     )
     return 0
@@ -146,6 +148,8 @@ def _parser() -> argparse.ArgumentParser:
         "--manages", action="extend", nargs="+", default=[], help="organizations the user manages"
     )
     token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
+    token.add_argument("--aud", help="the token's audience (default: JWT_AUDIENCE, if set)")
+    token.add_argument("--iss", help="the token's issuer (default: JWT_ISSUER, if set)")
 
     gateway = commands.add_parser(
         "gateway", help="render the gateway configuration and have nginx check it"

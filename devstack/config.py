@@ -93,6 +93,8 @@ class StackConfig:
     amqp_url: str
     jwt_secret: str
     jwt_jwks_url: str | None
+    jwt_audience: str | None
+    jwt_issuer: str | None
     smtp_url: str | None
     public_url: str
     gateway_limits: Mapping[str, str]
@@ -112,8 +114,10 @@ class StackConfig:
                 raise ConfigError(f"{name.upper()}_PORT and {taken[port]} are both {port}")
             taken[port] = f"{name.upper()}_PORT"
         limits = {
-            name: _rate(env, name) if name.endswith("_RATE") else _burst(env, name)
-            for name in GATEWAY_RATE_DEFAULTS
+            "GATEWAY_TOKEN_RATE": _rate(env, "GATEWAY_TOKEN_RATE"),
+            "GATEWAY_TOKEN_BURST": _burst(env, "GATEWAY_TOKEN_BURST"),
+            "GATEWAY_ADDRESS_RATE": _rate(env, "GATEWAY_ADDRESS_RATE"),
+            "GATEWAY_ADDRESS_BURST": _burst(env, "GATEWAY_ADDRESS_BURST"),
         }
         return cls(
             gateway_host=env.get("GATEWAY_HOST") or DEFAULT_GATEWAY_HOST,
@@ -126,6 +130,8 @@ class StackConfig:
             amqp_url=env.get("AMQP_URL") or DEFAULT_AMQP_URL,
             jwt_secret=env.get("JWT_SECRET") or DEV_JWT_SECRET,
             jwt_jwks_url=env.get("JWT_JWKS_URL") or None,
+            jwt_audience=env.get("JWT_AUDIENCE") or None,
+            jwt_issuer=env.get("JWT_ISSUER") or None,
             smtp_url=env.get("SMTP_URL") or None,
             public_url=(env.get("PUBLIC_URL") or f"http://127.0.0.1:{gateway_port}").rstrip("/"),
             gateway_limits=limits,
@@ -178,7 +184,12 @@ class StackConfig:
         for service in SERVICES:
             env[f"{service.upper()}_PORT"] = str(self.service_ports[service])
             env[f"{service.upper()}_DATABASE_URL"] = self.database_urls[service]
-        for optional, value in (("JWT_JWKS_URL", self.jwt_jwks_url), ("SMTP_URL", self.smtp_url)):
+        for optional, value in (
+            ("JWT_JWKS_URL", self.jwt_jwks_url),
+            ("JWT_AUDIENCE", self.jwt_audience),
+            ("JWT_ISSUER", self.jwt_issuer),
+            ("SMTP_URL", self.smtp_url),
+        ):
             if value:
                 env[optional] = value
             else:

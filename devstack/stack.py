@@ -113,14 +113,20 @@ class Stack:
 
     @property
     def admin_token(self) -> str:
-        """A bearer token with `roles: ["platform_admin"]`, signed with this stack's JWT_SECRET."""
+        """A bearer token with `roles: ["platform_admin"]`, signed with this stack's JWT_SECRET
+        (for its JWT_AUDIENCE and from its JWT_ISSUER when they are set)."""
         if self._admin_token is None:
-            self._admin_token = admin_token(self.config.jwt_secret)
+            config = self.config
+            self._admin_token = admin_token(
+                config.jwt_secret, audience=config.jwt_audience, issuer=config.jwt_issuer
+            )
         return self._admin_token
 
     def token(self, sub: str, **claims: Any) -> str:
         """A token for any claims (see `devstack.tokens.mint`), signed with this stack's secret."""
-        return mint(self.config.jwt_secret, sub=sub, **claims)
+        config = self.config
+        audience = {"audience": config.jwt_audience, "issuer": config.jwt_issuer}
+        return mint(config.jwt_secret, sub=sub, **{**audience, **claims})
 
     @property
     def run_dir(self) -> Path:

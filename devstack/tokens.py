@@ -22,22 +22,29 @@ def mint(
     organizations: Iterable[str] = (),
     managed_organizations: Iterable[str] = (),
     ttl_s: int = 3600,
+    audience: str | None = None,
+    issuer: str | None = None,
 ) -> str:
-    """An HS256 JWT signed with `secret`; `name`/`email` are left out when not given."""
+    """An HS256 JWT signed with `secret`; `name`/`email`, `aud` (`audience`) and `iss` (`issuer`)
+    are left out when not given."""
     claims: dict[str, object] = {
         "locale": locale,
         "roles": list(roles),
         "organizations": list(organizations),
         "managed_organizations": list(managed_organizations),
     }
-    if name is not None:
-        claims["name"] = name
-    if email is not None:
-        claims["email"] = email
+    optional = {"name": name, "email": email, "aud": audience, "iss": issuer}
+    claims.update({claim: value for claim, value in optional.items() if value is not None})
     return mint_token(secret, sub=sub, ttl_seconds=ttl_s, **claims)
 
 
-def admin_token(secret: str, *, ttl_s: int = ADMIN_TOKEN_TTL_S) -> str:
+def admin_token(
+    secret: str,
+    *,
+    ttl_s: int = ADMIN_TOKEN_TTL_S,
+    audience: str | None = None,
+    issuer: str | None = None,
+) -> str:
     return mint(
         secret,
         sub=ADMIN_SUB,
@@ -46,4 +53,6 @@ def admin_token(secret: str, *, ttl_s: int = ADMIN_TOKEN_TTL_S) -> str:
         locale="en",
         roles=[PLATFORM_ADMIN],
         ttl_s=ttl_s,
+        audience=audience,
+        issuer=issuer,
     )
