@@ -4,6 +4,7 @@ same gateway template, rendered the same way), images that run each service as a
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import yaml  # type: ignore[import-untyped]
 
 from devstack.defaults import GATEWAY_RATE_DEFAULTS, SERVICES
 from devstack.gateway import TEMPLATE, check_config, find_nginx, placeholders, render
-from shared.settings import DEV_JWT_SECRET, ServiceSettings, read_settings
+from shared.settings import DEV_JWT_SECRET, ServiceSettings, SettingsError, read_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -25,9 +26,22 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
-def interpolate(value: str) -> str:
-    """What compose makes of `${VAR:-default}` with nothing set in the environment."""
-    return _INTERPOLATION.sub(lambda m: m.group(2) or "", value)
+def interpolate(value: str, environ: Mapping[str, str] | None = None) -> str:
+    """What compose makes of `${VAR:-default}` with `environ` (default: nothing) set."""
+    given = environ or {}
+    return _INTERPOLATION.sub(lambda m: given.get(m.group(1)) or m.group(2) or "", value)
+
+
+def service_environment(name: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """A service container's environment when compose runs with `environ` (shell or .env)."""
+    env: dict[str, str] = {}
+    for key, value in compose()["services"][name]["environment"].items():
+        if value is None:  # `KEY:` with no value passes the variable through when it is set
+            if key in environ:
+                env[key] = environ[key]
+        else:
+            env[key] = interpolate(str(value), environ)
+    return env
 
 
 def gateway_environment() -> dict[str, str]:
@@ -83,6 +97,34 @@ def test_the_services_start_with_what_compose_gives_them() -> None:
         settings = settings_from(env)
         assert settings.environment == "local"
         assert settings.jwt_secret == DEV_JWT_SECRET
+
+
+def test_outside_local_the_services_get_no_development_secret() -> None:
+    """ENVIRONMENT=staging/production with no JWT_SECRET: nothing here supplies the public one,
+    so each service refuses to start, saying why."""
+    assert DEV_JWT_SECRET not in COMPOSE.read_text()
+    for environment in ("staging", "production"):
+        for name in APP_SERVICES:
+            env = service_environment(name, {"ENVIRONMENT": environment})
+            assert env["ENVIRONMENT"] == environment
+            assert "JWT_SECRET" not in env
+            assert DEV_JWT_SECRET not in env.values()
+            with pytest.raises(SettingsError, match=f"ENVIRONMENT={environment}.*JWT_SECRET"):
+                settings_from(env)
+            own = service_environment(name, {"ENVIRONMENT": environment, "JWT_SECRET": "s" * 40})
+            assert settings_from(own).jwt_secret == "s" * 40
+
+
+def test_the_gateway_is_published_on_loopback_unless_told_otherwise() -> None:
+    services = compose()["services"]
+    (published,) = services["gateway"]["ports"]
+    assert interpolate(published) == "127.0.0.1:8080:8080"
+    told = {"GATEWAY_BIND": "0.0.0.0", "GATEWAY_PORT": "9090"}
+    assert interpolate(published, told) == "0.0.0.0:9090:8080"
+    # and nothing else is published beyond this machine either
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert interpolate(str(port)).startswith("127.0.0.1:"), name
 
 
 def test_the_gateway_uses_the_template_of_make_run() -> None:
@@ -187,6 +229,7 @@ def test_env_example_names_every_variable() -> None:
     names = {
         "GATEWAY_PORT",
         "GATEWAY_HOST",
+        "GATEWAY_BIND",
         "AMQP_URL",
         "JWT_SECRET",
         "JWT_JWKS_URL",
