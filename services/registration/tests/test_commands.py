@@ -12,10 +12,10 @@ from typing import Any
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, HeadersType
-from registration.consumers import COMMANDS_QUEUE, _unanswered, subscribe_consumers
+from registration.consumers import COMMANDS_QUEUE, _callers, _unanswered, subscribe_consumers
 from registration.service import Registrations
 
-from shared.auth import TokenVerifier, mint_token
+from shared.auth import Principal, TokenVerifier, mint_token
 from shared.events import REGISTER, new_event
 from shared.messaging import ATTEMPT_HEADER, COMMANDS_EXCHANGE, LAST_ERROR_HEADER, make_broker
 from shared.messaging.consumer import Rejected
@@ -290,3 +290,32 @@ async def test_a_command_without_token_or_reply_queue_is_dead_lettered_with_its_
     assert await registrations.current_registration(uuid.UUID(session), LEARNER["sub"]) is None
     token = forged.removeprefix("Bearer ")
     assert not [r for r in caplog.records if token in r.getMessage()]
+
+
+class CountingVerifier(TokenVerifier):
+    def __init__(self) -> None:
+        super().__init__(secret=SECRET)
+        self.verified: list[str] = []
+
+    async def verify(self, token: str) -> Principal:
+        self.verified.append(token)
+        return await super().verify(token)
+
+
+class Headers:
+    def __init__(self, authorization: object) -> None:
+        self.headers = {"authorization": authorization}
+
+
+async def test_a_batch_verifies_each_distinct_token_once() -> None:
+    admin = bearer(ADMIN)
+    sent = [LEARNER_TOKEN, admin, LEARNER_TOKEN, admin.encode(), LEARNER_TOKEN, "Bearer junk"]
+    verifier = CountingVerifier()
+
+    callers = await _callers(verifier, [({}, Headers(value)) for value in sent])  # type: ignore[misc]
+
+    assert sorted(verifier.verified) == sorted(
+        {LEARNER_TOKEN.removeprefix("Bearer "), admin.removeprefix("Bearer "), "junk"}
+    )
+    subs = [c.sub if isinstance(c, Principal) else c.status for c in callers]
+    assert subs == [LEARNER["sub"], ADMIN["sub"], LEARNER["sub"], ADMIN["sub"], LEARNER["sub"], 401]
