@@ -61,7 +61,7 @@ class Stack:
     """Start, wait for, and stop the gateway and the services, each a child process.
 
     `env` overrides the process environment and `.env` (CONTRACT §1 names, plus GATEWAY_HOST and
-    the gateway's GATEWAY_TOKEN_RATE/_BURST, GATEWAY_ADDRESS_RATE/_BURST). `run_dir` holds the
+    the gateway's GATEWAY_{TOKEN,ADDRESS,PUBLIC}_RATE/_BURST). `run_dir` holds the
     rendered gateway configuration (default `<root>/.run/stack-<GATEWAY_PORT>`, removed again on
     stop when the stack made it).
     """
