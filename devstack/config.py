@@ -3,7 +3,7 @@
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -100,6 +100,8 @@ class StackConfig:
     gateway_limits: Mapping[str, str]
     environment: Mapping[str, str]
     """Everything else the children inherit (PATH, LOG_LEVEL, ...)."""
+    service_amqp_urls: Mapping[str, str] = field(default_factory=dict)
+    """`<SERVICE>_AMQP_URL` where given: that service's own broker user."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "StackConfig":
@@ -136,6 +138,9 @@ class StackConfig:
             public_url=(env.get("PUBLIC_URL") or f"http://127.0.0.1:{gateway_port}").rstrip("/"),
             gateway_limits=limits,
             environment=dict(env),
+            service_amqp_urls={
+                name: url for name in SERVICES if (url := env.get(f"{name.upper()}_AMQP_URL"))
+            },
         )
 
     @property
@@ -165,8 +170,12 @@ class StackConfig:
             **self.gateway_limits,
         }
 
-    def service_env(self, name: str) -> dict[str, str]:
-        """The full environment of one service process (HOST is loopback: nginx is in front)."""
+    def service_env(self, name: str, own_amqp_url: str | None = None) -> dict[str, str]:
+        """The full environment of one service process (HOST is loopback: nginx is in front).
+
+        With a broker user of its own (`own_amqp_url`, else `<SERVICE>_AMQP_URL`) a service gets
+        that URL alone: neither `AMQP_URL` (often an administrator) nor the others' users.
+        """
         if name not in SERVICES:
             raise ConfigError(f"unknown service {name!r}")
         env = {var: os.environ[var] for var in _PASSTHROUGH if var in os.environ}
@@ -184,6 +193,10 @@ class StackConfig:
         for service in SERVICES:
             env[f"{service.upper()}_PORT"] = str(self.service_ports[service])
             env[f"{service.upper()}_DATABASE_URL"] = self.database_urls[service]
+            env.pop(f"{service.upper()}_AMQP_URL", None)
+        if own := own_amqp_url or self.service_amqp_urls.get(name):
+            env[f"{name.upper()}_AMQP_URL"] = own
+            del env["AMQP_URL"]
         for optional, value in (
             ("JWT_JWKS_URL", self.jwt_jwks_url),
             ("JWT_AUDIENCE", self.jwt_audience),

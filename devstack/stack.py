@@ -18,6 +18,7 @@ from typing import Any, Self
 
 import httpx
 
+from devstack.broker_users import BrokerAdminError, ServiceUsers
 from devstack.config import StackConfig, load_environment, repo_root
 from devstack.defaults import SERVICES
 from devstack.gateway import Gateway, GatewayError
@@ -63,7 +64,8 @@ class Stack:
     `env` overrides the process environment and `.env` (CONTRACT §1 names, plus GATEWAY_HOST and
     the gateway's GATEWAY_{TOKEN,ADDRESS,PUBLIC}_RATE/_BURST). `run_dir` holds the
     rendered gateway configuration (default `<root>/.run/stack-<GATEWAY_PORT>`, removed again on
-    stop when the stack made it).
+    stop when the stack made it). A service without its own `<SERVICE>_AMQP_URL` gets a broker
+    user of its own for the run where the stack can make one (see `devstack.broker_users`).
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class Stack:
         self._children: dict[str, Child] = {}
         self._gateway: Gateway | None = None
         self._made_run_dir: Path | None = None
+        self._broker_users = ServiceUsers({}, ())
 
     # --- what callers use ---------------------------------------------------------------------
 
@@ -154,11 +157,18 @@ class Stack:
             self._made_run_dir = self.run_dir  # removed again by stop()
         deadline = time.monotonic() + self.startup_timeout
         try:
+            self._broker_users = await ServiceUsers.set_up(
+                self.root,
+                config.amqp_url,
+                [n for n in self.services if n not in config.service_amqp_urls],
+                run=str(config.gateway_port),
+                say=lambda line: self.log("devstack", line),
+            )
             for name in self.services:
                 child = Child(
                     name,
                     self.service_command(name),
-                    env=config.service_env(name),
+                    env=config.service_env(name, self._broker_users.amqp_urls.get(name)),
                     cwd=self.root,
                     sink=self.log,
                 )
@@ -193,6 +203,10 @@ class Stack:
         self._children.clear()
         self._gateway = None
         await asyncio.gather(*(child.stop(self.stop_grace) for child in children))
+        try:
+            await self._broker_users.remove()
+        except BrokerAdminError as error:
+            self.log("devstack", f"could not delete the run's RabbitMQ users: {error}")
         if self._made_run_dir is not None:
             shutil.rmtree(self._made_run_dir, ignore_errors=True)
             self._made_run_dir = None

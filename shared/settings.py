@@ -42,10 +42,11 @@ class ServiceSettings(BaseSettings):
     def public_url(self) -> str:
         return (self.public_url_override or f"http://127.0.0.1:{self.gateway_port}").rstrip("/")
 
-    @field_validator("jwt_audience", "jwt_issuer", mode="before")
+    @field_validator("jwt_jwks_url", "jwt_audience", "jwt_issuer", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
-        # `JWT_AUDIENCE=` in a `.env` (or an empty value in a manifest) leaves it unset
+        # `JWT_AUDIENCE=` in a `.env` (or an empty value in a manifest) leaves it unset: an empty
+        # JWT_JWKS_URL is no identity provider, the secret must then be one of our own
         return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")

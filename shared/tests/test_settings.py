@@ -73,6 +73,17 @@ def test_outside_local_the_development_secret_or_none_is_refused(
 
 
 @pytest.mark.unit
+def test_an_empty_jwks_url_does_not_excuse_the_development_secret(
+    environ: pytest.MonkeyPatch,
+) -> None:
+    environ.setenv("ENVIRONMENT", "production")
+    environ.setenv("JWT_JWKS_URL", "")  # the services would verify HS256 with the public secret
+    with pytest.raises(SettingsError) as refused:
+        read()
+    assert str(refused.value).startswith("ENVIRONMENT=production needs a JWT_SECRET of its own")
+
+
+@pytest.mark.unit
 def test_locally_the_development_secret_is_fine(environ: pytest.MonkeyPatch) -> None:
     environ.setenv("ENVIRONMENT", "local")
     environ.setenv("JWT_SECRET", DEV_JWT_SECRET)

@@ -8,3 +8,4 @@ class CatalogSettings(ServiceSettings):
     database_url: str = Field(
         default=default_database_url("catalog"), validation_alias="CATALOG_DATABASE_URL"
     )
+    own_amqp_url: str | None = Field(default=None, validation_alias="CATALOG_AMQP_URL")

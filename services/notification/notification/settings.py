@@ -8,6 +8,7 @@ class NotificationSettings(ServiceSettings):
     database_url: str = Field(
         default=default_database_url("notification"), validation_alias="NOTIFICATION_DATABASE_URL"
     )
+    own_amqp_url: str | None = Field(default=None, validation_alias="NOTIFICATION_AMQP_URL")
     mail_from: str = Field(
         default="Formation <no-reply@training.local>", validation_alias="NOTIFICATION_MAIL_FROM"
     )

@@ -8,3 +8,4 @@ class RegistrationSettings(ServiceSettings):
     database_url: str = Field(
         default=default_database_url("registration"), validation_alias="REGISTRATION_DATABASE_URL"
     )
+    own_amqp_url: str | None = Field(default=None, validation_alias="REGISTRATION_AMQP_URL")

@@ -1,0 +1,208 @@
+"""Each service its own RabbitMQ user (CONTRACT §4, who may publish what).
+
+The users, permissions and topic permissions are those of deploy/rabbitmq/definitions.json, the
+one source of truth: the stack renames each user for its run (`training-catalog@<vhost>:<gateway
+port>`: RabbitMQ users are global, and several stacks share a broker), moves the permissions to
+its vhost, gives each a generated password and imports them with `rabbitmqctl`. It can only do
+so where it administers the broker; otherwise every service connects as the `AMQP_URL` user.
+"""
+
+import asyncio
+import base64
+import hashlib
+import json
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import aio_pika
+
+DEFINITIONS = Path("deploy/rabbitmq/definitions.json")
+SUBSCRIBER_TEMPLATE = Path("deploy/rabbitmq/subscriber.template.json")
+SHIPPED_VHOST = "training"
+SERVICE_USER_PREFIX = "training-"
+RABBITMQCTL_TIMEOUT_S = 60.0
+LOGIN_TIMEOUT_S = 10.0
+
+Definitions = dict[str, Any]
+_SUBSCRIBER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class BrokerAdminError(RuntimeError):
+    """The broker could not be administered from here; the message says why."""
+
+
+@dataclass(frozen=True)
+class BrokerAccount:
+    name: str
+    password: str
+
+
+def load_definitions(root: Path, path: Path = DEFINITIONS) -> Definitions:
+    definitions: Definitions = json.loads((root / path).read_text())
+    return definitions
+
+
+def subscriber_definitions(template: Definitions, name: str) -> Definitions:
+    """The subscriber template for subscriber `name` (queues `subscriber.<name>.…`)."""
+    if not _SUBSCRIBER_NAME.match(name):
+        raise ValueError(f"subscriber name {name!r}: lowercase letters, digits and '-' only")
+    rendered: Definitions = json.loads(json.dumps(template).replace("{name}", name))
+    return rendered
+
+
+def shipped_user(role: str) -> str:
+    """The definitions' name of a service's (or the platform's) user: `training-<role>`."""
+    return f"{SERVICE_USER_PREFIX}{role}"
+
+
+def in_vhost(
+    shipped: Definitions, vhost: str, accounts: Mapping[str, BrokerAccount]
+) -> Definitions:
+    """The users of `shipped` named in `accounts` (by their shipped name), renamed, with the hash
+    of their password and their permissions and topic permissions in `vhost`."""
+
+    def renamed(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {**entry, "user": accounts[entry["user"]].name, "vhost": vhost}
+            for entry in entries
+            if entry["user"] in accounts
+        ]
+
+    return {
+        "users": [
+            {
+                **user,
+                "name": accounts[user["name"]].name,
+                "password_hash": password_hash(accounts[user["name"]].password),
+                "hashing_algorithm": "rabbit_password_hashing_sha256",
+            }
+            for user in shipped.get("users", [])
+            if user["name"] in accounts
+        ],
+        "permissions": renamed(shipped.get("permissions", [])),
+        "topic_permissions": renamed(shipped.get("topic_permissions", [])),
+    }
+
+
+def password_hash(password: str, salt: bytes | None = None) -> str:
+    """RabbitMQ's `rabbit_password_hashing_sha256`: base64(salt + sha256(salt + password))."""
+    salt = salt if salt is not None else secrets.token_bytes(4)
+    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
+
+
+def vhost_of(amqp_url: str) -> str:
+    path = urlsplit(amqp_url).path
+    return unquote(path[1:]) if len(path) > 1 else "/"
+
+
+def amqp_url_as(amqp_url: str, account: BrokerAccount) -> str:
+    """`amqp_url` (same host, port, vhost and options) logging in as `account`."""
+    parts = urlsplit(amqp_url)
+    host = parts.hostname or "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    credentials = f"{quote(account.name, safe='')}:{quote(account.password, safe='')}"
+    return urlunsplit(parts._replace(netloc=f"{credentials}@{host}{port}"))
+
+
+async def import_definitions(definitions: Definitions) -> None:
+    await _rabbitmqctl("import_definitions", stdin=json.dumps(definitions).encode())
+
+
+async def delete_users(names: Iterable[str]) -> None:
+    """Delete each user (concurrently: every rabbitmqctl call costs a second of start-up)."""
+    results = await asyncio.gather(
+        *(_rabbitmqctl("delete_user", name) for name in names), return_exceptions=True
+    )
+    failed = [str(result) for result in results if isinstance(result, BaseException)]
+    if failed:
+        raise BrokerAdminError("; ".join(failed))
+
+
+async def can_log_in(amqp_url: str) -> bool:
+    try:
+        connection = await aio_pika.connect(amqp_url, timeout=LOGIN_TIMEOUT_S)
+    except Exception:
+        return False
+    await connection.close()
+    return True
+
+
+async def _rabbitmqctl(*args: str, stdin: bytes | None = None) -> None:
+    if shutil.which("rabbitmqctl") is None:
+        raise BrokerAdminError("rabbitmqctl is not on PATH")
+    process = await asyncio.create_subprocess_exec(
+        "rabbitmqctl",
+        "-q",
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with asyncio.timeout(RABBITMQCTL_TIMEOUT_S):
+            output, _ = await process.communicate(stdin)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise BrokerAdminError(f"rabbitmqctl {args[0]} timed out") from None
+    if process.returncode != 0:
+        first_line = next(iter(output.decode(errors="replace").strip().splitlines()), "")
+        raise BrokerAdminError(f"rabbitmqctl {args[0]}: {first_line or process.returncode}")
+
+
+@dataclass
+class ServiceUsers:
+    """The broker users a stack created for its services, and each service's URL with its own."""
+
+    amqp_urls: Mapping[str, str]
+    created: tuple[str, ...]
+
+    @classmethod
+    async def set_up(
+        cls,
+        root: Path,
+        amqp_url: str,
+        services: Iterable[str],
+        run: str,
+        say: Callable[[str], None],
+    ) -> Self:
+        """Users for `services` in `amqp_url`'s vhost, or none (and one line saying why)."""
+        services = tuple(services)
+        if not services:
+            return cls({}, ())
+        vhost = vhost_of(amqp_url)
+        accounts = {
+            shipped_user(service): BrokerAccount(
+                f"{shipped_user(service)}@{vhost}:{run}", secrets.token_urlsafe(24)
+            )
+            for service in services
+        }
+        users = cls(
+            {s: amqp_url_as(amqp_url, accounts[shipped_user(s)]) for s in services},
+            tuple(account.name for account in accounts.values()),
+        )
+        try:
+            await import_definitions(in_vhost(load_definitions(root), vhost, accounts))
+            if not await can_log_in(next(iter(users.amqp_urls.values()))):
+                raise BrokerAdminError("the users made with rabbitmqctl cannot log in at AMQP_URL")
+        except (BrokerAdminError, OSError) as error:
+            with suppress(BrokerAdminError):  # a user the import never made cannot be deleted
+                await users.remove()
+            say(f"cannot set up a RabbitMQ user per service ({error}): all use AMQP_URL's user")
+            return cls({}, ())
+        say(f"each service connects as its own RabbitMQ user ({', '.join(users.created)})")
+        return users
+
+    async def remove(self) -> None:
+        created, self.created = self.created, ()
+        if created:
+            await delete_users(created)
