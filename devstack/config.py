@@ -116,10 +116,8 @@ class StackConfig:
                 raise ConfigError(f"{name.upper()}_PORT and {taken[port]} are both {port}")
             taken[port] = f"{name.upper()}_PORT"
         limits = {
-            "GATEWAY_TOKEN_RATE": _rate(env, "GATEWAY_TOKEN_RATE"),
-            "GATEWAY_TOKEN_BURST": _burst(env, "GATEWAY_TOKEN_BURST"),
-            "GATEWAY_ADDRESS_RATE": _rate(env, "GATEWAY_ADDRESS_RATE"),
-            "GATEWAY_ADDRESS_BURST": _burst(env, "GATEWAY_ADDRESS_BURST"),
+            name: _rate(env, name) if name.endswith("_RATE") else _burst(env, name)
+            for name in GATEWAY_RATE_DEFAULTS
         }
         return cls(
             gateway_host=env.get("GATEWAY_HOST") or DEFAULT_GATEWAY_HOST,

@@ -26,6 +26,7 @@ class ServiceSettings(BaseSettings):
     host: str = Field(default="127.0.0.1", validation_alias="HOST")
     gateway_port: int = Field(default=DEFAULT_GATEWAY_PORT, validation_alias="GATEWAY_PORT")
     amqp_url: str = Field(default=DEFAULT_AMQP_URL, validation_alias="AMQP_URL")
+    """The broker URL this service connects with: its own one when set (below), else AMQP_URL."""
     jwt_secret: str = Field(default=DEV_JWT_SECRET, validation_alias="JWT_SECRET")
     jwt_jwks_url: str | None = Field(default=None, validation_alias="JWT_JWKS_URL")
     jwt_audience: str | None = Field(default=None, validation_alias="JWT_AUDIENCE")
@@ -34,9 +35,11 @@ class ServiceSettings(BaseSettings):
     public_url_override: str | None = Field(default=None, validation_alias="PUBLIC_URL")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     environment: Environment = Field(default="local", validation_alias="ENVIRONMENT")
-    # each service redeclares these two with its own variable names (CATALOG_PORT, ...)
+    # each service redeclares these with its own variable names (CATALOG_PORT, ...)
     port: int = 0
     database_url: str = ""
+    own_amqp_url: str | None = None
+    """`<SERVICE>_AMQP_URL`: the service's own broker user (CONTRACT §4, who may publish what)."""
 
     @property
     def public_url(self) -> str:
@@ -62,6 +65,12 @@ class ServiceSettings(BaseSettings):
                 f"{'them' if len(missing) > 1 else 'it'}, the identity provider's tokens for "
                 "other applications would be accepted"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _own_broker_user(self) -> Self:
+        if self.own_amqp_url:
+            self.amqp_url = self.own_amqp_url
         return self
 
     @model_validator(mode="after")
