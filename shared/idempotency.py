@@ -39,7 +39,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import TokenVerifier
+from shared.auth import TokenVerifier, verify_authorization
 from shared.db import pruning
 from shared.problems import MAX_BODY_BYTES, Problem, problem_response, read_body
 
@@ -124,11 +124,8 @@ class IdempotentPosts:
 
     async def _owner(self, authorization: str) -> str | None:
         """The caller the key belongs to, from a verified token: a forged one replays nothing."""
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
         try:
-            principal = await self._verifier.verify(token.strip())
+            principal = await verify_authorization(self._verifier, authorization)
         except Problem:
             return None
         return principal.sub
