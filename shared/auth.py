@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from shared.bounds import Email, Ident, Name
 from shared.events import Locale
-from shared.problems import Problem
+from shared.problems import RETRY_AFTER_S, Problem
 from shared.settings import ServiceSettings
 
 PLATFORM_ADMIN = "platform_admin"
@@ -103,6 +103,14 @@ class TokenVerifier:
             raise _invalid("The bearer token is not meant for this platform (`aud`).") from exc
         except jwt.InvalidIssuerError as exc:
             raise _invalid("The bearer token comes from another issuer (`iss`).") from exc
+        except jwt.PyJWKClientConnectionError as exc:
+            # the token may well be good: not a 401, which a client would not retry
+            raise Problem(
+                503,
+                "Identity provider unreachable",
+                "The identity provider's keys cannot be fetched right now; retry later.",
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+            ) from exc
         except (jwt.PyJWTError, ValidationError) as exc:
             raise _invalid("The bearer token is not valid.") from exc
 

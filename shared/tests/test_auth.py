@@ -1,5 +1,6 @@
 import base64
 import json
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -230,3 +231,23 @@ async def test_hs256_tokens_are_held_to_the_audience_and_issuer_too(
 async def test_without_an_audience_or_issuer_configured_any_is_accepted() -> None:
     token = mint_token(SECRET, sub="u1", aud="someone-else", iss="anyone")
     assert (await TokenVerifier(secret=SECRET).verify(token)).sub == "u1"
+
+
+async def test_an_unreachable_identity_provider_is_503_not_401(
+    identity_provider: IdentityProvider,
+) -> None:
+    """The token may be good: a 503 with Retry-After tells the client to try again."""
+    token = identity_provider.token({"aud": AUDIENCE, "iss": ISSUER})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    verifier = TokenVerifier(
+        secret=SECRET,
+        jwks_url=f"http://127.0.0.1:{closed}/jwks.json",
+        audience=AUDIENCE,
+        issuer=ISSUER,
+    )
+    with pytest.raises(Problem) as refused:
+        await verifier.verify(token)
+    assert refused.value.status == 503
+    assert int(refused.value.headers["Retry-After"]) > 0
