@@ -104,6 +104,7 @@ class _Delivery:
         try:
             envelope = decode_envelope(message.body)
             check_source(envelope)
+            check_route(envelope, message.raw_message)
             await self._handler(envelope, message)
         except Rejected as error:
             await self._failures.settle(message.raw_message, attempt, error, retry=False)
@@ -222,6 +223,22 @@ def decode_envelope(body: bytes) -> Envelope:
     if not isinstance(envelope, dict):
         raise UndecodableMessage("body is not a JSON object")
     return envelope
+
+
+def check_route(envelope: Envelope, message: AbstractIncomingMessage) -> None:
+    """`ForgedSource` when an event came through an exchange under another routing key than its
+    type: the broker's topic permissions vouch for the key a user published with, not for the
+    body, so a body of another service's type must not ride a key its sender may use."""
+    headers = message.headers or {}
+    exchange = _text(headers.get(ORIGINAL_EXCHANGE_HEADER, message.exchange))
+    key = _text(headers.get(ORIGINAL_ROUTING_KEY_HEADER, message.routing_key))
+    type_ = envelope.get("type")
+    if exchange and isinstance(type_, str) and key != type_:
+        raise ForgedSource(f"published as {key[:100]!r} but of type {type_[:100]!r}")
+
+
+def _text(value: object) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value or "")
 
 
 def check_source(envelope: Envelope) -> None:

@@ -74,3 +74,30 @@ async def _dead_letters(
     await eventually(arrived, what="the forged event dead-lettered", within=10)
     await channel.close()
     return parked
+
+
+async def test_an_event_under_another_routing_key_than_its_type_is_dead_lettered(
+    amqp_url: str, amqp: AbstractRobustConnection
+) -> None:
+    """A user may publish `registration.*`: not a `catalog.*` body under such a key, even with
+    the catalog's source written in it."""
+    key = unique("registration.smuggled")
+    queue = service_queue("test", unique("smuggled"), binding_keys=[key], retry_delays=DELAYS)
+    smuggled = {**an_event(unique("catalog.session.updated")), "source": "training/catalog"}
+    genuine = {**an_event(key), "source": "training/registration"}
+    handled: list[str] = []
+
+    async def handle(envelope: dict[str, Any], _: RabbitMessage) -> None:
+        handled.append(envelope["id"])
+
+    broker = make_broker(amqp_url)
+    subscribe(broker, queue, handle)
+    async with started(broker):
+        for event in (smuggled, genuine):
+            await publish_event(broker, event, EVENTS_EXCHANGE, key)
+        await eventually(lambda: handled, what="the genuine event handled", within=10)
+        dead = await _dead_letters(amqp, queue.dead_letter_name)
+
+    assert handled == [genuine["id"]]
+    assert [d.message_id for d in dead] == [smuggled["id"]]
+    assert "published as" in dead[0].headers[LAST_ERROR_HEADER]
