@@ -1,13 +1,16 @@
-"""`python -m devstack run | token | gateway` — the local launcher behind `make run`."""
+"""`python -m devstack run | token | gateway | subscriber-user` — the local launcher behind
+`make run`, and its helpers."""
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from devstack.broker_users import SUBSCRIBER_TEMPLATE, load_definitions, subscriber_definitions
 from devstack.config import ConfigError, StackConfig, load_environment, repo_root
 from devstack.defaults import SERVICES
 from devstack.gateway import GatewayError, check_config, find_nginx, write_config
@@ -124,6 +127,16 @@ def _gateway(args: argparse.Namespace) -> int:
     return 0
 
 
+def _subscriber_user(args: argparse.Namespace) -> int:
+    template = load_definitions(repo_root(), SUBSCRIBER_TEMPLATE)
+    try:
+        definitions = subscriber_definitions(template, args.name, args.vhost)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    print(json.dumps(definitions, indent=2))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="devstack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +168,16 @@ def _parser() -> argparse.ArgumentParser:
         "gateway", help="render the gateway configuration and have nginx check it"
     )
     gateway.add_argument("--dir", type=Path, help="where to write it (default .run/gateway-check)")
+
+    subscriber = commands.add_parser(
+        "subscriber-user",
+        help="print the RabbitMQ definitions of a subscriber's user (for rabbitmqctl "
+        "import_definitions; see deploy/README.md)",
+    )
+    subscriber.add_argument(
+        "name", help="lowercase letters, digits and '-': queues subscriber.<name>.*"
+    )
+    subscriber.add_argument("--vhost", default="training", help="default: training")
     return parser
 
 
@@ -165,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             code = asyncio.run(_run())
         elif args.command == "token":
             code = _token(args)
+        elif args.command == "subscriber-user":
+            code = _subscriber_user(args)
         else:
             code = _gateway(args)
     except (ConfigError, GatewayError, StackError) as exc:

@@ -49,11 +49,17 @@ def load_definitions(root: Path, path: Path = DEFINITIONS) -> Definitions:
     return definitions
 
 
-def subscriber_definitions(template: Definitions, name: str) -> Definitions:
-    """The subscriber template for subscriber `name` (queues `subscriber.<name>.…`)."""
+def subscriber_definitions(
+    template: Definitions, name: str, vhost: str = SHIPPED_VHOST
+) -> Definitions:
+    """The subscriber template for subscriber `name` (queues `subscriber.<name>.…`) in `vhost`;
+    its user has no password until one is set (`rabbitmqctl change_password`)."""
     if not _SUBSCRIBER_NAME.match(name):
         raise ValueError(f"subscriber name {name!r}: lowercase letters, digits and '-' only")
     rendered: Definitions = json.loads(json.dumps(template).replace("{name}", name))
+    for part in ("permissions", "topic_permissions"):
+        for entry in rendered.get(part, []):
+            entry["vhost"] = vhost
     return rendered
 
 

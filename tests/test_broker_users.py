@@ -111,11 +111,12 @@ def test_the_shipped_users_have_no_password_until_an_operator_sets_one() -> None
 @pytest.mark.unit
 def test_a_subscriber_user_is_made_from_the_template() -> None:
     template = load_definitions(repo_root(), SUBSCRIBER_TEMPLATE)
-    rendered = subscriber_definitions(template, "acme-crm")
+    rendered = subscriber_definitions(template, "acme-crm", "prod")
     [user] = rendered["users"]
     assert user["name"] == "subscriber-acme-crm"
     [permissions] = rendered["permissions"]
     assert permissions["configure"] == "^subscriber\\.acme-crm\\..+$"
+    assert {p["vhost"] for p in rendered["permissions"] + rendered["topic_permissions"]} == {"prod"}
     assert "{name}" not in str(rendered)
 
 
