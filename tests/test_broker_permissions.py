@@ -15,6 +15,7 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractQueue
 from aiormq.exceptions import ChannelAccessRefused
+from pamqp.common import FieldTable
 
 from devstack.broker_users import (
     SUBSCRIBER_TEMPLATE,
@@ -249,6 +250,34 @@ async def test_a_subscriber_cannot_bind_to_the_commands(bus: Bus) -> None:
 )
 async def test_a_subscriber_declares_no_queue_but_its_own(bus: Bus, queue: str) -> None:
     await bus.refused("subscriber", declaring(queue))
+
+
+@pytest.mark.integration
+async def test_a_subscriber_may_look_the_events_exchange_up_but_not_declare_it(bus: Bus) -> None:
+    async def look_up(channel: AbstractChannel) -> object:
+        return await channel.declare_exchange(EVENTS_EXCHANGE.name, passive=True)
+
+    async def declare(channel: AbstractChannel) -> object:
+        return await channel.declare_exchange(
+            EVENTS_EXCHANGE.name, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+
+    await bus.allowed("subscriber", look_up)
+    await bus.refused("subscriber", declare)
+
+
+@pytest.mark.integration
+async def test_a_subscriber_dead_letters_to_its_own_exchange_only(bus: Bus) -> None:
+    def dead_lettering(queue: str, exchange: str) -> ChannelAction:
+        async def declare(channel: AbstractChannel) -> object:
+            arguments: FieldTable = {"x-queue-type": "quorum", "x-dead-letter-exchange": exchange}
+            return await channel.declare_queue(queue, durable=True, arguments=arguments)
+
+        return declare
+
+    own = f"subscriber.{SUBSCRIBER}"
+    await bus.allowed("subscriber", dead_lettering(f"{own}.kept", f"{own}.dead"))
+    await bus.refused("subscriber", dead_lettering(f"{own}.routed", ""))
 
 
 @pytest.mark.integration
