@@ -167,48 +167,56 @@ async def _rabbitmqctl(*args: str, stdin: bytes | None = None) -> None:
 
 @dataclass
 class ServiceUsers:
-    """The broker users a stack created for its services, and each service's URL with its own."""
+    """The broker users of a stack's services for one run: made by `set_up` (where the stack
+    can administer the broker), deleted by `remove`."""
 
-    amqp_urls: Mapping[str, str]
-    created: tuple[str, ...]
+    amqp_url: str
+    accounts: dict[str, BrokerAccount]
+    """By service; named before they are made, so that a start cut short deletes them too."""
+    ready: bool = False
 
     @classmethod
-    async def set_up(
-        cls,
-        root: Path,
-        amqp_url: str,
-        services: Iterable[str],
-        run: str,
-        say: Callable[[str], None],
-    ) -> Self:
-        """Users for `services` in `amqp_url`'s vhost, or none (and one line saying why)."""
-        services = tuple(services)
-        if not services:
-            return cls({}, ())
+    def for_run(cls, amqp_url: str, services: Iterable[str], run: str) -> Self:
         vhost = vhost_of(amqp_url)
-        accounts = {
-            shipped_user(service): BrokerAccount(
-                f"{shipped_user(service)}@{vhost}:{run}", secrets.token_urlsafe(24)
-            )
-            for service in services
-        }
-        users = cls(
-            {s: amqp_url_as(amqp_url, accounts[shipped_user(s)]) for s in services},
-            tuple(account.name for account in accounts.values()),
+        return cls(
+            amqp_url,
+            {
+                service: BrokerAccount(
+                    f"{shipped_user(service)}@{vhost}:{run}", secrets.token_urlsafe(24)
+                )
+                for service in services
+            },
         )
+
+    @property
+    def amqp_urls(self) -> dict[str, str]:
+        """Each service's URL with its own user, once they are made."""
+        if not self.ready:
+            return {}
+        return {s: amqp_url_as(self.amqp_url, a) for s, a in self.accounts.items()}
+
+    async def set_up(self, root: Path, say: Callable[[str], None]) -> None:
+        """Make the users; where that fails, say why in one line (the services then all use
+        `amqp_url`'s user)."""
+        if not self.accounts:
+            return
+        shipped = {shipped_user(s): account for s, account in self.accounts.items()}
         try:
-            await import_definitions(in_vhost(load_definitions(root), vhost, accounts))
-            if not await can_log_in(next(iter(users.amqp_urls.values()))):
+            await import_definitions(
+                in_vhost(load_definitions(root), vhost_of(self.amqp_url), shipped)
+            )
+            if not await can_log_in(amqp_url_as(self.amqp_url, next(iter(shipped.values())))):
                 raise BrokerAdminError("the users made with rabbitmqctl cannot log in at AMQP_URL")
         except (BrokerAdminError, OSError) as error:
             with suppress(BrokerAdminError):  # a user the import never made cannot be deleted
-                await users.remove()
+                await self.remove()
             say(f"cannot set up a RabbitMQ user per service ({error}): all use AMQP_URL's user")
-            return cls({}, ())
-        say(f"each service connects as its own RabbitMQ user ({', '.join(users.created)})")
-        return users
+            return
+        self.ready = True
+        names = ", ".join(account.name for account in self.accounts.values())
+        say(f"each service connects as its own RabbitMQ user ({names})")
 
     async def remove(self) -> None:
-        created, self.created = self.created, ()
-        if created:
-            await delete_users(created)
+        accounts, self.accounts, self.ready = self.accounts, {}, False
+        if accounts:
+            await delete_users(account.name for account in accounts.values())

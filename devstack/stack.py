@@ -98,7 +98,7 @@ class Stack:
         self._children: dict[str, Child] = {}
         self._gateway: Gateway | None = None
         self._made_run_dir: Path | None = None
-        self._broker_users = ServiceUsers({}, ())
+        self._broker_users = ServiceUsers("", {})
 
     # --- what callers use ---------------------------------------------------------------------
 
@@ -157,13 +157,12 @@ class Stack:
             self._made_run_dir = self.run_dir  # removed again by stop()
         deadline = time.monotonic() + self.startup_timeout
         try:
-            self._broker_users = await ServiceUsers.set_up(
-                self.root,
+            self._broker_users = ServiceUsers.for_run(
                 config.amqp_url,
                 [n for n in self.services if n not in config.service_amqp_urls],
                 run=str(config.gateway_port),
-                say=lambda line: self.log("devstack", line),
             )
+            await self._broker_users.set_up(self.root, lambda line: self.log("devstack", line))
             for name in self.services:
                 child = Child(
                     name,

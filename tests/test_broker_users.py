@@ -1,5 +1,5 @@
 """Each service its own broker user: the settings that choose it, and how the stack makes it
-from deploy/rabbitmq/definitions.json (the broker itself: test_broker_permissions.py)."""
+from deploy/rabbitmq/definitions.json (what those users may do: test_broker_permissions.py)."""
 
 import base64
 import hashlib
@@ -12,7 +12,9 @@ from registration.settings import RegistrationSettings
 from devstack.broker_users import (
     SUBSCRIBER_TEMPLATE,
     BrokerAccount,
+    ServiceUsers,
     amqp_url_as,
+    can_log_in,
     in_vhost,
     load_definitions,
     shipped_user,
@@ -21,6 +23,7 @@ from devstack.broker_users import (
 )
 from devstack.config import StackConfig, repo_root
 from shared.settings import ServiceSettings
+from testsupport.infra import Servers, create_vhost, delete_vhost, unique_name
 
 SHARED_URL = "amqp://guest:guest@127.0.0.1:5672/"
 OWN_URL = "amqp://training-catalog:pw@127.0.0.1:5672/"
@@ -149,3 +152,42 @@ def test_a_service_url_keeps_the_broker_and_vhost_and_logs_in_as_its_user() -> N
 )
 def test_the_vhost_is_the_url_path(url: str, vhost: str) -> None:
     assert vhost_of(url) == vhost
+
+
+@pytest.mark.unit
+async def test_where_it_cannot_administer_the_broker_the_stack_says_so_and_makes_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    said: list[str] = []
+    users = ServiceUsers.for_run(SHARED_URL, SETTINGS, run="8080")
+    await users.set_up(repo_root(), said.append)
+    assert said == [
+        "cannot set up a RabbitMQ user per service (rabbitmqctl is not on PATH): "
+        "all use AMQP_URL's user"
+    ]
+    assert users.amqp_urls == {}
+
+
+@pytest.mark.integration
+async def test_the_stack_makes_a_user_per_service_and_deletes_them(servers: Servers) -> None:
+    if servers.broker_is_ours:
+        pytest.skip("rabbitmqctl administers the local broker, not the test container")
+    vhost = unique_name("users")
+    admin_url = create_vhost(servers, vhost)
+    try:
+        said: list[str] = []
+        users = ServiceUsers.for_run(admin_url, SETTINGS, run="8080")
+        await users.set_up(repo_root(), said.append)
+        assert said == [
+            "each service connects as its own RabbitMQ user ("
+            + ", ".join(f"training-{s}@{vhost}:8080" for s in SETTINGS)
+            + ")"
+        ]
+        urls = users.amqp_urls
+        assert set(urls) == set(SETTINGS)
+        assert all([await can_log_in(url) for url in urls.values()])
+        await users.remove()
+        assert not any([await can_log_in(url) for url in urls.values()])
+    finally:
+        delete_vhost(servers, vhost)
