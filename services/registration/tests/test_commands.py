@@ -27,7 +27,7 @@ from .conftest import session_data
 
 pytestmark = pytest.mark.integration
 
-SECRET = "command-test-secret"
+SECRET = "command-test-secret-0123456789-abcdef"
 LEARNER = {"sub": "cmd-learner", "name": "Camille Martin", "email": "camille@example.org"}
 ADMIN = {"sub": "cmd-admin", "roles": ["platform_admin"]}
 
@@ -246,7 +246,7 @@ async def test_a_principal_in_the_body_gives_no_powers(
         ("", "Not authenticated"),
         (LEARNER_TOKEN.removeprefix("Bearer "), "Not authenticated"),  # no scheme
         ("Bearer not-a-jwt", "Invalid token"),
-        (bearer(LEARNER, secret="another-secret"), "Invalid token"),
+        (bearer(LEARNER, secret="another-secret-0123456789-0123456789"), "Invalid token"),
         (bearer(LEARNER, ttl_seconds=-60), "Token expired"),
     ],
 )
@@ -271,7 +271,7 @@ async def test_a_command_without_token_or_reply_queue_is_dead_lettered_with_its_
 ) -> None:
     caplog.set_level(logging.INFO)  # below that, aiormq logs every frame it sends
     session = await a_session(registrations)
-    forged = bearer(LEARNER, secret="another-secret")
+    forged = bearer(LEARNER, secret="another-secret-0123456789-0123456789")
     sent = {
         await bus.send({"session_id": session}, authorization=None): "401 Not authenticated: "
         "A bearer token is required.",
