@@ -142,7 +142,8 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
         orig = getattr(found, "orig", None)
         if isinstance(orig, BaseException):
             yield orig
-        found = found.__cause__ or found.__context__
+        # the causes only: an error raised while handling a lost connection is an error of its own
+        found = found.__cause__
 
 
 class ServerErrors:
