@@ -3,13 +3,14 @@
 from fastapi import FastAPI
 
 from notification import store
-from notification.api import router
+from notification.api.routes import router
 from notification.consumers import subscribe_consumers
 from notification.domain import RetryPolicy
 from notification.mailer import transport_for
 from notification.sender import DeliverySender
-from notification.service import Notifications
 from notification.settings import NotificationSettings
+from notification.use_cases import Notifications
+from notification.use_cases.notices import Letterhead
 from shared.app import ServiceParts, build_app
 from shared.db import make_engine, make_sessionmaker, plain_url
 from shared.messaging import make_broker
@@ -28,7 +29,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     sessions = make_sessionmaker(engine)
     broker = make_broker(config.amqp_url, app_id=SERVICE)
     notifications = Notifications(
-        sessions, public_url=config.public_url, mail_from=config.mail_from
+        sessions, Letterhead.of(public_url=config.public_url, mail_from=config.mail_from)
     )
     sender = DeliverySender(
         sessions,

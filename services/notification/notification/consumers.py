@@ -5,13 +5,13 @@ from collections.abc import Awaitable, Callable
 
 from faststream.rabbit.message import RabbitMessage
 
-from notification.service import (
+from notification.use_cases import Notifications
+from notification.use_cases.facts import (
     CONFIRMATIONS,
     EVENT_REGISTRATIONS,
     EVENTS,
     REGISTRATIONS,
     SESSIONS,
-    Notifications,
 )
 from shared.events import SEND_CONFIRMATION, CloudEvent
 from shared.messaging import (

@@ -26,6 +26,18 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notification.records import (
+    ContactRow,
+    DeliveryRow,
+    DeliverySlice,
+    EventRow,
+    InboxRow,
+    InboxSlice,
+    RegistrationState,
+    RosterRow,
+    SessionMessageRow,
+    SessionRow,
+)
 from shared.idempotency import idempotency_table
 from shared.listing import Listing, page_of
 from shared.messaging import inbox_table
@@ -176,7 +188,7 @@ async def add_message(db: AsyncSession, values: dict[str, Any]) -> bool:
 
 async def messages_of(
     db: AsyncSession, user_id: str, *, unread_only: bool, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int, int]:
+) -> InboxSlice:
     mine = messages.c.user_id == user_id
     shown = mine if not unread_only else mine & messages.c.read_at.is_(None)
     rows = (
@@ -192,7 +204,7 @@ async def messages_of(
     unread = (
         await db.execute(select(func.count()).where(mine & messages.c.read_at.is_(None)))
     ).scalar_one()
-    return [dict(r) for r in rows], total, unread
+    return InboxSlice([InboxRow(**row) for row in rows], total, unread)
 
 
 async def message_owner(db: AsyncSession, message_id: uuid.UUID) -> str | None:
@@ -201,7 +213,7 @@ async def message_owner(db: AsyncSession, message_id: uuid.UUID) -> str | None:
     return owner
 
 
-async def mark_read(db: AsyncSession, message_id: uuid.UUID, at: datetime) -> dict[str, Any]:
+async def mark_read(db: AsyncSession, message_id: uuid.UUID, at: datetime) -> InboxRow:
     """The message after marking it read; reading twice keeps the first time."""
     stmt = (
         update(messages)
@@ -209,7 +221,7 @@ async def mark_read(db: AsyncSession, message_id: uuid.UUID, at: datetime) -> di
         .values(read_at=func.coalesce(messages.c.read_at, at))
         .returning(messages)
     )
-    return dict((await db.execute(stmt)).mappings().one())
+    return InboxRow(**(await db.execute(stmt)).mappings().one())
 
 
 # --- emails ---------------------------------------------------------------------------------
@@ -291,7 +303,7 @@ async def deliveries_page(
     user_id: str | None,
     status: str | None,
     kind: str | None,
-) -> tuple[list[dict[str, Any]], int]:
+) -> DeliverySlice:
     query = select(deliveries)
     if user_id is not None:
         query = query.where(deliveries.c.user_id == user_id)
@@ -299,7 +311,8 @@ async def deliveries_page(
         query = query.where(deliveries.c.status == status)
     if kind is not None:
         query = query.where(deliveries.c.kind == kind)
-    return await page_of(db, query, deliveries, listing)
+    rows, total = await page_of(db, query, deliveries, listing)
+    return DeliverySlice([DeliveryRow(**row) for row in rows], total)
 
 
 # --- replicas -------------------------------------------------------------------------------
@@ -307,12 +320,12 @@ async def deliveries_page(
 
 async def session_by_id(
     db: AsyncSession, session_id: uuid.UUID, *, lock: bool = False
-) -> dict[str, Any] | None:
+) -> SessionRow | None:
     query = select(sessions).where(sessions.c.id == session_id)
     if lock:
         query = query.with_for_update()
     row = (await db.execute(query)).mappings().first()
-    return dict(row) if row is not None else None
+    return SessionRow(**row) if row is not None else None
 
 
 async def save_session(db: AsyncSession, values: dict[str, Any]) -> None:
@@ -326,9 +339,9 @@ async def save_session(db: AsyncSession, values: dict[str, Any]) -> None:
     await db.execute(stmt)
 
 
-async def event_by_id(db: AsyncSession, event_id: uuid.UUID) -> dict[str, Any] | None:
+async def event_by_id(db: AsyncSession, event_id: uuid.UUID) -> EventRow | None:
     row = (await db.execute(select(events).where(events.c.id == event_id))).mappings().first()
-    return dict(row) if row is not None else None
+    return EventRow(**row) if row is not None else None
 
 
 async def save_event(db: AsyncSession, values: dict[str, Any]) -> None:
@@ -343,7 +356,7 @@ async def save_event(db: AsyncSession, values: dict[str, Any]) -> None:
 
 async def registration_state(
     db: AsyncSession, registration_id: uuid.UUID
-) -> tuple[int, str] | None:
+) -> RegistrationState | None:
     """The version and status we hold. Events of one registration are handled one at a time
     (a transaction lock on its id, taken even before its first row exists), so two of them
     handled at once by consumers or replicas cannot both take themselves for the newest."""
@@ -354,7 +367,7 @@ async def registration_state(
         registrations.c.id == registration_id
     )
     row = (await db.execute(query)).first()
-    return None if row is None else (int(row[0]), str(row[1]))
+    return None if row is None else RegistrationState(int(row[0]), str(row[1]))
 
 
 async def save_registration(db: AsyncSession, values: dict[str, Any]) -> None:
@@ -379,35 +392,35 @@ async def save_contact(db: AsyncSession, values: dict[str, Any]) -> None:
     await db.execute(stmt)
 
 
-async def contacts_of(db: AsyncSession, user_ids: list[str]) -> dict[str, dict[str, Any]]:
+async def contacts_of(db: AsyncSession, user_ids: list[str]) -> dict[str, ContactRow]:
     if not user_ids:
         return {}
     rows = await db.execute(select(contacts).where(contacts.c.user_id.in_(user_ids)))
-    return {row["user_id"]: dict(row) for row in rows.mappings()}
+    return {row["user_id"]: ContactRow(**row) for row in rows.mappings()}
 
 
 async def roster(
     db: AsyncSession, session_id: uuid.UUID, statuses: tuple[str, ...] | None = None
-) -> list[dict[str, Any]]:
+) -> list[RosterRow]:
     query = select(registrations).where(registrations.c.session_id == session_id)
     if statuses is not None:
         query = query.where(registrations.c.status.in_(statuses))
     rows = await db.execute(query.order_by(registrations.c.user_id, registrations.c.id))
-    return [dict(row) for row in rows.mappings()]
+    return [RosterRow(**row) for row in rows.mappings()]
 
 
 # --- managers' messages ---------------------------------------------------------------------
 
 
-async def add_session_message(db: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:
+async def add_session_message(db: AsyncSession, values: dict[str, Any]) -> SessionMessageRow:
     row = await db.execute(session_messages.insert().values(values).returning(session_messages))
-    return dict(row.mappings().one())
+    return SessionMessageRow(**row.mappings().one())
 
 
-async def session_message(db: AsyncSession, message_id: uuid.UUID) -> dict[str, Any] | None:
+async def session_message(db: AsyncSession, message_id: uuid.UUID) -> SessionMessageRow | None:
     query = select(session_messages).where(session_messages.c.id == message_id)
     row = (await db.execute(query)).mappings().first()
-    return dict(row) if row is not None else None
+    return SessionMessageRow(**row) if row is not None else None
 
 
 async def session_message_counts(

@@ -5,16 +5,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from notification.domain import DeliveryStatus
-from notification.service import (
+from notification.api.models import (
     DeliveryPage,
     InboxMessage,
     InboxPage,
     MessageAccepted,
     MessageReport,
     MessageRequest,
-    Notifications,
 )
+from notification.domain import DeliveryStatus
+from notification.use_cases import Notifications
 from shared.auth import CurrentPrincipal
 from shared.bounds import Code, Ident, Limit, Offset
 from shared.listing import DEFAULT_LIMIT, Listing, list_params
@@ -42,14 +42,15 @@ async def inbox(
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> InboxPage:
-    return await notifications.inbox(reader, unread_only=unread, limit=limit, offset=offset)
+    page = await notifications.inbox(reader, unread_only=unread, limit=limit, offset=offset)
+    return InboxPage.of(page)
 
 
 @router.post("/inbox/{message_id}/read", response_model=InboxMessage)
 async def mark_read(
     message_id: uuid.UUID, reader: CurrentPrincipal, notifications: NotificationService
 ) -> InboxMessage:
-    return await notifications.mark_read(reader, message_id)
+    return InboxMessage.of(await notifications.mark_read(reader, message_id))
 
 
 @router.post(
@@ -69,14 +70,14 @@ async def post_message(
 ) -> MessageAccepted:
     """A message to the session's confirmed learners (or all active ones), by internal
     message, email or both; the emails go out in the background."""
-    return await notifications.post_message(sender, request)
+    return MessageAccepted.of(await notifications.post_message(sender, request.message()))
 
 
 @router.get("/messages/{message_id}", response_model=MessageReport, responses=problems(403))
 async def message_report(
     message_id: uuid.UUID, reader: CurrentPrincipal, notifications: NotificationService
 ) -> MessageReport:
-    return await notifications.message_report(reader, message_id)
+    return MessageReport.of(await notifications.message_report(reader, message_id))
 
 
 @router.get("/deliveries", response_model=DeliveryPage, responses=problems(403))
@@ -89,6 +90,7 @@ async def deliveries(
     kind: Annotated[Code | None, Query(description="the fact or message kind")] = None,
 ) -> DeliveryPage:
     """The email log (platform admins): recipient, subject, status, attempts, last error."""
-    return await notifications.deliveries(
+    page = await notifications.deliveries(
         reader, listing, user_id=user_id, status=status, kind=kind
     )
+    return DeliveryPage.of(page)

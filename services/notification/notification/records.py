@@ -1,0 +1,141 @@
+"""The rows store.py reads, typed: one frozen record per table (or per query's shape)."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """The replica of a catalog session."""
+
+    id: uuid.UUID
+    training_id: uuid.UUID
+    title: str
+    start_date: date
+    end_date: date
+    location: str | None
+    organizations: list[str]
+    tutors: list[str]
+    validators: list[str]
+    status: str
+    version: int
+    replicated_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """The replica of a catalog event, its times in UTC and the offset the catalog gave them in."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    title: str
+    start: datetime
+    end: datetime
+    location: str | None
+    utc_offset_minutes: int
+    deleted: bool
+    version: int
+    replicated_at: datetime
+
+
+@dataclass(frozen=True)
+class RegistrationState:
+    """The version and status held of a registration."""
+
+    version: int
+    status: str
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """A registration on a session's roster, with the learner's contact as it came with it."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    user_id: str
+    email: str
+    name: str
+    locale: str
+    status: str
+    reason: str | None
+    version: int
+    replicated_at: datetime
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    """A user's email, name and locale, as of the latest registration change that gave them."""
+
+    user_id: str
+    email: str
+    name: str
+    locale: str
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: uuid.UUID
+    user_id: str
+    subject: str
+    body: str
+    kind: str
+    ref: dict[str, str] | None
+    delivery_key: str
+    created_at: datetime
+    read_at: datetime | None
+    session_message_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class InboxSlice:
+    """One page of a user's inbox, the messages the filter matches and those still unread."""
+
+    items: list[InboxRow]
+    total: int
+    unread: int
+
+
+@dataclass(frozen=True)
+class SessionMessageRow:
+    """A manager's or tutor's message to a session's learners."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    sender_id: str
+    subject: str
+    body: str
+    channels: list[str]
+    audience: str
+    recipients: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """An email and where its sending stands."""
+
+    id: uuid.UUID
+    delivery_key: str
+    user_id: str
+    recipient: str
+    kind: str
+    subject: str
+    text_body: str
+    html_body: str
+    calendar: str | None
+    session_message_id: uuid.UUID | None
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeliverySlice:
+    items: list[DeliveryRow]
+    total: int
