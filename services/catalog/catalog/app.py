@@ -3,8 +3,7 @@
 from fastapi import FastAPI
 
 from catalog import store
-from catalog.api import router
-from catalog.service import Catalog
+from catalog.api import comments, curricula, events, sessions, trainings
 from shared.app import ServiceParts, build_app
 from shared.db import make_engine, make_sessionmaker
 from shared.events import CURRICULUM_EVENTS, EVENT_EVENTS, SESSION_EVENTS, TRAINING_EVENTS
@@ -27,9 +26,16 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             settings=settings,
             engine=engine,
             broker=broker,
-            routers=[router],
+            routers=[
+                trainings.router,
+                sessions.router,
+                events.router,
+                comments.router,
+                curricula.router,
+            ],
             idempotency_keys=store.idempotency_keys,
             background=[lambda: relay],
-            state={"catalog": Catalog(make_sessionmaker(engine))},
+            # what the routes open their transactions on (catalog.api.deps)
+            state={"database": make_sessionmaker(engine)},
         )
     )

@@ -35,7 +35,7 @@ def may_manage(principal: Principal, organizations: Iterable[str]) -> bool:
 def may_write_events(
     principal: Principal, organizations: Iterable[str], tutors: Iterable[str]
 ) -> bool:
-    """Events (séances) and their comments, anyone's (CONTRACT §3: write = manager, tutor):
+    """Events (séances) and their comments, anyone's (docs/catalog.md: write = manager, tutor):
     the session's managers and its tutors. A comment keeps its author whoever edits it."""
     return may_manage(principal, organizations) or principal.sub in set(tutors)
 
@@ -71,6 +71,11 @@ def like_pattern(text: str) -> str:
     """A case-insensitive LIKE pattern (escape `\\`) matching `text` anywhere, wildcards literal."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def search_pattern(q: str | None) -> str | None:
+    """The LIKE pattern of a list's `q` filter; none when `q` is absent or empty."""
+    return like_pattern(q) if q else None
 
 
 # Curricula: a tree of nodes, each listing trainings.

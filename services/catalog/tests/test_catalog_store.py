@@ -12,7 +12,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from catalog import store
-from catalog.service import Catalog
+from catalog.use_cases import Database, curricula, sessions, trainings
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -42,8 +42,8 @@ async def engine(servers: Servers) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def service(engine: AsyncEngine) -> Catalog:
-    return Catalog(make_sessionmaker(engine))
+def database(engine: AsyncEngine) -> Database:
+    return make_sessionmaker(engine)
 
 
 async def outbox_rows(engine: AsyncEngine, routing_key: str, subject: str) -> list[dict[str, Any]]:
@@ -54,8 +54,9 @@ async def outbox_rows(engine: AsyncEngine, routing_key: str, subject: str) -> li
         return [p for (p,) in rows if p["subject"] == subject]
 
 
-async def training(service: Catalog, **fields: Any) -> Any:
-    return await service.create_training(
+async def training(database: Database, **fields: Any) -> Any:
+    return await trainings.create(
+        database,
         MANAGER,
         {
             "code": unique_name("T"),
@@ -96,12 +97,13 @@ async def test_the_migrations_build_the_schema_the_store_describes(engine: Async
 
 
 async def test_a_change_and_its_event_commit_together(
-    service: Catalog, engine: AsyncEngine
+    database: Database, engine: AsyncEngine
 ) -> None:
-    created = await training(service)
+    created = await training(database)
     assert len(await outbox_rows(engine, "catalog.training.created", str(created.id))) == 1
     with pytest.raises(Problem) as refused:
-        await service.create_session(
+        await sessions.create(
+            database,
             MANAGER,
             created.id,
             session_fields(start_date=date(2027, 3, 2), end_date=date(2027, 3, 1)),
@@ -111,42 +113,42 @@ async def test_a_change_and_its_event_commit_together(
         count = select(func.count()).where(store.sessions.c.training_id == created.id)
         assert (await conn.execute(count.select_from(store.sessions))).scalar_one() == 0
 
-    session = await service.create_session(MANAGER, created.id, session_fields())
+    session = await sessions.create(database, MANAGER, created.id, session_fields())
     with pytest.raises(Problem):
-        await service.update_session(
-            MANAGER, session.id, {"title": "x", "end_date": date(2020, 1, 1)}
+        await sessions.update(
+            database, MANAGER, session.id, {"title": "x", "end_date": date(2020, 1, 1)}
         )
-    assert (await service.session(session.id)).version == 1
+    assert (await sessions.get(database, session.id)).version == 1
     assert await outbox_rows(engine, "catalog.session.updated", str(session.id)) == []
 
 
 async def test_concurrent_default_sessions_leave_exactly_one(
-    service: Catalog, engine: AsyncEngine
+    database: Database, engine: AsyncEngine
 ) -> None:
-    created = await training(service)
-    sessions = await asyncio.gather(
+    created = await training(database)
+    made = await asyncio.gather(
         *(
-            service.create_session(
-                MANAGER, created.id, session_fields(title=f"S{i}", default_session=True)
+            sessions.create(
+                database, MANAGER, created.id, session_fields(title=f"S{i}", default_session=True)
             )
             for i in range(6)
         )
     )
-    defaults = [s for s in [await service.session(s.id) for s in sessions] if s.default_session]
+    defaults = [s for s in [await sessions.get(database, s.id) for s in made] if s.default_session]
     assert len(defaults) == 1
     # every cleared session announced its new version, once
-    for s in sessions:
-        current = await service.session(s.id)
+    for s in made:
+        current = await sessions.get(database, s.id)
         updates = await outbox_rows(engine, "catalog.session.updated", str(s.id))
         assert [u["data"]["version"] for u in updates] == list(range(2, current.version + 1))
 
 
 async def test_concurrent_codes_give_one_training_and_conflicts_naming_it(
-    service: Catalog,
+    database: Database,
 ) -> None:
     code = unique_name("RACE")
     results = await asyncio.gather(
-        *(training(service, code=code if i % 2 else code.upper()) for i in range(6)),
+        *(training(database, code=code if i % 2 else code.upper()) for i in range(6)),
         return_exceptions=True,
     )
     made = [r for r in results if not isinstance(r, BaseException)]
@@ -157,13 +159,16 @@ async def test_concurrent_codes_give_one_training_and_conflicts_naming_it(
     assert {r.extra["id"] for r in refused} == {str(made[0].id)}
 
 
-async def test_concurrent_moves_cannot_make_a_cycle(service: Catalog) -> None:
+async def test_concurrent_moves_cannot_make_a_cycle(database: Database) -> None:
     admin = Principal(sub="a", roles=("platform_admin",))
-    root = await service.create_curriculum(
-        admin, {"code": unique_name("R"), "title": "r", "training_ids": [], "blocking": False}
+    root = await curricula.create(
+        database,
+        admin,
+        {"code": unique_name("R"), "title": "r", "training_ids": [], "blocking": False},
     )
     a, b = [
-        await service.create_curriculum(
+        await curricula.create(
+            database,
             admin,
             {
                 "code": unique_name(n),
@@ -176,22 +181,22 @@ async def test_concurrent_moves_cannot_make_a_cycle(service: Catalog) -> None:
         for n in ("A", "B")
     ]
     results = await asyncio.gather(
-        service.update_curriculum(admin, a.id, {"parent_id": b.id}),
-        service.update_curriculum(admin, b.id, {"parent_id": a.id}),
+        curricula.update(database, admin, a.id, {"parent_id": b.id}),
+        curricula.update(database, admin, b.id, {"parent_id": a.id}),
         return_exceptions=True,
     )
     assert sorted(type(r).__name__ for r in results) == ["CurriculumData", "Problem"]
-    a_now, b_now = await service.curriculum(a.id), await service.curriculum(b.id)
+    a_now, b_now = await curricula.get(database, a.id), await curricula.get(database, b.id)
     assert not (a_now.parent_id == b.id and b_now.parent_id == a.id)
 
 
 async def test_a_session_cannot_be_added_to_a_training_being_deleted(
-    service: Catalog,
+    database: Database,
 ) -> None:
-    created = await training(service)
+    created = await training(database)
     results = await asyncio.gather(
-        service.delete_training(MANAGER, created.id),
-        service.create_session(MANAGER, created.id, session_fields()),
+        trainings.delete(database, MANAGER, created.id),
+        sessions.create(database, MANAGER, created.id, session_fields()),
         return_exceptions=True,
     )
     outcomes = [str(r.status) if isinstance(r, Problem) else type(r).__name__ for r in results]

@@ -5,6 +5,7 @@ Revises: 0002
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 JSON_LIST = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
-def _versioned() -> list[sa.Column]:
+def _versioned() -> list[sa.Column[Any]]:
     return [
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column(

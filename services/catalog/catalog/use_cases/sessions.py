@@ -1,0 +1,180 @@
+"""Sessions of a training: create (rules copied from the training), read, change (its tutors
+and organizations flow into its events), cancel, delete with its events."""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog import domain, store
+from catalog.use_cases import Database, curricula, events
+from catalog.use_cases.versions import announce, as_deleted, first_version, next_version
+from shared.auth import Principal
+from shared.db import transaction
+from shared.events import SessionData
+from shared.listing import Listing, Page
+from shared.problems import conflict, forbidden, invalid, not_found
+
+
+async def create(
+    database: Database, actor: Principal, training_id: uuid.UUID, fields: dict[str, Any]
+) -> SessionData:
+    async with transaction(database) as db:
+        # The training's row lock serialises the choice of its default session.
+        training = await store.row_by_id(db, store.trainings, training_id, lock=True)
+        if training is None:
+            raise not_found("training", training_id)
+        if not domain.may_manage(actor, training["organizations"]):
+            raise forbidden("Only a manager of this training may create its sessions.")
+        try:
+            domain.check_session_dates(fields["start_date"], fields["end_date"])
+        except domain.CatalogRuleError as exc:
+            raise invalid(exc.loc, exc.msg) from exc
+        await curricula.check_exists(db, fields.get("curriculum_id"))
+        requested_rules = {k: fields.pop(k) for k in domain.RULE_FIELDS if k in fields}
+        rules = domain.session_rules(training, requested_rules)
+        rules["validators"] = domain.distinct(rules["validators"])
+        fields["tutors"] = domain.distinct(fields["tutors"])
+        if fields["default_session"]:
+            await _clear_default(db, actor, training_id)
+        values = {
+            "id": uuid.uuid4(),
+            "training_id": training_id,
+            "organizations": training["organizations"],
+            "status": "scheduled",
+            **first_version(),
+            **fields,
+            **rules,
+        }
+        session = SessionData.model_validate(await store.insert_row(db, store.sessions, values))
+        await announce(db, "catalog.session.created", session, actor)
+    return session
+
+
+async def search(
+    database: Database,
+    listing: Listing,
+    *,
+    training_id: uuid.UUID | None,
+    q: str | None,
+    status: str | None,
+    starts_after: date | None,
+    starts_before: date | None,
+) -> Page[SessionData]:
+    async with database() as db:
+        rows, total = await store.list_sessions(
+            db,
+            listing,
+            training_id=training_id,
+            pattern=domain.search_pattern(q),
+            status=status,
+            starts_after=starts_after,
+            starts_before=starts_before,
+        )
+    return Page(items=[SessionData.model_validate(r) for r in rows], total=total)
+
+
+async def get(database: Database, session_id: uuid.UUID) -> SessionData:
+    async with database() as db:
+        row = await store.row_by_id(db, store.sessions, session_id)
+    if row is None:
+        raise not_found("session", session_id)
+    return SessionData.model_validate(row)
+
+
+async def update(
+    database: Database, actor: Principal, session_id: uuid.UUID, fields: dict[str, Any]
+) -> SessionData:
+    for listed in ("tutors", "validators"):
+        if listed in fields:
+            fields[listed] = domain.distinct(fields[listed])
+    async with transaction(database) as db:
+        current = await _locked_with_training(db, session_id)
+        if not domain.may_manage(actor, current["organizations"]):
+            raise forbidden("Only a manager of this session's training may change it.")
+        try:
+            domain.check_session_dates(
+                fields.get("start_date", current["start_date"]),
+                fields.get("end_date", current["end_date"]),
+            )
+        except domain.CatalogRuleError as exc:
+            raise invalid(exc.loc, exc.msg) from exc
+        changed = domain.changes(current, fields)
+        if not changed:
+            return SessionData.model_validate(current)
+        if "curriculum_id" in changed:
+            await curricula.check_exists(db, changed["curriculum_id"])
+        if changed.get("default_session"):
+            await _clear_default(db, actor, current["training_id"])
+        session = await change(db, actor, current, changed)
+    return session
+
+
+async def cancel(
+    database: Database, actor: Principal, session_id: uuid.UUID, reason: str
+) -> SessionData:
+    async with transaction(database) as db:
+        current = await store.row_by_id(db, store.sessions, session_id, lock=True)
+        if current is None:
+            raise not_found("session", session_id)
+        if not domain.may_manage(actor, current["organizations"]):
+            raise forbidden("Only a manager of this session's training may cancel it.")
+        if current["status"] == "cancelled":
+            raise conflict("The session is already cancelled.", id=str(session_id))
+        changed = {"status": "cancelled", "cancel_reason": reason}
+        session = SessionData.model_validate(
+            await store.update_row(db, store.sessions, session_id, next_version(current, changed))
+        )
+        await announce(
+            db,
+            "catalog.session.cancelled",
+            session,
+            actor,
+            previous_status=current["status"],
+            reason=reason,
+        )
+    return session
+
+
+async def delete(database: Database, actor: Principal, session_id: uuid.UUID) -> None:
+    async with transaction(database) as db:
+        current = await _locked_with_training(db, session_id)
+        if not domain.may_manage(actor, current["organizations"]):
+            raise forbidden("Only a manager of this session's training may delete it.")
+        for event in await store.events_of_session(db, session_id):
+            await events.remove(db, actor, event)
+        await store.delete_row(db, store.sessions, session_id)
+        gone = SessionData.model_validate(as_deleted(current))
+        await announce(db, "catalog.session.deleted", gone, actor)
+
+
+async def change(
+    db: AsyncSession, actor: Principal, current: dict[str, Any], changed: dict[str, Any]
+) -> SessionData:
+    """The session's next version, announced; its events follow what they carry of it."""
+    session = SessionData.model_validate(
+        await store.update_row(db, store.sessions, current["id"], next_version(current, changed))
+    )
+    await announce(db, "catalog.session.updated", session, actor)
+    if domain.SESSION_FIELDS_EVENTS_CARRY.intersection(changed):
+        for event in await store.events_of_session(db, session.id):
+            await events.change(db, actor, event, {})
+    return session
+
+
+async def _locked_with_training(db: AsyncSession, session_id: uuid.UUID) -> dict[str, Any]:
+    """The session, locked after its training (the order every use case locks them in)."""
+    found = await store.row_by_id(db, store.sessions, session_id)
+    if found is None:
+        raise not_found("session", session_id)
+    await store.row_by_id(db, store.trainings, found["training_id"], lock=True)
+    current = await store.row_by_id(db, store.sessions, session_id, lock=True)
+    if current is None:
+        raise not_found("session", session_id)
+    return current
+
+
+async def _clear_default(db: AsyncSession, actor: Principal, training_id: uuid.UUID) -> None:
+    for other in await store.sessions_of_training(db, training_id, default_only=True):
+        await change(db, actor, other, {"default_session": False})
