@@ -1,4 +1,4 @@
-"""Each service its own RabbitMQ user (CONTRACT §4, who may publish what).
+"""Each service its own RabbitMQ user (docs/reference/events.md, Sources).
 
 The users, permissions and topic permissions are those of deploy/rabbitmq/definitions.json, the
 one source of truth: the stack renames each user for its run (`training-catalog@<vhost>:<gateway

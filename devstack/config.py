@@ -1,4 +1,5 @@
-"""The stack's configuration: CONTRACT §1 variables from the environment, `.env`, overrides."""
+"""The stack's configuration: the variables of docs/reference/configuration.md from the
+environment, `.env`, overrides."""
 
 import os
 import re

@@ -1,4 +1,4 @@
-"""The local stack's defaults (CONTRACT §1), in one place.
+"""The local stack's defaults (docs/reference/configuration.md), in one place.
 
 The development JWT secret and the broker URL are the services' own defaults from
 `shared.settings`, so a token minted here is accepted by a service started with no variables.

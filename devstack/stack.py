@@ -61,9 +61,9 @@ def _in_use(port: int) -> bool:
 class Stack:
     """Start, wait for, and stop the gateway and the services, each a child process.
 
-    `env` overrides the process environment and `.env` (CONTRACT §1 names, plus GATEWAY_HOST and
-    the gateway's GATEWAY_{TOKEN,ADDRESS,PUBLIC}_RATE/_BURST). `run_dir` holds the
-    rendered gateway configuration (default `<root>/.run/stack-<GATEWAY_PORT>`, removed again on
+    `env` overrides the process environment and `.env` (the variables of
+    docs/reference/configuration.md). `run_dir` holds the rendered gateway configuration (default
+    `<root>/.run/stack-<GATEWAY_PORT>`, removed again on
     stop when the stack made it). A service without its own `<SERVICE>_AMQP_URL` gets a broker
     user of its own for the run where the stack can make one (see `devstack.broker_users`).
     """

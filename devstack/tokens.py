@@ -1,4 +1,5 @@
-"""Bearer tokens with the claims of CONTRACT §2, for the dev CLI, tests and benchmarks."""
+"""Bearer tokens with the claims of docs/reference/http.md (Auth), for the dev CLI, tests and
+benchmarks."""
 
 from collections.abc import Iterable
 from typing import Literal

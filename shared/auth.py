@@ -1,4 +1,4 @@
-"""Bearer tokens (CONTRACT §2) verified into a typed `Principal`.
+"""Bearer tokens (docs/reference/http.md, Auth) verified into a typed `Principal`.
 
 HS256 with `JWT_SECRET`, or RS256 against `JWT_JWKS_URL` when it is set; either way, when
 `JWT_AUDIENCE`/`JWT_ISSUER` are set, only tokens meant for us by our identity provider.

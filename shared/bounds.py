@@ -1,6 +1,6 @@
-"""The input bounds of CONTRACT §2 as types. Every request model and query parameter is built
-from these, so a value outside is a 422 naming its field and each bound is stated in the OpenAPI
-schema (`minLength`/`maxLength`, `minimum`/`maximum`).
+"""The input bounds (docs/api-conventions.md) as types. Every request model and query parameter
+is built from these, so a value outside is a 422 naming its field and each bound is stated in the
+OpenAPI schema (`minLength`/`maxLength`, `minimum`/`maximum`).
 
 Every string refuses U+0000 and unpaired surrogates: PostgreSQL stores neither, and a value it
 cannot store must be refused at the edge, not fail in the database.

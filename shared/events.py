@@ -1,4 +1,5 @@
-"""The CloudEvents 1.0 envelope and the data of every event and command (CONTRACT §4), in code.
+"""The CloudEvents 1.0 envelope and the data of every event and command, in code
+(docs/reference/events.md).
 
 Producers build an envelope with `new_event`; consumers read `envelope.data` with the model that
 `DATA_MODELS` names for its type. Unknown fields are ignored so producers can add fields safely.
@@ -271,7 +272,7 @@ REGISTER = "registration.register"
 
 CATALOG_SOURCE = "training/catalog"
 REGISTRATION_SOURCE = "training/registration"
-# By family, as the broker's topic permissions grant them (CONTRACT §4): a type of a family that
+# By family, as the broker's topic permissions grant them: a type of a family that
 # this code does not know yet is still its owner's.
 _OWNERS_BY_PREFIX = (
     ("catalog.", CATALOG_SOURCE),

@@ -1,5 +1,6 @@
-"""`Idempotency-Key` on POST (CONTRACT §2): the same key with the same body within 24 h answers
-the first response again and changes nothing; the same key with another body is 422.
+"""`Idempotency-Key` on POST (docs/api-conventions.md, Idempotency-Key): the same key with the
+same body within 24 h answers the first response again and changes nothing; the same key with
+another body is 422.
 
 Keys belong to the caller (the verified token's `sub`), so two clients cannot collide and a
 forged token replays nothing; a request without a valid token is passed on untouched (401). The

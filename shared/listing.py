@@ -1,5 +1,5 @@
-"""Lists (CONTRACT §2): `?limit=&offset=&sort=&order=`, a whitelist of sort fields per list,
-ties broken by `id`, answered as `{"items": [...], "total": N}`.
+"""Lists (docs/reference/http.md, Lists): `?limit=&offset=&sort=&order=`, a whitelist of sort
+fields per list, ties broken by `id`, answered as `{"items": [...], "total": N}`.
 
 A route declares its list as
 `TrainingList = Annotated[Listing, Depends(list_params("title", "code", "created_at"))]` and takes

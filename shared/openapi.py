@@ -1,4 +1,5 @@
-"""Each service's OpenAPI document says what the API really answers (CONTRACT §2).
+"""Each service's OpenAPI document says what the API really answers
+(docs/reference/http.md).
 
 FastAPI documents only the success and its own `422 application/json`. Every error here is
 `application/problem+json`, and some apply to every operation of a kind; a route declares the

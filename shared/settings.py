@@ -1,4 +1,5 @@
-"""Configuration every service shares: environment variables only (CONTRACT §1), or `.env`."""
+"""Configuration every service shares: environment variables only, or `.env`
+(docs/reference/configuration.md)."""
 
 from collections.abc import Callable
 from typing import Literal, Self, TypeVar
@@ -39,7 +40,7 @@ class ServiceSettings(BaseSettings):
     port: int = 0
     database_url: str = ""
     own_amqp_url: str | None = None
-    """`<SERVICE>_AMQP_URL`: the service's own broker user (CONTRACT §4, who may publish what)."""
+    """`<SERVICE>_AMQP_URL`: the service's own broker user (docs/reference/events.md, Sources)."""
 
     @property
     def public_url(self) -> str:

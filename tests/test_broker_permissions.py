@@ -1,4 +1,4 @@
-"""Who may publish, bind and read what on the bus (CONTRACT §4), on the real broker.
+"""Who may publish, bind and read what on the bus (docs/security.md), on the real broker.
 
 The users are those of deploy/rabbitmq/definitions.json and its subscriber template, imported
 into a vhost of the test's own as `make run` imports them. A refused publish or bind closes the

@@ -1,7 +1,7 @@
 """Curriculum registrations end to end through the gateway: a curriculum built with catalog's
 real API, default sessions of every training of the node and its descendants, a blocking
 subtree left out, what is skipped and why, a manager registering someone, and every refusal
-of CONTRACT §2."""
+(docs/reference/http.md)."""
 
 import uuid
 from typing import Any

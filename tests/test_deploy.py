@@ -172,7 +172,8 @@ ENVIRONMENTS = {"dev": "local", "prod": "production"}
 
 
 def overlay_settings(overlay: str, secrets: dict[str, str]) -> ServiceSettings:
-    """What a service of `overlay` reads: its ConfigMap, then `secrets` (CONTRACT §1 names)."""
+    """What a service of `overlay` reads: its ConfigMap, then `secrets` (the names of
+    docs/reference/configuration.md)."""
     config = objects(overlay, "ConfigMap")["training-config"]["data"]
     return read_settings(lambda: ServiceSettings.model_validate({**config, **secrets}))
 

@@ -1,6 +1,6 @@
 """Event registrations end to end through the gateway: auto events following the session's
 confirmed learners, manual and public events with their own seats and line, cancellation and
-promotion, a deleted event, and every refusal of CONTRACT §2 — watched on the bus."""
+promotion, a deleted event, and every refusal (docs/reference/http.md) — watched on the bus."""
 
 import uuid
 from typing import Any

@@ -1,6 +1,6 @@
-"""Events a service did not publish change nothing (CONTRACT §4): an event whose `source` is not
-the owner of its type ends in the consumer's DLQ with the reason and a log line; the same event
-from its owner is applied. Published as anyone who can reach the broker could."""
+"""Events a service did not publish change nothing (docs/reference/events.md): an event whose
+`source` is not the owner of its type ends in the consumer's DLQ with the reason and a log line;
+the same event from its owner is applied. Published as anyone who can reach the broker could."""
 
 import json
 import uuid

@@ -1,4 +1,5 @@
-"""CONTRACT §2 "Input bounds", checked on every operation of every service's OpenAPI document:
+"""The input bounds (docs/api-conventions.md), checked on every operation of every service's
+OpenAPI document:
 each free-text input has a `maxLength`, each number a `minimum` and a `maximum`, and U+0000 or an
 unpaired surrogate in any string — body or query — is a 422 naming that field.
 

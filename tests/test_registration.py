@@ -1,5 +1,5 @@
-"""Session registrations end to end through the gateway: every flow of CONTRACT §3
-(Registration) and every refusal of §2, watched on the bus as a subscriber sees it."""
+"""Session registrations end to end through the gateway: every flow and every
+refusal of docs/reference/http.md (Registration), watched on the bus as a subscriber sees it."""
 
 import asyncio
 import csv
@@ -516,7 +516,7 @@ async def _at_least(items: list[Any], count: int) -> bool:
     return len(items) >= count
 
 
-# --- the refusals of CONTRACT §2 that are not above ---------------------------------------------
+# --- the refusals of docs/reference/http.md that are not above ---------------------------------
 
 
 async def test_refusals_through_the_gateway(healthy_system: System) -> None:

@@ -1,4 +1,5 @@
-"""A subscribing system, as CONTRACT §4 describes one: its own queue bound to `training.events`."""
+"""A subscribing system, as docs/subscribing.md describes one: its own queue bound to
+`training.events`."""
 
 import asyncio
 import json

@@ -1,4 +1,4 @@
-"""The input bounds as types: what each accepts and refuses (CONTRACT §2)."""
+"""The input bounds as types: what each accepts and refuses."""
 
 from typing import Any
 

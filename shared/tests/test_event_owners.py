@@ -1,4 +1,5 @@
-"""Who owns each event type (CONTRACT §4), and the consumer's check of an envelope's `source`."""
+"""Who owns each event type (docs/reference/events.md), and the consumer's check of an
+envelope's `source`."""
 
 import pytest
 

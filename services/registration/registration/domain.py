@@ -99,7 +99,8 @@ def confirmation_deadline(created: datetime, rules: SessionRules) -> datetime:
 
 @dataclass(frozen=True)
 class Rights:
-    """What the caller is to one registration (CONTRACT §2); platform_admin is everything."""
+    """What the caller is to one registration (docs/reference/http.md, Who); platform_admin is
+    everything."""
 
     learner: bool = False
     manager: bool = False  # manager of the training
