@@ -1,8 +1,10 @@
-"""The rows store.py reads, typed: one frozen record per table (or per query's shape)."""
+"""The rows store.py reads, typed: one frozen record per table (or per query's shape), and the
+values it writes."""
 
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NotRequired, TypedDict
 
 
 @dataclass(frozen=True)
@@ -139,3 +141,98 @@ class DeliveryRow:
 class DeliverySlice:
     items: list[DeliveryRow]
     total: int
+
+
+# --- what store.py writes -------------------------------------------------------------------
+
+
+class SessionValues(TypedDict):
+    id: uuid.UUID
+    training_id: uuid.UUID
+    title: str
+    start_date: date
+    end_date: date
+    location: str | None
+    organizations: list[str]
+    tutors: list[str]
+    validators: list[str]
+    status: str
+    version: int
+
+
+class EventValues(TypedDict):
+    id: uuid.UUID
+    session_id: uuid.UUID
+    title: str
+    start: datetime
+    end: datetime
+    location: str | None
+    utc_offset_minutes: int
+    deleted: bool
+    version: int
+
+
+class RegistrationValues(TypedDict):
+    id: uuid.UUID
+    session_id: uuid.UUID
+    user_id: str
+    email: str
+    name: str
+    locale: str
+    status: str
+    reason: str | None
+    version: int
+
+
+class ContactValues(TypedDict):
+    user_id: str
+    email: str
+    name: str
+    locale: str
+    as_of: datetime
+
+
+class NewInboxMessage(TypedDict):
+    id: uuid.UUID
+    user_id: str
+    subject: str
+    body: str
+    kind: str
+    ref: dict[str, str] | None
+    delivery_key: str
+    session_message_id: uuid.UUID | None
+
+
+class NewDelivery(TypedDict):
+    id: uuid.UUID
+    delivery_key: str
+    user_id: str
+    recipient: str
+    kind: str
+    subject: str
+    text_body: str
+    html_body: str
+    status: str
+    calendar: NotRequired[str | None]
+    session_message_id: NotRequired[uuid.UUID | None]
+    next_attempt_at: NotRequired[datetime]
+
+
+class NewSessionMessage(TypedDict):
+    id: uuid.UUID
+    session_id: uuid.UUID
+    sender_id: str
+    subject: str
+    body: str
+    channels: list[str]
+    audience: str
+    recipients: int
+
+
+class AttemptOutcome(TypedDict):
+    """What an SMTP exchange came to: `sent_at` when accepted, the retry time when not."""
+
+    status: str
+    last_error: str | None
+    sent_at: NotRequired[datetime]
+    next_attempt_at: NotRequired[datetime]

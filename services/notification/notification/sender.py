@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from notification import store
 from notification.domain import RetryPolicy
 from notification.mailer import Transport, email_of
+from notification.records import AttemptOutcome
 from shared.db import transaction
 from shared.messaging.listen import Listener
 from shared.problems import unavailable_dependency
@@ -44,7 +45,7 @@ class Attempt:
 
     delivery_id: uuid.UUID
     attempts_before: int
-    values: dict[str, Any]
+    values: AttemptOutcome
 
 
 class DeliverySender:

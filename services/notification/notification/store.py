@@ -27,16 +27,24 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.records import (
+    AttemptOutcome,
     ContactRow,
+    ContactValues,
     DeliveryRow,
     DeliverySlice,
     EventRow,
+    EventValues,
     InboxRow,
     InboxSlice,
+    NewDelivery,
+    NewInboxMessage,
+    NewSessionMessage,
     RegistrationState,
+    RegistrationValues,
     RosterRow,
     SessionMessageRow,
     SessionRow,
+    SessionValues,
 )
 from shared.idempotency import idempotency_table
 from shared.listing import Listing, page_of
@@ -175,7 +183,7 @@ Index("deliveries_session_message", deliveries.c.session_message_id)
 DELIVERIES_CHANNEL = "deliveries"
 
 
-async def add_message(db: AsyncSession, values: dict[str, Any]) -> bool:
+async def add_message(db: AsyncSession, values: NewInboxMessage) -> bool:
     """False when that delivery key was written before (the same fact, recipient and channel)."""
     stmt = (
         pg_insert(messages)
@@ -227,7 +235,7 @@ async def mark_read(db: AsyncSession, message_id: uuid.UUID, at: datetime) -> In
 # --- emails ---------------------------------------------------------------------------------
 
 
-async def add_delivery(db: AsyncSession, values: dict[str, Any]) -> bool:
+async def add_delivery(db: AsyncSession, values: NewDelivery) -> bool:
     """A pending email; False when that delivery key was written before. The sender loops hear
     of it through NOTIFY when the transaction commits."""
     stmt = (
@@ -283,7 +291,7 @@ async def next_due_in(db: AsyncSession) -> float | None:
 
 
 async def record_attempt(
-    db: AsyncSession, delivery_id: uuid.UUID, values: dict[str, Any], *, attempts_before: int
+    db: AsyncSession, delivery_id: uuid.UUID, values: AttemptOutcome, *, attempts_before: int
 ) -> bool:
     """The outcome of the attempt made when the row had `attempts_before` attempts; False when
     that attempt is already written (a commit whose answer was lost may have happened)."""
@@ -328,7 +336,7 @@ async def session_by_id(
     return SessionRow(**row) if row is not None else None
 
 
-async def save_session(db: AsyncSession, values: dict[str, Any]) -> None:
+async def save_session(db: AsyncSession, values: SessionValues) -> None:
     """Insert or replace the session, unless we already hold this version or a newer one."""
     stmt = pg_insert(sessions).values(values)
     stmt = stmt.on_conflict_do_update(
@@ -344,7 +352,7 @@ async def event_by_id(db: AsyncSession, event_id: uuid.UUID) -> EventRow | None:
     return EventRow(**row) if row is not None else None
 
 
-async def save_event(db: AsyncSession, values: dict[str, Any]) -> None:
+async def save_event(db: AsyncSession, values: EventValues) -> None:
     stmt = pg_insert(events).values(values)
     stmt = stmt.on_conflict_do_update(
         index_elements=[events.c.id],
@@ -370,7 +378,7 @@ async def registration_state(
     return None if row is None else RegistrationState(int(row[0]), str(row[1]))
 
 
-async def save_registration(db: AsyncSession, values: dict[str, Any]) -> None:
+async def save_registration(db: AsyncSession, values: RegistrationValues) -> None:
     """The roster entry, replaced only by a newer version (a stale event changes nothing)."""
     stmt = pg_insert(registrations).values(values)
     stmt = stmt.on_conflict_do_update(
@@ -381,7 +389,7 @@ async def save_registration(db: AsyncSession, values: dict[str, Any]) -> None:
     await db.execute(stmt)
 
 
-async def save_contact(db: AsyncSession, values: dict[str, Any]) -> None:
+async def save_contact(db: AsyncSession, values: ContactValues) -> None:
     """A user's email, name and locale, as the most recent registration change gave them."""
     stmt = pg_insert(contacts).values(values)
     stmt = stmt.on_conflict_do_update(
@@ -412,7 +420,7 @@ async def roster(
 # --- managers' messages ---------------------------------------------------------------------
 
 
-async def add_session_message(db: AsyncSession, values: dict[str, Any]) -> SessionMessageRow:
+async def add_session_message(db: AsyncSession, values: NewSessionMessage) -> SessionMessageRow:
     row = await db.execute(session_messages.insert().values(values).returning(session_messages))
     return SessionMessageRow(**row.mappings().one())
 
