@@ -3,8 +3,9 @@
 import uuid
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -33,9 +34,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.events import CloudEvent
+from catalog.domain import Comment
+from shared.events import CloudEvent, CurriculumData, EventData, SessionData, TrainingData
 from shared.idempotency import idempotency_table
-from shared.listing import Listing, page_of
+from shared.listing import Listing, Page, page_of
 from shared.messaging import EVENTS_EXCHANGE, add_to_outbox, outbox_table
 
 metadata = MetaData()
@@ -161,29 +163,35 @@ outbox = outbox_table(metadata)
 idempotency_keys = idempotency_table(metadata)
 
 
-# Any table
+# Any table but events (whose rows carry their session's fields, see below); each table's rows
+# are read as its model: trainings TrainingData, sessions SessionData, curricula CurriculumData,
+# comments Comment.
+
+Row = TypeVar("Row", bound=BaseModel)
 
 
-async def insert_row(db: AsyncSession, table: Table, values: dict[str, Any]) -> dict[str, Any]:
+async def insert_row(
+    db: AsyncSession, table: Table, model: type[Row], values: dict[str, Any]
+) -> Row:
     row = (await db.execute(insert(table).values(values).returning(table))).mappings().one()
-    return dict(row)
+    return model.model_validate(dict(row))
 
 
 async def row_by_id(
-    db: AsyncSession, table: Table, ident: uuid.UUID, *, lock: bool = False
-) -> dict[str, Any] | None:
+    db: AsyncSession, table: Table, model: type[Row], ident: uuid.UUID, *, lock: bool = False
+) -> Row | None:
     query = select(table).where(table.c.id == ident)
     if lock:
         query = query.with_for_update()
     row = (await db.execute(query)).mappings().first()
-    return dict(row) if row else None
+    return model.model_validate(dict(row)) if row else None
 
 
 async def update_row(
-    db: AsyncSession, table: Table, ident: uuid.UUID, values: dict[str, Any]
-) -> dict[str, Any]:
+    db: AsyncSession, table: Table, model: type[Row], ident: uuid.UUID, values: dict[str, Any]
+) -> Row:
     query = update(table).where(table.c.id == ident).values(values).returning(table)
-    return dict((await db.execute(query)).mappings().one())
+    return model.model_validate(dict((await db.execute(query)).mappings().one()))
 
 
 async def delete_row(db: AsyncSession, table: Table, ident: uuid.UUID) -> None:
@@ -200,6 +208,13 @@ def _contains(column: Any, value: Any) -> ColumnElement[bool]:
     return type_coerce(column, JSONB).contains([value])
 
 
+async def _page(
+    db: AsyncSession, query: Select[Any], table: Table, model: type[Row], listing: Listing
+) -> Page[Row]:
+    rows, total = await page_of(db, query, table, listing)
+    return Page(items=[model.model_validate(row) for row in rows], total=total)
+
+
 # Trainings
 
 
@@ -211,22 +226,22 @@ async def training_id_by_code(db: AsyncSession, code: str) -> uuid.UUID | None:
 
 async def list_trainings(
     db: AsyncSession, listing: Listing, *, pattern: str | None, organization: str | None
-) -> tuple[list[dict[str, Any]], int]:
+) -> Page[TrainingData]:
     query = select(trainings)
     if pattern is not None:
         query = query.where(_matches(pattern, trainings.c.title, trainings.c.code))
     if organization is not None:
         query = query.where(_contains(trainings.c.organizations, organization))
-    return await page_of(db, query, trainings, listing)
+    return await _page(db, query, trainings, TrainingData, listing)
 
 
 async def trainings_by_ids(
     db: AsyncSession, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, dict[str, Any]]:
+) -> dict[uuid.UUID, TrainingData]:
     if not ids:
         return {}
     rows = await db.execute(select(trainings).where(trainings.c.id.in_(ids)))
-    return {row["id"]: dict(row) for row in rows.mappings()}
+    return {row["id"]: TrainingData.model_validate(dict(row)) for row in rows.mappings()}
 
 
 # Sessions
@@ -241,7 +256,7 @@ async def list_sessions(
     status: str | None,
     starts_after: date | None,
     starts_before: date | None,
-) -> tuple[list[dict[str, Any]], int]:
+) -> Page[SessionData]:
     query = select(sessions)
     if training_id is not None:
         query = query.where(sessions.c.training_id == training_id)
@@ -253,17 +268,17 @@ async def list_sessions(
         query = query.where(sessions.c.start_date >= starts_after)
     if starts_before is not None:
         query = query.where(sessions.c.start_date <= starts_before)
-    return await page_of(db, query, sessions, listing)
+    return await _page(db, query, sessions, SessionData, listing)
 
 
 async def sessions_of_training(
     db: AsyncSession, training_id: uuid.UUID, *, default_only: bool = False
-) -> list[dict[str, Any]]:
+) -> list[SessionData]:
     query = select(sessions).where(sessions.c.training_id == training_id)
     if default_only:
         query = query.where(sessions.c.default_session)
     rows = await db.execute(query.order_by(sessions.c.created_at, sessions.c.id).with_for_update())
-    return [dict(row) for row in rows.mappings()]
+    return [SessionData.model_validate(dict(row)) for row in rows.mappings()]
 
 
 async def a_session_of_curriculum(db: AsyncSession, curriculum_id: uuid.UUID) -> uuid.UUID | None:
@@ -281,28 +296,42 @@ _event_with_session = select(
 
 async def event_by_id(
     db: AsyncSession, event_id: uuid.UUID, *, lock: bool = False
-) -> dict[str, Any] | None:
+) -> EventData | None:
     query = _event_with_session.where(events.c.id == event_id)
     if lock:
         query = query.with_for_update(of=events)
     row = (await db.execute(query)).mappings().first()
-    return dict(row) if row else None
+    return EventData.model_validate(dict(row)) if row else None
 
 
-async def events_of_session(db: AsyncSession, session_id: uuid.UUID) -> list[dict[str, Any]]:
+async def insert_event(db: AsyncSession, values: dict[str, Any]) -> EventData:
+    await db.execute(insert(events).values(values))
+    return await _written_event(db, values["id"])
+
+
+async def update_event(db: AsyncSession, event_id: uuid.UUID, values: dict[str, Any]) -> EventData:
+    await db.execute(update(events).where(events.c.id == event_id).values(values))
+    return await _written_event(db, event_id)
+
+
+async def _written_event(db: AsyncSession, event_id: uuid.UUID) -> EventData:
+    event = await event_by_id(db, event_id)
+    assert event is not None  # written in this transaction
+    return event
+
+
+async def events_of_session(db: AsyncSession, session_id: uuid.UUID) -> list[EventData]:
     query = (
         _event_with_session.where(events.c.session_id == session_id)
         .order_by(events.c.start, events.c.id)
         .with_for_update(of=events)
     )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return [EventData.model_validate(dict(row)) for row in (await db.execute(query)).mappings()]
 
 
-async def list_events(
-    db: AsyncSession, session_id: uuid.UUID, listing: Listing
-) -> tuple[list[dict[str, Any]], int]:
+async def list_events(db: AsyncSession, session_id: uuid.UUID, listing: Listing) -> Page[EventData]:
     query: Select[Any] = _event_with_session.where(events.c.session_id == session_id)
-    return await page_of(db, query, events, listing)
+    return await _page(db, query, events, EventData, listing)
 
 
 async def delete_comments_of_event(db: AsyncSession, event_id: uuid.UUID) -> None:
@@ -312,12 +341,9 @@ async def delete_comments_of_event(db: AsyncSession, event_id: uuid.UUID) -> Non
 # Comments
 
 
-async def list_comments(
-    db: AsyncSession, event_id: uuid.UUID, listing: Listing
-) -> tuple[list[dict[str, Any]], int]:
-    return await page_of(
-        db, select(comments).where(comments.c.event_id == event_id), comments, listing
-    )
+async def list_comments(db: AsyncSession, event_id: uuid.UUID, listing: Listing) -> Page[Comment]:
+    query = select(comments).where(comments.c.event_id == event_id)
+    return await _page(db, query, comments, Comment, listing)
 
 
 # Curricula
@@ -351,14 +377,16 @@ async def a_child_of(db: AsyncSession, curriculum_id: uuid.UUID) -> uuid.UUID | 
     return found
 
 
-async def curricula_with_training(db: AsyncSession, training_id: uuid.UUID) -> list[dict[str, Any]]:
+async def curricula_with_training(db: AsyncSession, training_id: uuid.UUID) -> list[CurriculumData]:
     query = (
         select(curricula)
         .where(_contains(curricula.c.training_ids, str(training_id)))
         .order_by(curricula.c.id)
         .with_for_update()
     )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return [
+        CurriculumData.model_validate(dict(row)) for row in (await db.execute(query)).mappings()
+    ]
 
 
 async def list_curricula(
@@ -369,7 +397,7 @@ async def list_curricula(
     roots_only: bool,
     training_id: uuid.UUID | None,
     pattern: str | None,
-) -> tuple[list[dict[str, Any]], int]:
+) -> Page[CurriculumData]:
     query = select(curricula)
     if parent_id is not None:
         query = query.where(curricula.c.parent_id == parent_id)
@@ -379,7 +407,7 @@ async def list_curricula(
         query = query.where(_contains(curricula.c.training_ids, str(training_id)))
     if pattern is not None:
         query = query.where(_matches(pattern, curricula.c.title, curricula.c.code))
-    return await page_of(db, query, curricula, listing)
+    return await _page(db, query, curricula, CurriculumData, listing)
 
 
 async def record_event(db: AsyncSession, event: CloudEvent) -> None:

@@ -202,3 +202,37 @@ async def test_a_session_cannot_be_added_to_a_training_being_deleted(
     outcomes = [str(r.status) if isinstance(r, Problem) else type(r).__name__ for r in results]
     # either the delete won (the session finds no training) or the session did (delete 409)
     assert outcomes in (["NoneType", "404"], ["409", "SessionData"])
+
+
+async def test_a_curriculum_patch_naming_what_it_has_changes_nothing(
+    database: Database, engine: AsyncEngine
+) -> None:
+    listed = await training(database)
+    node = await curricula.create(
+        database,
+        MANAGER,
+        {
+            "code": unique_name("C"),
+            "title": "c",
+            "parent_id": (
+                await curricula.create(
+                    database,
+                    Principal(sub="a", roles=("platform_admin",)),
+                    {"code": unique_name("R"), "title": "r", "training_ids": [], "blocking": False},
+                )
+            ).id,
+            "training_ids": [listed.id],
+            "blocking": False,
+        },
+    )
+    same = await curricula.update(
+        database, MANAGER, node.id, {"title": "c", "training_ids": [listed.id, listed.id]}
+    )
+    assert same.version == 1
+    assert same.training_ids == [listed.id]
+    assert await outbox_rows(engine, "catalog.curriculum.updated", str(node.id)) == []
+
+    moved = await trainings.update(database, MANAGER, listed.id, {"organizations": ["o1", "o2"]})
+    assert moved.organizations == ["o1", "o2"]
+    refreshed = await curricula.get(database, node.id)
+    assert (refreshed.version, refreshed.organizations) == (2, ["o1", "o2"])

@@ -2,7 +2,6 @@
 signed-in user. They publish nothing (docs/catalog.md)."""
 
 import uuid
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +11,7 @@ from catalog.use_cases import Database
 from catalog.use_cases.versions import first_version, next_version
 from shared.auth import Principal
 from shared.db import transaction
+from shared.events import EventData
 from shared.listing import Listing, Page
 from shared.problems import forbidden, not_found
 
@@ -20,8 +20,7 @@ async def of_event(database: Database, event_id: uuid.UUID, listing: Listing) ->
     async with database() as db:
         if await store.event_by_id(db, event_id) is None:
             raise not_found("event", event_id)
-        rows, total = await store.list_comments(db, event_id, listing)
-    return Page(items=[Comment.model_validate(r) for r in rows], total=total)
+        return await store.list_comments(db, event_id, listing)
 
 
 async def create(database: Database, actor: Principal, event_id: uuid.UUID, body: str) -> Comment:
@@ -29,11 +28,12 @@ async def create(database: Database, actor: Principal, event_id: uuid.UUID, body
         event = await store.event_by_id(db, event_id, lock=True)
         if event is None:
             raise not_found("event", event_id)
-        if not domain.may_write_events(actor, event["organizations"], event["tutors"]):
+        if not domain.may_write_events(actor, event.organizations, event.tutors):
             raise forbidden("Only a manager or a tutor of this event's session may comment.")
-        row = await store.insert_row(
+        comment = await store.insert_row(
             db,
             store.comments,
+            Comment,
             {
                 "id": uuid.uuid4(),
                 "event_id": event_id,
@@ -43,36 +43,34 @@ async def create(database: Database, actor: Principal, event_id: uuid.UUID, body
                 **first_version(),
             },
         )
-    return Comment.model_validate(row)
+    return comment
 
 
 async def update(database: Database, actor: Principal, comment_id: uuid.UUID, body: str) -> Comment:
     async with transaction(database) as db:
         current, event = await _with_event(db, comment_id)
-        if not domain.may_write_events(actor, event["organizations"], event["tutors"]):
+        if not domain.may_write_events(actor, event.organizations, event.tutors):
             raise forbidden("Only a manager or tutor of the session may change its comments.")
-        if current["body"] == body:
-            return Comment.model_validate(current)
-        row = await store.update_row(
-            db, store.comments, comment_id, next_version(current, {"body": body})
+        if current.body == body:
+            return current
+        comment = await store.update_row(
+            db, store.comments, Comment, comment_id, next_version(current, {"body": body})
         )
-    return Comment.model_validate(row)
+    return comment
 
 
 async def delete(database: Database, actor: Principal, comment_id: uuid.UUID) -> None:
     async with transaction(database) as db:
         _comment, event = await _with_event(db, comment_id)
-        if not domain.may_write_events(actor, event["organizations"], event["tutors"]):
+        if not domain.may_write_events(actor, event.organizations, event.tutors):
             raise forbidden("Only a manager or tutor of the session may delete its comments.")
         await store.delete_row(db, store.comments, comment_id)
 
 
-async def _with_event(
-    db: AsyncSession, comment_id: uuid.UUID
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    current = await store.row_by_id(db, store.comments, comment_id, lock=True)
+async def _with_event(db: AsyncSession, comment_id: uuid.UUID) -> tuple[Comment, EventData]:
+    current = await store.row_by_id(db, store.comments, Comment, comment_id, lock=True)
     if current is None:
         raise not_found("comment", comment_id)
-    event = await store.event_by_id(db, current["event_id"])
+    event = await store.event_by_id(db, current.event_id)
     assert event is not None  # an event's comments go with it
     return current, event

@@ -39,13 +39,11 @@ async def create(database: Database, actor: Principal, fields: dict[str, Any]) -
             values = {
                 **fields,
                 "id": uuid.uuid4(),
-                "training_ids": [str(t) for t in training_ids],
+                "training_ids": training_ids,
                 "organizations": domain.curriculum_organizations(training_orgs),
                 **first_version(),
             }
-            node = CurriculumData.model_validate(
-                await store.insert_row(db, store.curricula, values)
-            )
+            node = await store.insert_row(db, store.curricula, CurriculumData, _columns(values))
             await announce(db, "catalog.curriculum.created", node, actor)
     except IntegrityError as exc:
         raise await codes.conflict_after_race(
@@ -64,7 +62,7 @@ async def search(
     q: str | None,
 ) -> Page[CurriculumData]:
     async with database() as db:
-        rows, total = await store.list_curricula(
+        return await store.list_curricula(
             db,
             listing,
             parent_id=parent_id,
@@ -72,15 +70,14 @@ async def search(
             training_id=training_id,
             pattern=domain.search_pattern(q),
         )
-    return Page(items=[CurriculumData.model_validate(r) for r in rows], total=total)
 
 
 async def get(database: Database, curriculum_id: uuid.UUID) -> CurriculumData:
     async with database() as db:
-        row = await store.row_by_id(db, store.curricula, curriculum_id)
-    if row is None:
+        node = await store.row_by_id(db, store.curricula, CurriculumData, curriculum_id)
+    if node is None:
         raise not_found("curriculum", curriculum_id)
-    return CurriculumData.model_validate(row)
+    return node
 
 
 async def update(
@@ -89,23 +86,20 @@ async def update(
     try:
         async with transaction(database) as db:
             await store.lock_curriculum_tree(db)
-            current = await store.row_by_id(db, store.curricula, curriculum_id, lock=True)
-            if current is None:
-                raise not_found("curriculum", curriculum_id)
-            current_ids = [uuid.UUID(t) for t in current["training_ids"]]
+            current = await _locked(db, curriculum_id)
             if not domain.manages_curriculum(
                 actor,
-                is_root=current["parent_id"] is None,
-                training_organizations=await _organizations_of_trainings(db, current_ids),
+                is_root=current.parent_id is None,
+                training_organizations=await _organizations_of_trainings(db, current.training_ids),
             ):
                 raise forbidden("You do not manage this curriculum.")
-            training_ids = domain.distinct(fields.pop("training_ids", current_ids))
+            training_ids = domain.distinct(fields.pop("training_ids", current.training_ids))
             training_orgs = await _organizations_of_trainings(db, training_ids)
-            parent_id = fields.get("parent_id", current["parent_id"])
+            parent_id = fields.get("parent_id", current.parent_id)
             parent = await _parent(db, parent_id)
-            if parent is not None and parent_id != current["parent_id"]:
+            if parent is not None and parent_id != current.parent_id:
                 try:
-                    domain.check_no_cycle(curriculum_id, await store.lineage(db, parent_id))
+                    domain.check_no_cycle(curriculum_id, await store.lineage(db, parent.id))
                 except domain.CatalogRuleError as exc:
                     raise invalid(exc.loc, exc.msg) from exc
                 await _check_may_hang_under(db, actor, parent)
@@ -115,20 +109,22 @@ async def update(
                 raise forbidden("You would no longer manage this curriculum.")
             requested = {
                 **fields,
-                "training_ids": [str(t) for t in training_ids],
+                "training_ids": training_ids,
                 "organizations": domain.curriculum_organizations(training_orgs),
             }
-            changed = domain.changes(current, requested)
+            changed = domain.changes(current.model_dump(), requested)
             if not changed:
-                return CurriculumData.model_validate(current)
+                return current
             if "code" in changed:
                 await codes.refuse_taken(
                     db, store.curriculum_id_by_code, changed["code"], own=curriculum_id
                 )
-            node = CurriculumData.model_validate(
-                await store.update_row(
-                    db, store.curricula, curriculum_id, next_version(current, changed)
-                )
+            node = await store.update_row(
+                db,
+                store.curricula,
+                CurriculumData,
+                curriculum_id,
+                _columns(next_version(current, changed)),
             )
             await announce(db, "catalog.curriculum.updated", node, actor)
     except IntegrityError as exc:
@@ -141,15 +137,11 @@ async def update(
 async def delete(database: Database, actor: Principal, curriculum_id: uuid.UUID) -> None:
     async with transaction(database) as db:
         await store.lock_curriculum_tree(db)
-        current = await store.row_by_id(db, store.curricula, curriculum_id, lock=True)
-        if current is None:
-            raise not_found("curriculum", curriculum_id)
+        current = await _locked(db, curriculum_id)
         if not domain.manages_curriculum(
             actor,
-            is_root=current["parent_id"] is None,
-            training_organizations=await _organizations_of_trainings(
-                db, [uuid.UUID(t) for t in current["training_ids"]]
-            ),
+            is_root=current.parent_id is None,
+            training_organizations=await _organizations_of_trainings(db, current.training_ids),
         ):
             raise forbidden("You do not manage this curriculum.")
         child = await store.a_child_of(db, curriculum_id)
@@ -159,25 +151,20 @@ async def delete(database: Database, actor: Principal, curriculum_id: uuid.UUID)
         if session is not None:
             raise conflict("A session is attached to this curriculum.", id=str(session))
         await store.delete_row(db, store.curricula, curriculum_id)
-        gone = CurriculumData.model_validate(as_deleted(current))
-        await announce(db, "catalog.curriculum.deleted", gone, actor)
+        await announce(db, "catalog.curriculum.deleted", as_deleted(current), actor)
 
 
 async def refresh_organizations(
-    db: AsyncSession, actor: Principal, current: dict[str, Any]
+    db: AsyncSession, actor: Principal, current: CurriculumData
 ) -> None:
     """The node's organizations again from its trainings': a new version only if they changed."""
-    training_orgs = await _organizations_of_trainings(
-        db, [uuid.UUID(t) for t in current["training_ids"]]
-    )
+    training_orgs = await _organizations_of_trainings(db, current.training_ids)
     changed = domain.changes(
-        current, {"organizations": domain.curriculum_organizations(training_orgs)}
+        current.model_dump(), {"organizations": domain.curriculum_organizations(training_orgs)}
     )
     if changed:
-        node = CurriculumData.model_validate(
-            await store.update_row(
-                db, store.curricula, current["id"], next_version(current, changed)
-            )
+        node = await store.update_row(
+            db, store.curricula, CurriculumData, current.id, next_version(current, changed)
         )
         await announce(db, "catalog.curriculum.updated", node, actor)
 
@@ -185,7 +172,7 @@ async def refresh_organizations(
 async def check_exists(db: AsyncSession, curriculum_id: uuid.UUID | None) -> None:
     """A session's `curriculum_id` must name an existing curriculum (422 otherwise)."""
     if curriculum_id is not None and (
-        await store.row_by_id(db, store.curricula, curriculum_id) is None
+        await store.row_by_id(db, store.curricula, CurriculumData, curriculum_id) is None
     ):
         raise invalid("curriculum_id", f"no curriculum with id {curriculum_id}")
 
@@ -197,25 +184,37 @@ async def _organizations_of_trainings(
     missing = [str(t) for t in training_ids if t not in found]
     if missing:
         raise invalid("training_ids", f"unknown trainings: {', '.join(missing)}")
-    return [found[t]["organizations"] for t in training_ids]
+    return [found[t].organizations for t in training_ids]
 
 
-async def _parent(db: AsyncSession, parent_id: uuid.UUID | None) -> dict[str, Any] | None:
+async def _parent(db: AsyncSession, parent_id: uuid.UUID | None) -> CurriculumData | None:
     if parent_id is None:
         return None
-    parent = await store.row_by_id(db, store.curricula, parent_id)
+    parent = await store.row_by_id(db, store.curricula, CurriculumData, parent_id)
     if parent is None:
         raise invalid("parent_id", f"no curriculum with id {parent_id}")
     return parent
 
 
-async def _check_may_hang_under(db: AsyncSession, actor: Principal, parent: dict[str, Any]) -> None:
-    parent_orgs = await _organizations_of_trainings(
-        db, [uuid.UUID(t) for t in parent["training_ids"]]
-    )
+async def _check_may_hang_under(db: AsyncSession, actor: Principal, parent: CurriculumData) -> None:
+    parent_orgs = await _organizations_of_trainings(db, parent.training_ids)
     if not domain.may_hang_under(
         actor,
-        parent_is_root=parent["parent_id"] is None,
+        parent_is_root=parent.parent_id is None,
         parent_training_organizations=parent_orgs,
     ):
         raise forbidden("You may not add to this curriculum.")
+
+
+async def _locked(db: AsyncSession, curriculum_id: uuid.UUID) -> CurriculumData:
+    current = await store.row_by_id(db, store.curricula, CurriculumData, curriculum_id, lock=True)
+    if current is None:
+        raise not_found("curriculum", curriculum_id)
+    return current
+
+
+def _columns(values: dict[str, Any]) -> dict[str, Any]:
+    """`training_ids` is a JSON column: its ids are stored as strings."""
+    if "training_ids" in values:
+        return {**values, "training_ids": [str(t) for t in values["training_ids"]]}
+    return values

@@ -11,7 +11,7 @@ from catalog.use_cases import Database
 from catalog.use_cases.versions import announce, as_deleted, first_version, next_version
 from shared.auth import Principal
 from shared.db import transaction
-from shared.events import EventData
+from shared.events import EventData, SessionData
 from shared.listing import Listing, Page
 from shared.problems import conflict, forbidden, invalid, not_found
 
@@ -20,21 +20,20 @@ async def create(
     database: Database, actor: Principal, session_id: uuid.UUID, fields: dict[str, Any]
 ) -> EventData:
     async with transaction(database) as db:
-        session = await store.row_by_id(db, store.sessions, session_id, lock=True)
+        session = await store.row_by_id(db, store.sessions, SessionData, session_id, lock=True)
         if session is None:
             raise not_found("session", session_id)
-        if not domain.may_write_events(actor, session["organizations"], session["tutors"]):
+        if not domain.may_write_events(actor, session.organizations, session.tutors):
             raise forbidden("Only a manager or a tutor of this session may add its events.")
-        if session["status"] == "cancelled":
+        if session.status == "cancelled":
             raise conflict("The session is cancelled.", id=str(session_id))
         try:
             domain.check_event_times(fields["start"], fields["end"])
         except domain.CatalogRuleError as exc:
             raise invalid(exc.loc, exc.msg) from exc
-        fields.setdefault("registration_mode", session["event_registration_mode"])
+        fields.setdefault("registration_mode", session.event_registration_mode)
         values = {"id": uuid.uuid4(), "session_id": session_id, **first_version(), **fields}
-        row = await store.insert_row(db, store.events, values)
-        event = _with_session(row, session)
+        event = await store.insert_event(db, values)
         await announce(db, "catalog.event.created", event, actor)
     return event
 
@@ -43,18 +42,17 @@ async def of_session(
     database: Database, session_id: uuid.UUID, listing: Listing
 ) -> Page[EventData]:
     async with database() as db:
-        if await store.row_by_id(db, store.sessions, session_id) is None:
+        if await store.row_by_id(db, store.sessions, SessionData, session_id) is None:
             raise not_found("session", session_id)
-        rows, total = await store.list_events(db, session_id, listing)
-    return Page(items=[EventData.model_validate(r) for r in rows], total=total)
+        return await store.list_events(db, session_id, listing)
 
 
 async def get(database: Database, event_id: uuid.UUID) -> EventData:
     async with database() as db:
-        row = await store.event_by_id(db, event_id)
-    if row is None:
+        event = await store.event_by_id(db, event_id)
+    if event is None:
         raise not_found("event", event_id)
-    return EventData.model_validate(row)
+    return event
 
 
 async def update(
@@ -64,13 +62,13 @@ async def update(
         current = await _writable(db, actor, event_id)
         try:
             domain.check_event_times(
-                fields.get("start", current["start"]), fields.get("end", current["end"])
+                fields.get("start", current.start), fields.get("end", current.end)
             )
         except domain.CatalogRuleError as exc:
             raise invalid(exc.loc, exc.msg) from exc
-        changed = domain.changes(current, fields)
+        changed = domain.changes(current.model_dump(), fields)
         if not changed:
-            return EventData.model_validate(current)
+            return current
         event = await change(db, actor, current, changed)
     return event
 
@@ -82,41 +80,26 @@ async def delete(database: Database, actor: Principal, event_id: uuid.UUID) -> N
 
 
 async def change(
-    db: AsyncSession, actor: Principal, current: dict[str, Any], changed: dict[str, Any]
+    db: AsyncSession, actor: Principal, current: EventData, changed: dict[str, Any]
 ) -> EventData:
     """`changed` may be empty: the event changes because its session's tutors or
     organizations, which it carries, did."""
-    row = await store.update_row(db, store.events, current["id"], next_version(current, changed))
-    session = await store.row_by_id(db, store.sessions, row["session_id"])
-    assert session is not None
-    event = _with_session(row, session)
+    event = await store.update_event(db, current.id, next_version(current, changed))
     await announce(db, "catalog.event.updated", event, actor)
     return event
 
 
-async def remove(db: AsyncSession, actor: Principal, current: dict[str, Any]) -> None:
+async def remove(db: AsyncSession, actor: Principal, current: EventData) -> None:
     """The event and its comments, announced as deleted."""
-    await store.delete_comments_of_event(db, current["id"])
-    await store.delete_row(db, store.events, current["id"])
-    gone = EventData.model_validate(as_deleted(current))
-    await announce(db, "catalog.event.deleted", gone, actor)
+    await store.delete_comments_of_event(db, current.id)
+    await store.delete_row(db, store.events, current.id)
+    await announce(db, "catalog.event.deleted", as_deleted(current), actor)
 
 
-def _with_session(row: dict[str, Any], session: dict[str, Any]) -> EventData:
-    return EventData.model_validate(
-        {
-            **row,
-            "training_id": session["training_id"],
-            "organizations": session["organizations"],
-            "tutors": session["tutors"],
-        }
-    )
-
-
-async def _writable(db: AsyncSession, actor: Principal, event_id: uuid.UUID) -> dict[str, Any]:
+async def _writable(db: AsyncSession, actor: Principal, event_id: uuid.UUID) -> EventData:
     current = await store.event_by_id(db, event_id, lock=True)
     if current is None:
         raise not_found("event", event_id)
-    if not domain.may_write_events(actor, current["organizations"], current["tutors"]):
+    if not domain.may_write_events(actor, current.organizations, current.tutors):
         raise forbidden("Only a manager or a tutor of this event's session may change it.")
     return current

@@ -12,7 +12,7 @@ from catalog.use_cases import Database, curricula, events
 from catalog.use_cases.versions import announce, as_deleted, first_version, next_version
 from shared.auth import Principal
 from shared.db import transaction
-from shared.events import SessionData
+from shared.events import SessionData, TrainingData
 from shared.listing import Listing, Page
 from shared.problems import conflict, forbidden, invalid, not_found
 
@@ -22,10 +22,10 @@ async def create(
 ) -> SessionData:
     async with transaction(database) as db:
         # The training's row lock serialises the choice of its default session.
-        training = await store.row_by_id(db, store.trainings, training_id, lock=True)
+        training = await store.row_by_id(db, store.trainings, TrainingData, training_id, lock=True)
         if training is None:
             raise not_found("training", training_id)
-        if not domain.may_manage(actor, training["organizations"]):
+        if not domain.may_manage(actor, training.organizations):
             raise forbidden("Only a manager of this training may create its sessions.")
         try:
             domain.check_session_dates(fields["start_date"], fields["end_date"])
@@ -33,7 +33,7 @@ async def create(
             raise invalid(exc.loc, exc.msg) from exc
         await curricula.check_exists(db, fields.get("curriculum_id"))
         requested_rules = {k: fields.pop(k) for k in domain.RULE_FIELDS if k in fields}
-        rules = domain.session_rules(training, requested_rules)
+        rules = domain.session_rules(training.model_dump(), requested_rules)
         rules["validators"] = domain.distinct(rules["validators"])
         fields["tutors"] = domain.distinct(fields["tutors"])
         if fields["default_session"]:
@@ -41,13 +41,13 @@ async def create(
         values = {
             "id": uuid.uuid4(),
             "training_id": training_id,
-            "organizations": training["organizations"],
+            "organizations": training.organizations,
             "status": "scheduled",
             **first_version(),
             **fields,
             **rules,
         }
-        session = SessionData.model_validate(await store.insert_row(db, store.sessions, values))
+        session = await store.insert_row(db, store.sessions, SessionData, values)
         await announce(db, "catalog.session.created", session, actor)
     return session
 
@@ -63,7 +63,7 @@ async def search(
     starts_before: date | None,
 ) -> Page[SessionData]:
     async with database() as db:
-        rows, total = await store.list_sessions(
+        return await store.list_sessions(
             db,
             listing,
             training_id=training_id,
@@ -72,15 +72,14 @@ async def search(
             starts_after=starts_after,
             starts_before=starts_before,
         )
-    return Page(items=[SessionData.model_validate(r) for r in rows], total=total)
 
 
 async def get(database: Database, session_id: uuid.UUID) -> SessionData:
     async with database() as db:
-        row = await store.row_by_id(db, store.sessions, session_id)
-    if row is None:
+        session = await store.row_by_id(db, store.sessions, SessionData, session_id)
+    if session is None:
         raise not_found("session", session_id)
-    return SessionData.model_validate(row)
+    return session
 
 
 async def update(
@@ -91,22 +90,22 @@ async def update(
             fields[listed] = domain.distinct(fields[listed])
     async with transaction(database) as db:
         current = await _locked_with_training(db, session_id)
-        if not domain.may_manage(actor, current["organizations"]):
+        if not domain.may_manage(actor, current.organizations):
             raise forbidden("Only a manager of this session's training may change it.")
         try:
             domain.check_session_dates(
-                fields.get("start_date", current["start_date"]),
-                fields.get("end_date", current["end_date"]),
+                fields.get("start_date", current.start_date),
+                fields.get("end_date", current.end_date),
             )
         except domain.CatalogRuleError as exc:
             raise invalid(exc.loc, exc.msg) from exc
-        changed = domain.changes(current, fields)
+        changed = domain.changes(current.model_dump(), fields)
         if not changed:
-            return SessionData.model_validate(current)
+            return current
         if "curriculum_id" in changed:
             await curricula.check_exists(db, changed["curriculum_id"])
         if changed.get("default_session"):
-            await _clear_default(db, actor, current["training_id"])
+            await _clear_default(db, actor, current.training_id)
         session = await change(db, actor, current, changed)
     return session
 
@@ -115,23 +114,23 @@ async def cancel(
     database: Database, actor: Principal, session_id: uuid.UUID, reason: str
 ) -> SessionData:
     async with transaction(database) as db:
-        current = await store.row_by_id(db, store.sessions, session_id, lock=True)
+        current = await store.row_by_id(db, store.sessions, SessionData, session_id, lock=True)
         if current is None:
             raise not_found("session", session_id)
-        if not domain.may_manage(actor, current["organizations"]):
+        if not domain.may_manage(actor, current.organizations):
             raise forbidden("Only a manager of this session's training may cancel it.")
-        if current["status"] == "cancelled":
+        if current.status == "cancelled":
             raise conflict("The session is already cancelled.", id=str(session_id))
         changed = {"status": "cancelled", "cancel_reason": reason}
-        session = SessionData.model_validate(
-            await store.update_row(db, store.sessions, session_id, next_version(current, changed))
+        session = await store.update_row(
+            db, store.sessions, SessionData, session_id, next_version(current, changed)
         )
         await announce(
             db,
             "catalog.session.cancelled",
             session,
             actor,
-            previous_status=current["status"],
+            previous_status=current.status,
             reason=reason,
         )
     return session
@@ -140,21 +139,20 @@ async def cancel(
 async def delete(database: Database, actor: Principal, session_id: uuid.UUID) -> None:
     async with transaction(database) as db:
         current = await _locked_with_training(db, session_id)
-        if not domain.may_manage(actor, current["organizations"]):
+        if not domain.may_manage(actor, current.organizations):
             raise forbidden("Only a manager of this session's training may delete it.")
         for event in await store.events_of_session(db, session_id):
             await events.remove(db, actor, event)
         await store.delete_row(db, store.sessions, session_id)
-        gone = SessionData.model_validate(as_deleted(current))
-        await announce(db, "catalog.session.deleted", gone, actor)
+        await announce(db, "catalog.session.deleted", as_deleted(current), actor)
 
 
 async def change(
-    db: AsyncSession, actor: Principal, current: dict[str, Any], changed: dict[str, Any]
+    db: AsyncSession, actor: Principal, current: SessionData, changed: dict[str, Any]
 ) -> SessionData:
     """The session's next version, announced; its events follow what they carry of it."""
-    session = SessionData.model_validate(
-        await store.update_row(db, store.sessions, current["id"], next_version(current, changed))
+    session = await store.update_row(
+        db, store.sessions, SessionData, current.id, next_version(current, changed)
     )
     await announce(db, "catalog.session.updated", session, actor)
     if domain.SESSION_FIELDS_EVENTS_CARRY.intersection(changed):
@@ -163,13 +161,13 @@ async def change(
     return session
 
 
-async def _locked_with_training(db: AsyncSession, session_id: uuid.UUID) -> dict[str, Any]:
+async def _locked_with_training(db: AsyncSession, session_id: uuid.UUID) -> SessionData:
     """The session, locked after its training (the order every use case locks them in)."""
-    found = await store.row_by_id(db, store.sessions, session_id)
+    found = await store.row_by_id(db, store.sessions, SessionData, session_id)
     if found is None:
         raise not_found("session", session_id)
-    await store.row_by_id(db, store.trainings, found["training_id"], lock=True)
-    current = await store.row_by_id(db, store.sessions, session_id, lock=True)
+    await store.row_by_id(db, store.trainings, TrainingData, found.training_id, lock=True)
+    current = await store.row_by_id(db, store.sessions, SessionData, session_id, lock=True)
     if current is None:
         raise not_found("session", session_id)
     return current

@@ -26,9 +26,7 @@ async def create(database: Database, actor: Principal, fields: dict[str, Any]) -
     try:
         async with transaction(database) as db:
             await codes.refuse_taken(db, store.training_id_by_code, fields["code"])
-            training = TrainingData.model_validate(
-                await store.insert_row(db, store.trainings, values)
-            )
+            training = await store.insert_row(db, store.trainings, TrainingData, values)
             await announce(db, "catalog.training.created", training, actor)
     except IntegrityError as exc:
         raise await codes.conflict_after_race(
@@ -41,18 +39,17 @@ async def search(
     database: Database, listing: Listing, *, q: str | None, organization: str | None
 ) -> Page[TrainingData]:
     async with database() as db:
-        rows, total = await store.list_trainings(
+        return await store.list_trainings(
             db, listing, pattern=domain.search_pattern(q), organization=organization
         )
-    return Page(items=[TrainingData.model_validate(r) for r in rows], total=total)
 
 
 async def get(database: Database, training_id: uuid.UUID) -> TrainingData:
     async with database() as db:
-        row = await store.row_by_id(db, store.trainings, training_id)
-    if row is None:
+        training = await store.row_by_id(db, store.trainings, TrainingData, training_id)
+    if training is None:
         raise not_found("training", training_id)
-    return TrainingData.model_validate(row)
+    return training
 
 
 async def update(
@@ -63,24 +60,20 @@ async def update(
             fields[listed] = domain.distinct(fields[listed])
     try:
         async with transaction(database) as db:
-            current = await store.row_by_id(db, store.trainings, training_id, lock=True)
-            if current is None:
-                raise not_found("training", training_id)
-            if not domain.may_manage(actor, current["organizations"]):
+            current = await _locked(db, training_id)
+            if not domain.may_manage(actor, current.organizations):
                 raise forbidden("Only a manager of this training may change it.")
             if "organizations" in fields and not domain.may_manage(actor, fields["organizations"]):
                 raise forbidden("You would no longer manage this training.")
-            changed = domain.changes(current, fields)
+            changed = domain.changes(current.model_dump(), fields)
             if not changed:
-                return TrainingData.model_validate(current)
+                return current
             if "code" in changed:
                 await codes.refuse_taken(
                     db, store.training_id_by_code, changed["code"], own=training_id
                 )
-            training = TrainingData.model_validate(
-                await store.update_row(
-                    db, store.trainings, training_id, next_version(current, changed)
-                )
+            training = await store.update_row(
+                db, store.trainings, TrainingData, training_id, next_version(current, changed)
             )
             await announce(db, "catalog.training.updated", training, actor)
             if "organizations" in changed:
@@ -102,22 +95,26 @@ async def _follow_organizations(db: AsyncSession, actor: Principal, training: Tr
 
 async def delete(database: Database, actor: Principal, training_id: uuid.UUID) -> None:
     async with transaction(database) as db:
-        current = await store.row_by_id(db, store.trainings, training_id, lock=True)
-        if current is None:
-            raise not_found("training", training_id)
-        if not domain.may_manage(actor, current["organizations"]):
+        current = await _locked(db, training_id)
+        if not domain.may_manage(actor, current.organizations):
             raise forbidden("Only a manager of this training may delete it.")
         its_sessions = await store.sessions_of_training(db, training_id)
         if its_sessions:
             raise conflict(
-                "The training has sessions: delete them first.", id=str(its_sessions[0]["id"])
+                "The training has sessions: delete them first.", id=str(its_sessions[0].id)
             )
         nodes = await store.curricula_with_training(db, training_id)
         if nodes:
             raise conflict(
                 "A curriculum lists the training: remove it from there first.",
-                id=str(nodes[0]["id"]),
+                id=str(nodes[0].id),
             )
         await store.delete_row(db, store.trainings, training_id)
-        gone = TrainingData.model_validate(as_deleted(current))
-        await announce(db, "catalog.training.deleted", gone, actor)
+        await announce(db, "catalog.training.deleted", as_deleted(current), actor)
+
+
+async def _locked(db: AsyncSession, training_id: uuid.UUID) -> TrainingData:
+    current = await store.row_by_id(db, store.trainings, TrainingData, training_id, lock=True)
+    if current is None:
+        raise not_found("training", training_id)
+    return current

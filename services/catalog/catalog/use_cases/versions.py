@@ -1,7 +1,7 @@
 """A resource's versions: the first, the next, and the event that announces each."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,6 +11,12 @@ from shared.events import Versioned, new_event
 from shared.observability import request_id
 
 SERVICE = "catalog"
+
+Resource = TypeVar("Resource", bound=Versioned)
+
+
+class HasVersion(Protocol):
+    version: int
 
 
 def now() -> datetime:
@@ -22,13 +28,14 @@ def first_version() -> dict[str, Any]:
     return {"version": 1, "created_at": created, "updated_at": created}
 
 
-def next_version(current: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
-    return {**changed, "version": current["version"] + 1, "updated_at": now()}
+def next_version(current: HasVersion, changed: dict[str, Any]) -> dict[str, Any]:
+    """The columns to write: what changed, the next version and when."""
+    return {**changed, "version": current.version + 1, "updated_at": now()}
 
 
-def as_deleted(current: dict[str, Any]) -> dict[str, Any]:
+def as_deleted(current: Resource) -> Resource:
     """A `*.deleted` event carries the resource as it was, its version bumped (docs/catalog.md)."""
-    return {**current, **next_version(current, {})}
+    return current.model_copy(update=next_version(current, {}))
 
 
 async def announce(
