@@ -6,6 +6,7 @@ them, nothing connected), the types of `shared/events.py`, the validation aliase
 links outside it.
 """
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,3 +147,26 @@ def test_the_reference_pages_link_to_files_that_exist() -> None:
             if not (path.parent / target.split("#")[0]).exists():
                 broken.append(f"{path.name}: {target}")
     assert not broken, f"broken links: {broken}"
+
+
+def _our_text_files() -> Iterator[Path]:
+    suffixes = {".py", ".md", ".yaml", ".yml", ".toml", ".template", ".json"}
+    names = {"Dockerfile", "Makefile", ".env.example"}
+    for directory, subdirectories, files in os.walk(ROOT):
+        # hidden directories are tools' and runs' (.venv, .run, .git, caches), not the project's
+        subdirectories[:] = [
+            name for name in subdirectories if name not in NOT_OURS and not name.startswith(".")
+        ]
+        for name in files:
+            if Path(name).suffix in suffixes or name in names:
+                yield Path(directory) / name
+
+
+def test_nothing_cites_the_contract_outside_the_repository() -> None:
+    citing = [
+        str(path.relative_to(ROOT))
+        for path in _our_text_files()
+        if "CONTRACT §" in path.read_text(encoding="utf-8", errors="replace")
+        and path != Path(__file__).resolve()
+    ]
+    assert not citing, f"cite docs/reference/ instead of CONTRACT §: {citing}"
