@@ -46,7 +46,7 @@ async def inbox(
     return InboxPage.of(page)
 
 
-@router.post("/inbox/{message_id}/read", response_model=InboxMessage)
+@router.post("/inbox/{message_id}/read", response_model=InboxMessage, responses=problems(403))
 async def mark_read(
     message_id: uuid.UUID, reader: CurrentPrincipal, notifications: NotificationService
 ) -> InboxMessage:
