@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import domain, store
 from catalog.use_cases import Database, codes
+from catalog.use_cases.refusals import rule_refusals
 from catalog.use_cases.versions import announce, as_deleted, first_version, next_version
 from shared.auth import Principal
 from shared.db import transaction
@@ -98,10 +99,8 @@ async def update(
             parent_id = fields.get("parent_id", current.parent_id)
             parent = await _parent(db, parent_id)
             if parent is not None and parent_id != current.parent_id:
-                try:
+                with rule_refusals():
                     domain.check_no_cycle(curriculum_id, await store.lineage(db, parent.id))
-                except domain.CatalogRuleError as exc:
-                    raise invalid(exc.loc, exc.msg) from exc
                 await _check_may_hang_under(db, actor, parent)
             if not domain.manages_curriculum(
                 actor, is_root=parent is None, training_organizations=training_orgs
