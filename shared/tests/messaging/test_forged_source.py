@@ -26,6 +26,7 @@ pytestmark = pytest.mark.integration
 
 # Long enough that a retry would not reach the DLQ before the assertions.
 DELAYS = (30.0,)
+Event = dict[str, Any]
 
 
 async def test_an_event_from_another_source_is_dead_lettered_unhandled(
@@ -34,21 +35,9 @@ async def test_an_event_from_another_source_is_dead_lettered_unhandled(
     caplog.set_level(logging.WARNING)
     # a queue of its own, bound with a key of its own, beside the real family's type
     key = unique("catalog.session.forged")
-    queue = service_queue("test", unique("forged"), binding_keys=[key], retry_delays=DELAYS)
     forged = {**an_event(key), "source": "training/registration"}
     genuine = {**an_event(key), "source": "training/catalog"}
-    handled: list[str] = []
-
-    async def handle(envelope: dict[str, Any], _: RabbitMessage) -> None:
-        handled.append(envelope["id"])
-
-    broker = make_broker(amqp_url)
-    subscribe(broker, queue, handle)
-    async with started(broker):
-        for event in (forged, genuine):
-            await publish_event(broker, event, EVENTS_EXCHANGE, key)
-        await eventually(lambda: handled, what="the genuine event handled", within=10)
-        dead = await _dead_letters(amqp, queue.dead_letter_name)
+    handled, dead = await _published_under(amqp_url, amqp, key, forged, genuine)
 
     reason = f"source 'training/registration' does not own {key}: training/catalog does"
     assert handled == [genuine["id"]]
@@ -58,6 +47,41 @@ async def test_an_event_from_another_source_is_dead_lettered_unhandled(
         r.levelno == logging.WARNING and forged["id"] in r.getMessage() and reason in r.getMessage()
         for r in caplog.records
     )
+
+
+async def test_an_event_under_another_routing_key_than_its_type_is_dead_lettered(
+    amqp_url: str, amqp: AbstractRobustConnection
+) -> None:
+    """A user may publish `registration.*`: not a `catalog.*` body under such a key, even with
+    the catalog's source written in it."""
+    key = unique("registration.smuggled")
+    smuggled = {**an_event(unique("catalog.session.updated")), "source": "training/catalog"}
+    genuine = {**an_event(key), "source": "training/registration"}
+    handled, dead = await _published_under(amqp_url, amqp, key, smuggled, genuine)
+
+    assert handled == [genuine["id"]]
+    assert [d.message_id for d in dead] == [smuggled["id"]]
+    assert "published as" in str(dead[0].headers[LAST_ERROR_HEADER])
+
+
+async def _published_under(
+    amqp_url: str, amqp: AbstractRobustConnection, key: str, refused: Event, genuine: Event
+) -> tuple[list[str], list[AbstractIncomingMessage]]:
+    """Publish both under `key` to a queue of their own: the ids handled, the dead letters."""
+    queue = service_queue("test", unique("forged"), binding_keys=[key], retry_delays=DELAYS)
+    handled: list[str] = []
+
+    async def handle(envelope: Event, _: RabbitMessage) -> None:
+        handled.append(envelope["id"])
+
+    broker = make_broker(amqp_url)
+    subscribe(broker, queue, handle)
+    async with started(broker):
+        for event in (refused, genuine):
+            await publish_event(broker, event, EVENTS_EXCHANGE, key)
+        await eventually(lambda: handled, what="the genuine event handled", within=10)
+        dead = await _dead_letters(amqp, queue.dead_letter_name)
+    return handled, dead
 
 
 async def _dead_letters(
@@ -74,30 +98,3 @@ async def _dead_letters(
     await eventually(arrived, what="the forged event dead-lettered", within=10)
     await channel.close()
     return parked
-
-
-async def test_an_event_under_another_routing_key_than_its_type_is_dead_lettered(
-    amqp_url: str, amqp: AbstractRobustConnection
-) -> None:
-    """A user may publish `registration.*`: not a `catalog.*` body under such a key, even with
-    the catalog's source written in it."""
-    key = unique("registration.smuggled")
-    queue = service_queue("test", unique("smuggled"), binding_keys=[key], retry_delays=DELAYS)
-    smuggled = {**an_event(unique("catalog.session.updated")), "source": "training/catalog"}
-    genuine = {**an_event(key), "source": "training/registration"}
-    handled: list[str] = []
-
-    async def handle(envelope: dict[str, Any], _: RabbitMessage) -> None:
-        handled.append(envelope["id"])
-
-    broker = make_broker(amqp_url)
-    subscribe(broker, queue, handle)
-    async with started(broker):
-        for event in (smuggled, genuine):
-            await publish_event(broker, event, EVENTS_EXCHANGE, key)
-        await eventually(lambda: handled, what="the genuine event handled", within=10)
-        dead = await _dead_letters(amqp, queue.dead_letter_name)
-
-    assert handled == [genuine["id"]]
-    assert [d.message_id for d in dead] == [smuggled["id"]]
-    assert "published as" in str(dead[0].headers[LAST_ERROR_HEADER])
