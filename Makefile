@@ -107,7 +107,7 @@ lint: setup
 	@$(UV) run --no-sync ruff check .
 	@$(UV) run --no-sync ruff format --check .
 	@$(UV) run --no-sync mypy
-	@$(UV) run --no-sync mypy devstack
+	@$(UV) run --no-sync mypy devstack bench
 
 format: sync
 	@$(UV) run --no-sync ruff format .
