@@ -3,14 +3,13 @@
 from fastapi import FastAPI
 
 from registration import store
-from registration.api import router
+from registration.api import curriculum_registrations, event_registrations, registrations, seats
 from registration.catalog_replicas import subscribe_catalog_replicas
 from registration.consumers import subscribe_consumers
-from registration.curricula import Curricula
-from registration.event_api import router as event_router
-from registration.event_registrations import EventRegistrations
 from registration.expiry import ExpiryRounds
-from registration.service import Registrations
+from registration.use_cases.curricula import Curricula
+from registration.use_cases.event_registrations import EventRegistrations
+from registration.use_cases.registrations import Registrations
 from shared.app import ServiceParts, build_app
 from shared.auth import TokenVerifier
 from shared.db import make_engine, make_sessionmaker
@@ -29,31 +28,41 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     document_published(broker, (SEND_CONFIRMATION,), COMMANDS_EXCHANGE)
     relay = OutboxRelay(engine, store.outbox, broker, name=f"{SERVICE}-outbox")
     sessions = make_sessionmaker(engine)
-    registrations = Registrations(sessions)
-    event_registrations = EventRegistrations(sessions)
-    curricula = Curricula(sessions, registrations)
+    # what a session registration sets off in event registrations: use_cases/follow_ups.py
+    session_registrations = Registrations(sessions)
+    event_registration_cases = EventRegistrations(sessions)
+    curricula = Curricula(sessions, session_registrations)
 
     def verifier() -> TokenVerifier:
         """HTTP's own verifier: a command's token is checked exactly as a request's."""
         http_verifier: TokenVerifier = app.state.token_verifier
         return http_verifier
 
-    commands = subscribe_consumers(broker, registrations, verifier)
-    subscribe_catalog_replicas(broker, event_registrations, curricula)
+    commands = subscribe_consumers(broker, session_registrations, verifier)
+    subscribe_catalog_replicas(broker, event_registration_cases, curricula)
     app = build_app(
         ServiceParts(
             name=SERVICE,
             settings=settings,
             engine=engine,
             broker=broker,
-            routers=[router, event_router],
+            routers=[
+                registrations.router,
+                seats.router,
+                event_registrations.router,
+                curriculum_registrations.router,
+            ],
             idempotency_keys=store.idempotency_keys,
             inbox=store.inbox,
-            background=[lambda: relay, lambda: commands, lambda: ExpiryRounds(registrations)],
+            background=[
+                lambda: relay,
+                lambda: commands,
+                lambda: ExpiryRounds(session_registrations),
+            ],
             readiness={"command consumer": lambda: commands.ready},
             state={
-                "registrations": registrations,
-                "event_registrations": event_registrations,
+                "registrations": session_registrations,
+                "event_registrations": event_registration_cases,
                 "curricula": curricula,
             },
         )

@@ -3,8 +3,8 @@ by version, fed by their own queues."""
 
 from faststream.rabbit.message import RabbitMessage
 
-from registration.curricula import Curricula
-from registration.event_registrations import EventRegistrations
+from registration.use_cases.curricula import Curricula
+from registration.use_cases.event_registrations import EventRegistrations
 from shared.events import CloudEvent, CurriculumData, EventData
 from shared.messaging import Envelope, ServiceBroker, service_queue, subscribe
 

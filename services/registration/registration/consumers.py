@@ -20,13 +20,9 @@ from faststream.rabbit.message import RabbitMessage
 from pydantic import ValidationError
 
 from registration.admission import Outcome
-from registration.service import (
-    AlreadyHandled,
-    Applicant,
-    RegistrationRequest,
-    Registrations,
-    problem_body,
-)
+from registration.answers import problem_body
+from registration.use_cases.admission import AlreadyHandled, Applicant, RegistrationRequest
+from registration.use_cases.registrations import Registrations
 from shared.auth import Principal, TokenVerifier, verify_authorization
 from shared.events import REGISTER, CloudEvent, RegisterCommand, Registration, SessionData
 from shared.messaging import (

@@ -350,8 +350,9 @@ def admit(seats: Seats, pending: Sequence[ValidationStep], *, force: bool = Fals
     return Admission("waitlisted", position, replace(seats, waitlisted=position))
 
 
-def release(seats: Seats, change: Change) -> Seats:
-    """The seats after `change` let a registration go (from a seat or from the line)."""
+def release(seats: Seats, change: "Change | EventChange") -> Seats:
+    """The seats (of a session or an event) after `change` let a registration go (from a seat
+    or from the line)."""
     if change.frees_seat:
         taken = seats.taken - 1
         over = 0 if seats.max_users is None else max(taken - seats.max_users, 0)
@@ -491,17 +492,6 @@ def promote_to_event(state: EventState) -> EventChange:
     if state.status != "waitlisted":
         raise _conflict("Only a waitlisted event registration is promoted.")
     return EventChange(state, EventState("registered"), "promoted")
-
-
-def release_event_seat(seats: Seats, change: EventChange) -> Seats:
-    """The event's seats after `change` let a registration go (from a seat or from the line)."""
-    if change.frees_seat:
-        taken = seats.taken - 1
-        over = 0 if seats.max_users is None else max(taken - seats.max_users, 0)
-        return replace(seats, taken=taken, beyond_limit=min(seats.beyond_limit, over))
-    if change.left_line_at is not None:
-        return replace(seats, waitlisted=seats.waitlisted - 1)
-    return seats
 
 
 def registers_automatically(mode: EventRegistrationMode, end: datetime, now: datetime) -> bool:

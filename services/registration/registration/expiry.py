@@ -5,7 +5,7 @@ import logging
 from contextlib import suppress
 from typing import Self
 
-from registration.service import Registrations
+from registration.use_cases.registrations import Registrations
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from registration.service import Registrations
+from registration.use_cases.registrations import Registrations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import make_engine, make_sessionmaker

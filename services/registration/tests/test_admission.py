@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from registration import store
 from registration.admission import Admissions, Outcome
-from registration.service import AlreadyHandled, Applicant, RegistrationRequest, Registrations
+from registration.use_cases.admission import AlreadyHandled, Applicant, RegistrationRequest
+from registration.use_cases.registrations import Registrations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 

@@ -13,7 +13,7 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, HeadersType
 from registration.consumers import COMMANDS_QUEUE, _callers, _unanswered, subscribe_consumers
-from registration.service import Registrations
+from registration.use_cases.registrations import Registrations
 
 from shared.auth import Principal, TokenVerifier, mint_token
 from shared.events import REGISTER, new_event

@@ -22,7 +22,7 @@ from registration.domain import (
     promote_to_event,
     promote_waitlist,
     registers_automatically,
-    release_event_seat,
+    release,
     with_limit,
 )
 
@@ -133,7 +133,7 @@ class EventSeatsMachine(RuleBasedStateMachine):
         self.line.states[i] = change.after
         if change.left_line_at is not None:
             self._move_up(change.left_line_at, 1)
-        self.seats = release_event_seat(self.seats, change)
+        self.seats = release(self.seats, change)
         self._promote()
 
     @rule(limit=st.one_of(st.none(), st.integers(min_value=1, max_value=6)))

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 from registration import store
-from registration.curricula import Curricula
-from registration.event_registrations import EventRegistrationRequest, EventRegistrations
-from registration.service import RegistrationRequest, Registrations
+from registration.use_cases.admission import RegistrationRequest
+from registration.use_cases.curricula import Curricula
+from registration.use_cases.event_registrations import EventRegistrationRequest, EventRegistrations
+from registration.use_cases.registrations import Registrations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine

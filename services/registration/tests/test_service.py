@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from registration import store
-from registration.service import RegistrationRequest, Registrations
+from registration.use_cases.admission import RegistrationRequest
+from registration.use_cases.registrations import Registrations
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine

@@ -1,16 +1,18 @@
-"""Registration HTTP routes: parse, call the use case, shape the answer."""
+"""Session registrations over HTTP: register (one, in bulk), list, export, read, and the
+actions on one registration."""
 
 import csv
 import io
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from registration.api.deps import Reason, RegistrationService
 from registration.domain import StepRequest
-from registration.service import RegistrationRequest, Registrations
+from registration.use_cases.admission import RegistrationRequest
 from shared import bounds
 from shared.auth import CurrentPrincipal
 from shared.events import Registration, RegistrationStatus, RegistrationUser
@@ -23,12 +25,6 @@ router = APIRouter(prefix="/api")
 EXPORT_HEADER = ("id", "user_id", "email", "name", "status", "waitlist_position", "created_at")
 
 
-async def _registrations(request: Request) -> Registrations:  # async: no thread hop per request
-    registrations: Registrations = request.app.state.registrations
-    return registrations
-
-
-RegistrationService = Annotated[Registrations, Depends(_registrations)]
 RegistrationList = Annotated[
     Listing, Depends(list_params("created_at", "status", "waitlist_position"))
 ]
@@ -75,24 +71,8 @@ class Validation(BaseModel):
     step: StepRequest
 
 
-class Reason(BaseModel):
-    reason: bounds.Reason | None = None
-
-
 class Move(BaseModel):
     session_id: uuid.UUID
-
-
-class SeatsItem(BaseModel):
-    session_id: uuid.UUID
-    max_users: int | None
-    taken: int
-    waitlisted: int
-    free: int | None
-
-
-class SeatsAnswer(BaseModel):
-    items: list[SeatsItem]
 
 
 @router.post(
@@ -262,24 +242,3 @@ async def move(
     registrations: RegistrationService,
 ) -> Registration:
     return await registrations.move(actor, registration_id, body.session_id)
-
-
-@router.get("/seats", response_model=SeatsAnswer)
-async def seats(
-    actor: CurrentPrincipal,
-    registrations: RegistrationService,
-    session_id: Annotated[list[uuid.UUID], Query(min_length=1, max_length=500)],
-) -> SeatsAnswer:
-    found = await registrations.seats(session_id)
-    return SeatsAnswer(
-        items=[
-            SeatsItem(
-                session_id=s.session_id,
-                max_users=s.max_users,
-                taken=s.taken,
-                waitlisted=s.waitlisted,
-                free=s.free,
-            )
-            for s in found
-        ]
-    )

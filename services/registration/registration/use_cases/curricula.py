@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from registration import domain, store
-from registration.service import RegistrationRequest, Registrations
+from registration.use_cases import Database
+from registration.use_cases.admission import RegistrationRequest
+from registration.use_cases.registrations import Registrations
 from shared.auth import Principal
 from shared.db import transaction
 from shared.events import CurriculumData, Registration, RegistrationUser, SessionRules
@@ -49,9 +49,7 @@ class CurriculumRegistration:
 
 
 class Curricula:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], registrations: Registrations
-    ) -> None:
+    def __init__(self, sessions: Database, registrations: Registrations) -> None:
         self._sessions = sessions
         self._registrations = registrations
 

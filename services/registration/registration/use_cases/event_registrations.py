@@ -1,10 +1,10 @@
 """Event registrations: a confirmed learner's place at one event (séance) of their session.
 
 Lock order, everywhere: the session's seat row, then the event rows (in id order). Every change
-of a session registration already holds its session's row, so the hook `follow` (called where a
-session registration becomes confirmed or ends) takes event rows after it, and the use cases
-here take the session row first too: a learner cannot lose their session seat while an event
-registration is being decided for them.
+of a session registration already holds its session's row, so `follow` and `follow_new` (called
+from `follow_ups` where a session registration becomes confirmed or ends) take event rows after
+it, and the use cases here take the session row first too: a learner cannot lose their session
+seat while an event registration is being decided for them.
 """
 
 import uuid
@@ -12,27 +12,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration import domain, store
-from registration.domain import EventChange, EventRights, EventState, Seats
+from registration.domain import EventChange, EventState, Seats
 from registration.refusals import decided
+from registration.use_cases import Database
+from registration.use_cases.announcements import announce_event_registration
+from registration.use_cases.rights import event_rights
 from shared.auth import Principal
 from shared.db import transaction
-from shared.events import (
-    EventData,
-    EventRegistration,
-    EventRegistrationData,
-    RegistrationStatus,
-    RegistrationUser,
-    new_event,
-)
+from shared.events import EventData, EventRegistration, RegistrationStatus
 from shared.listing import Listing
 from shared.messaging import first_delivery
-from shared.observability import request_id
 from shared.problems import conflict, forbidden, not_found
 
-SERVICE = "registration"
 EVENTS_CONSUMER = "registration.events"
 
 
@@ -43,7 +37,7 @@ class EventRegistrationRequest:
 
 
 class EventRegistrations:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Database) -> None:
         self._sessions = sessions
 
     # --- by hand -------------------------------------------------------------------------------
@@ -56,7 +50,7 @@ class EventRegistrations:
         async with transaction(self._sessions) as db:
             event = await _lock_live_event(db, request.event_id)
             learner = request.user_id or actor.sub
-            rights = _rights(actor, event, learner)
+            rights = event_rights(actor, event, learner)
             decided(lambda: domain.may_register_to_event(event["registration_mode"], rights))
             registration = await store.confirmed_registration(db, event["session_id"], learner)
             if registration is None:
@@ -85,17 +79,18 @@ class EventRegistrations:
             row = await store.event_registration_by_id(db, ident)  # as it is under the lock
             assert event is not None
             assert row is not None
-            rights = _rights(actor, event, row["user_id"])
+            rights = event_rights(actor, event, row["user_id"])
             if not rights.may_read:
                 raise forbidden("You may not act on this event registration.")
+            state = _state(row)
             change = decided(
                 lambda: domain.cancel_event_registration(
-                    _state(row), rights, event["registration_mode"], reason
+                    state, rights, event["registration_mode"], reason
                 )
             )
-            row = await _end(db, event, row, change, actor.sub, now)
+            ended = await _end(db, event, row, change, actor.sub, now)
             await _promote_line(db, event, actor.sub, now)
-            return _event_registration(row)
+            return _event_registration(ended)
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -105,7 +100,7 @@ class EventRegistrations:
             if row is None:
                 raise not_found("event registration", ident)
             event = await store.event_by_id(db, row["event_id"])
-        if event is None or not _rights(actor, event, row["user_id"]).may_read:
+        if event is None or not event_rights(actor, event, row["user_id"]).may_read:
             raise forbidden("Only the learner, the session's tutors or its managers read it.")
         return _event_registration(row)
 
@@ -201,6 +196,19 @@ async def follow(
             await _promote_line(db, event, actor, now)
 
 
+async def follow_new(db: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> None:
+    """New session registrations of one session (its row locked by the caller): those created
+    `confirmed` join the session's `auto` events that have not ended."""
+    seated = [row for row in rows if row["status"] == "confirmed"]
+    if not seated:
+        return
+    for event in await store.lock_auto_events(db, seated[0]["session_id"], now):
+        for row in seated:
+            if await store.active_event_registration_id(db, event["id"], row["user_id"]):
+                continue
+            await _join(db, event, row, row.get("requested_by"), now)
+
+
 # --- the decision path -------------------------------------------------------------------------
 
 
@@ -252,7 +260,7 @@ async def _join(
             "updated_at": now,
         },
     )
-    await _announce(db, row, change, actor)
+    await announce_event_registration(db, row, change, actor)
     return row
 
 
@@ -268,7 +276,7 @@ async def _end(
     row = await _write(db, row, change, actor, now)
     if change.left_line_at is not None:
         await store.move_event_line_up(db, event["id"], change.left_line_at, 1, now)
-    seats = domain.release_event_seat(store.seats_of(event), change)
+    seats = domain.release(store.seats_of(event), change)
     await store.set_event_seats(db, event["id"], seats)
     event.update(_seat_values(seats))
     return row
@@ -301,28 +309,8 @@ async def _write(
             "updated_at": now,
         },
     )
-    await _announce(db, updated, change, actor)
+    await announce_event_registration(db, updated, change, actor)
     return updated
-
-
-async def _announce(
-    db: AsyncSession, row: dict[str, Any], change: EventChange, actor: str | None
-) -> None:
-    data = EventRegistrationData(
-        **_event_registration(row).model_dump(),
-        user=RegistrationUser.model_validate(row["user"]),
-        previous_status=change.before.status if change.before else None,
-        reason=change.reason,
-        actor=actor,
-    )
-    event = new_event(
-        SERVICE,
-        f"event_registration.{change.fact}",
-        data,
-        subject=str(row["id"]),
-        request_id=request_id.get(),
-    )
-    await store.record_event(db, event)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -353,31 +341,9 @@ def _seat_values(seats: Seats) -> dict[str, Any]:
     }
 
 
-def _rights(actor: Principal, event: dict[str, Any], learner: str) -> EventRights:
-    return EventRights(
-        learner=actor.sub == learner,
-        manager=actor.manages_training_of(event["organizations"]),
-        tutor=actor.sub in event["tutors"],
-        admin=actor.is_platform_admin,
-    )
-
-
 def _state(row: dict[str, Any]) -> EventState:
     return EventState(row["status"], row["waitlist_position"])
 
 
 def _event_registration(row: dict[str, Any]) -> EventRegistration:
     return EventRegistration.model_validate(row)
-
-
-async def follow_new(db: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> None:
-    """New session registrations of one session (its row locked by the caller): those created
-    `confirmed` join the session's `auto` events that have not ended."""
-    seated = [row for row in rows if row["status"] == "confirmed"]
-    if not seated:
-        return
-    for event in await store.lock_auto_events(db, seated[0]["session_id"], now):
-        for row in seated:
-            if await store.active_event_registration_id(db, event["id"], row["user_id"]):
-                continue
-            await _join(db, event, row, row.get("requested_by"), now)

@@ -1,0 +1,96 @@
+"""The actions on one registration — confirm, validate, refuse, cancel: the domain decides on
+the registration as it is under its session's lock; `changes.apply` writes and promotes."""
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from registration import domain, store
+from registration.domain import Change, Rights, State
+from registration.refusals import decided
+from registration.use_cases import Database
+from registration.use_cases.changes import apply, registration_of, state_of, token_matches
+from registration.use_cases.rights import session_rights
+from shared.auth import Principal
+from shared.db import transaction
+from shared.events import Registration, SessionRules
+from shared.problems import Problem, conflict, forbidden, not_found
+
+# What the domain decides from: the registration's state, the caller's rights, its row (with
+# the session's rules under `_rules`).
+Decide = Callable[[State, Rights, dict[str, Any]], list[Change]]
+
+
+async def confirm(
+    database: Database, actor: Principal, reg_id: uuid.UUID, token: str
+) -> Registration:
+    """The learner's own confirmation with the emailed token; past the deadline it expires."""
+    expired = False
+
+    def decide(state: State, rights: Rights, row: dict[str, Any]) -> list[Change]:
+        nonlocal expired
+        if not rights.learner:
+            raise domain.RegistrationRefused(403, "Only the learner confirms.")
+        now = datetime.now(UTC)
+        if domain.is_due(state, row["expires_at"], now):
+            expired = True
+            return [domain.expire(state)]
+        if state.awaits_user and not token_matches(token, row["confirmation_hash"]):
+            raise Problem(
+                422,
+                "Invalid request",
+                "The confirmation token is not valid.",
+                extra={"errors": [{"loc": ["body", "token"], "msg": "wrong token"}]},
+            )
+        return [domain.confirm(state, rights)]
+
+    registration = await act(database, actor, reg_id, decide)
+    if expired:
+        raise conflict(
+            "The confirmation period is over: the registration has expired.",
+            id=str(registration.id),
+        )
+    return registration
+
+
+async def validate(
+    database: Database, actor: Principal, reg_id: uuid.UUID, step: domain.StepRequest
+) -> Registration:
+    return await act(database, actor, reg_id, lambda s, r, _: domain.validate(s, step, r))
+
+
+async def refuse(
+    database: Database, actor: Principal, reg_id: uuid.UUID, reason: str | None
+) -> Registration:
+    return await act(database, actor, reg_id, lambda s, r, _: [domain.refuse(s, r, reason)])
+
+
+async def cancel(
+    database: Database, actor: Principal, reg_id: uuid.UUID, reason: str | None
+) -> Registration:
+    def decide(state: State, rights: Rights, row: dict[str, Any]) -> list[Change]:
+        return [domain.cancel(state, rights, row["_rules"], reason)]
+
+    return await act(database, actor, reg_id, decide)
+
+
+async def act(
+    database: Database, actor: Principal, reg_id: uuid.UUID, decide: Decide
+) -> Registration:
+    """Lock the registration's session, decide with the domain, apply, promote, announce."""
+    now = datetime.now(UTC)
+    async with transaction(database) as db:
+        found = await store.registration_by_id(db, reg_id)
+        if found is None:
+            raise not_found("registration", reg_id)
+        session = await store.lock_session(db, found["session_id"])
+        row = await store.registration_by_id(db, reg_id)  # as it is under the lock
+        assert session is not None
+        assert row is not None
+        rights = session_rights(actor, session, registration_of(row).user)
+        if not rights.may_read:
+            raise forbidden("You may not act on this registration.")
+        context = {**row, "_rules": SessionRules.model_validate(session["rules"])}
+        changes = decided(lambda: decide(state_of(row), rights, context))
+        return await apply(db, session, row, changes, actor.sub, now)

@@ -1,0 +1,212 @@
+"""New registrations: every request for a session is decided here, in batches of the requests
+that arrive together (`registration.admission` forms them), on the session's locked seat row."""
+
+import asyncio
+import uuid
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registration import domain, store
+from registration.admission import Outcome
+from registration.answers import problem_body
+from registration.use_cases import Database, follow_ups
+from registration.use_cases.announcements import confirmation_command, fact
+from registration.use_cases.changes import confirmation, new_row, registration_of, seated
+from registration.use_cases.rights import as_learner
+from shared.auth import Principal
+from shared.db import transaction
+from shared.events import CloudEvent, Registration, RegistrationUser, SessionRules
+from shared.messaging import first_deliveries
+from shared.observability import request_id
+from shared.problems import Problem, conflict, forbidden, not_found
+
+COMMANDS_CONSUMER = "registration.commands"
+
+
+@dataclass(frozen=True)
+class RegistrationRequest:
+    session_id: uuid.UUID
+    user: RegistrationUser | None = None  # None: the caller registers themself
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """One request waiting for its session's next batch."""
+
+    actor: Principal
+    request: RegistrationRequest
+    delivery_id: str | None = None  # a command's event id
+    request_id: str | None = None  # the caller's, for the events (the batch runs elsewhere)
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    user_id: str
+    registration: Registration | None = None
+    error: dict[str, Any] | None = None
+
+
+class AlreadyHandled(Exception):
+    """A command delivered again: its effect happened already."""
+
+
+Admit = Callable[[uuid.UUID, Applicant], Coroutine[Any, Any, Registration]]
+
+
+async def admit_batch(
+    database: Database, session_id: uuid.UUID, applicants: Sequence[Applicant]
+) -> list[Outcome]:
+    """One transaction for many requests for one session: the seat row locked once, each
+    decided in arrival order, every row and event written together. Each gets its own
+    outcome: its registration, or the problem only it has (`AlreadyHandled` included)."""
+    async with transaction(database) as db:
+        session = await store.lock_session(db, session_id)
+        if session is None or session["status"] in ("deleted", "cancelled"):
+            return [_closed(session_id, session) for _ in applicants]
+        return await _admit_all(db, session, applicants, datetime.now(UTC))
+
+
+async def register_many(
+    database: Database,
+    admit: Admit,
+    actor: Principal,
+    session_id: uuid.UUID,
+    users: Sequence[RegistrationUser],
+) -> list[BulkResult]:
+    """POST /api/registrations/bulk: each user its own decision, in the order given."""
+    async with database() as db:
+        session = await store.session_by_id(db, session_id)
+    if session is None or session["status"] == "deleted":
+        raise not_found("session", session_id)
+    if not actor.manages_training_of(session["organizations"]):
+        raise forbidden("Only a manager of the training registers in bulk.")
+    rid = request_id.get()
+    outcomes = await asyncio.gather(
+        *(
+            admit(session_id, Applicant(actor, RegistrationRequest(session_id, user), None, rid))
+            for user in users
+        ),
+        return_exceptions=True,
+    )
+    results = []
+    for user, outcome in zip(users, outcomes, strict=True):
+        if isinstance(outcome, Problem):
+            results.append(BulkResult(user.id, error=problem_body(outcome)))
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            results.append(BulkResult(user.id, registration=outcome))
+    return results
+
+
+def _closed(session_id: uuid.UUID, session: dict[str, Any] | None) -> Problem:
+    if session is None or session["status"] == "deleted":
+        return not_found("session", session_id)
+    return conflict("The session is cancelled.", session_id=str(session_id))
+
+
+async def _admit_all(
+    db: AsyncSession, session: dict[str, Any], applicants: Sequence[Applicant], now: datetime
+) -> list[Outcome]:
+    """The one place new registrations are decided, on a session whose seat row the caller has
+    locked: in arrival order, each against the seats the ones before it left.
+
+    Everything that can refuse one request is checked before anything is written (rights,
+    redelivery, an active registration, the same learner twice in the batch), so one caller's
+    error never fails the others; then all rows and events go in a few statements.
+    """
+    rules = SessionRules.model_validate(session["rules"])
+    outcomes: list[Outcome | None] = [None] * len(applicants)
+    learners: dict[int, RegistrationUser] = {}
+    for i, applicant in enumerate(applicants):
+        try:
+            _authorize(applicant.actor, session, rules, applicant.request)
+        except Problem as problem:
+            outcomes[i] = problem
+            continue
+        learners[i] = applicant.request.user or as_learner(applicant.actor)
+    deliveries = {i: d for i in learners if (d := applicants[i].delivery_id)}
+    if deliveries:
+        first = await first_deliveries(db, store.inbox, COMMANDS_CONSUMER, deliveries.values())
+        for i, delivery_id in deliveries.items():
+            if delivery_id not in first:
+                outcomes[i] = AlreadyHandled(delivery_id)
+                del learners[i]
+    existing = (
+        await store.active_registration_ids(
+            db, session["id"], [learner.id for learner in learners.values()]
+        )
+        if learners
+        else {}
+    )
+    seats = store.seats_of(session)
+    rows: list[dict[str, Any]] = []
+    events: list[CloudEvent] = []
+    commands: list[CloudEvent] = []
+    refused_deliveries: list[str] = []
+    for i, learner in learners.items():
+        applicant = applicants[i]
+        if learner.id in existing:
+            outcomes[i] = conflict(
+                "Already registered to this session.", id=str(existing[learner.id])
+            )
+            if applicant.delivery_id:
+                refused_deliveries.append(applicant.delivery_id)
+            continue
+        request = applicant.request
+        pending = domain.required_validations(rules, by_manager=request.user is not None)
+        admission = domain.admit(seats, pending, force=request.force)
+        seats = admission.seats
+        token, expires_at = confirmation(pending, rules, now)
+        row = new_row(
+            session,
+            learner,
+            admission,
+            pending,
+            force=request.force,
+            now=now,
+            requested_by=applicant.actor.sub,
+            given=[],
+            token=token,
+            expires_at=expires_at,
+        )
+        existing[learner.id] = row["id"]
+        rows.append(row)
+        registration = registration_of(row)
+        outcomes[i] = registration
+        rid = applicant.request_id
+        events.append(fact("requested", registration, applicant.actor.sub, rid))
+        if admission.status in ("confirmed", "waitlisted"):
+            events.append(fact(admission.status, registration, applicant.actor.sub, rid))
+        if token and expires_at:
+            commands.append(confirmation_command(registration, token, expires_at))
+    if rows:
+        await store.set_seats(db, session["id"], seats)
+        seated(session, seats)
+        await store.insert_registrations(db, rows)
+        await store.record_all(db, events, commands)
+        await follow_ups.registrations_created(db, rows, now)
+    if refused_deliveries:  # as if never delivered: a redelivery is refused again
+        await store.forget_commands(db, COMMANDS_CONSUMER, refused_deliveries)
+    assert all(outcome is not None for outcome in outcomes)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _authorize(
+    actor: Principal, session: dict[str, Any], rules: SessionRules, request: RegistrationRequest
+) -> None:
+    manager = actor.manages_training_of(session["organizations"])
+    tutor = actor.sub in session["tutors"]
+    if request.force and not manager:
+        raise forbidden("Only a manager of the training may force a registration.")
+    if request.user is not None:
+        if not (manager or tutor):
+            raise forbidden("Only a manager or tutor of the session may register someone else.")
+        return
+    if not rules.public_registration:
+        raise forbidden("This session does not take public registrations.")

@@ -1,0 +1,106 @@
+"""What registration tells: one event per fact of a session or an event registration, written to
+the outbox in the transaction of the change (docs/reference/events.md)."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registration import store
+from registration.domain import EventChange
+from shared.events import (
+    SEND_CONFIRMATION,
+    CloudEvent,
+    EventRegistration,
+    EventRegistrationData,
+    MovedTo,
+    Registration,
+    RegistrationData,
+    RegistrationStatus,
+    RegistrationUser,
+    SendConfirmation,
+    ValidationStep,
+    new_event,
+)
+from shared.observability import request_id
+
+SERVICE = "registration"
+
+
+def fact(
+    fact: str,
+    registration: Registration,
+    actor: str | None,
+    rid: str | None,
+    *,
+    previous_status: RegistrationStatus | None = None,
+    reason: str | None = None,
+    step: ValidationStep | None = None,
+    moved_to: tuple[uuid.UUID, uuid.UUID] | None = None,
+) -> CloudEvent:
+    """`registration.<fact>`; `rid` is the caller's request id (a batch runs in another task)."""
+    data = RegistrationData(
+        **registration.model_dump(),
+        previous_status=previous_status,
+        reason=reason,
+        actor=actor,
+        step=step,
+        moved_to=MovedTo(id=moved_to[0], session_id=moved_to[1]) if moved_to else None,
+    )
+    return new_event(
+        SERVICE, f"registration.{fact}", data, subject=str(registration.id), request_id=rid
+    )
+
+
+async def announce(
+    db: AsyncSession,
+    fact_name: str,
+    registration: Registration,
+    actor: str | None,
+    *,
+    previous_status: RegistrationStatus | None = None,
+    reason: str | None = None,
+    step: ValidationStep | None = None,
+    moved_to: tuple[uuid.UUID, uuid.UUID] | None = None,
+) -> None:
+    event = fact(
+        fact_name,
+        registration,
+        actor,
+        request_id.get(),
+        previous_status=previous_status,
+        reason=reason,
+        step=step,
+        moved_to=moved_to,
+    )
+    await store.record_event(db, event)
+
+
+async def announce_event_registration(
+    db: AsyncSession, row: dict[str, Any], change: EventChange, actor: str | None
+) -> None:
+    """`event_registration.<fact>` of one change of the event registration `row`."""
+    data = EventRegistrationData(
+        **EventRegistration.model_validate(row).model_dump(),
+        user=RegistrationUser.model_validate(row["user"]),
+        previous_status=change.before.status if change.before else None,
+        reason=change.reason,
+        actor=actor,
+    )
+    event = new_event(
+        SERVICE,
+        f"event_registration.{change.fact}",
+        data,
+        subject=str(row["id"]),
+        request_id=request_id.get(),
+    )
+    await store.record_event(db, event)
+
+
+def confirmation_command(
+    registration: Registration, token: str, expires_at: datetime
+) -> CloudEvent:
+    """The `notification.send_confirmation` command with the token only the learner gets."""
+    command = SendConfirmation(registration=registration, token=token, expires_at=expires_at)
+    return new_event(SERVICE, SEND_CONFIRMATION, command, subject=str(registration.id))

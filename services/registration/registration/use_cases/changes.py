@@ -1,0 +1,169 @@
+"""How a session registration changes, for every use case that changes one: its row built or
+written as a new version, its events announced, freed seats handed to the line — on a session
+whose seat row the caller holds locked (`store.lock_session`)."""
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registration import domain, store
+from registration.domain import Change, Seats, State
+from registration.use_cases import follow_ups
+from registration.use_cases.announcements import announce
+from shared.events import Registration, RegistrationUser, SessionRules, ValidationStep
+
+
+def new_row(
+    session: dict[str, Any],
+    learner: RegistrationUser,
+    admission: domain.Admission,
+    pending: list[ValidationStep],
+    *,
+    force: bool,
+    now: datetime,
+    requested_by: str | None,
+    given: list[ValidationStep],
+    token: str | None,
+    expires_at: datetime | None,
+) -> dict[str, Any]:
+    """The row of a new registration, as `store.insert_registration(s)` takes it."""
+    return {
+        "id": uuid.uuid4(),
+        "session_id": session["id"],
+        "training_id": session["training_id"],
+        "user_id": learner.id,
+        "user": learner.model_dump(mode="json"),
+        "status": admission.status,
+        "pending_validations": pending,
+        "waitlist_position": admission.waitlist_position,
+        "forced": force,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        "requested_by": requested_by,
+        "validations_given": given,
+        "confirmation_hash": digest(token) if token else None,
+        "expires_at": expires_at,
+    }
+
+
+def confirmation(
+    pending: list[ValidationStep], rules: SessionRules, now: datetime
+) -> tuple[str | None, datetime | None]:
+    """The learner's confirmation token and its deadline, when the learner's step is pending."""
+    token = secrets.token_urlsafe(32) if "user" in pending else None
+    return token, domain.confirmation_deadline(now, rules) if token else None
+
+
+def seated(session: dict[str, Any], seats: Seats) -> None:
+    """Keep the locked session's counters current for the next decision of the transaction."""
+    session["taken"], session["waitlisted"] = seats.taken, seats.waitlisted
+    session["beyond_limit"] = seats.beyond_limit
+
+
+async def apply(
+    db: AsyncSession,
+    session: dict[str, Any],
+    row: dict[str, Any],
+    changes: list[Change],
+    actor: str | None,
+    now: datetime,
+) -> Registration:
+    """Write each change of one registration, then hand every freed seat to the line."""
+    seats = store.seats_of(session)
+    for change in changes:
+        row = await write(db, row, change, actor, now)
+        seats = await leave(db, session["id"], seats, change, now)
+    seats = await promote_waitlist(db, session["id"], seats, actor, now)
+    await store.set_seats(db, session["id"], seats)
+    fresh = await store.registration_by_id(db, row["id"])
+    assert fresh is not None
+    return registration_of(fresh)
+
+
+async def leave(
+    db: AsyncSession, session_id: uuid.UUID, seats: Seats, change: Change, now: datetime
+) -> Seats:
+    if change.left_line_at is not None:
+        await store.move_line_up(db, session_id, change.left_line_at, 1, now)
+    return domain.release(seats, change)
+
+
+async def promote_waitlist(
+    db: AsyncSession, session_id: uuid.UUID, seats: Seats, actor: str | None, now: datetime
+) -> Seats:
+    """Every free seat goes to the head of the line, in line order."""
+    after, count = domain.promote_waitlist(seats)
+    if count == 0:
+        return seats
+    for row in await store.head_of_line(db, session_id, count):
+        await write(db, row, domain.promote(state_of(row)), actor, now)
+    await store.move_line_up(db, session_id, count, count, now)
+    return after
+
+
+async def write(
+    db: AsyncSession, row: dict[str, Any], change: Change, actor: str | None, now: datetime
+) -> dict[str, Any]:
+    """One change: a new version of the row, one event per fact in order, and its follow-ups."""
+    after = change.after
+    given = list(row["validations_given"])
+    if change.step is not None:
+        given.append(change.step)
+    values: dict[str, Any] = {
+        "status": after.status,
+        "pending_validations": list(after.pending_validations),
+        "waitlist_position": after.waitlist_position,
+        "validations_given": given,
+        "version": row["version"] + 1,
+        "updated_at": now,
+    }
+    if not after.awaits_user:
+        values["confirmation_hash"] = None
+        values["expires_at"] = None
+    updated = await store.update_registration(db, row["id"], values)
+    registration = registration_of(updated)
+    for fact in change.facts:
+        await announce(
+            db,
+            fact,
+            registration,
+            actor,
+            previous_status=change.before.status,
+            reason=change.reason,
+            step=change.step if fact == "validated" else None,
+            moved_to=change.moved_to if fact == "moved" else None,
+        )
+    await follow_ups.registration_changed(db, updated, change.before.status, actor, now)
+    return updated
+
+
+def state_of(row: dict[str, Any]) -> State:
+    return State(
+        row["status"],
+        tuple(row["pending_validations"]),
+        row["waitlist_position"],
+        row["forced"],
+    )
+
+
+def by_manager(row: dict[str, Any]) -> bool:
+    """Requested by someone other than the learner."""
+    return row["requested_by"] is not None and row["requested_by"] != row["user_id"]
+
+
+def registration_of(row: dict[str, Any]) -> Registration:
+    return Registration.model_validate(row)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(token: str, stored: str | None) -> bool:
+    return stored is not None and hmac.compare_digest(digest(token), stored)

@@ -1,0 +1,39 @@
+"""Who the caller is to a registration, as the domain weighs it (`Rights`, `EventRights`)."""
+
+from typing import Any
+
+from registration.domain import EventRights, Rights
+from shared.auth import Principal
+from shared.events import RegistrationUser, SessionRules
+
+
+def session_rights(actor: Principal, session: dict[str, Any], learner: RegistrationUser) -> Rights:
+    rules = SessionRules.model_validate(session["rules"])
+    return Rights(
+        learner=actor.sub == learner.id,
+        manager=actor.manages_training_of(session["organizations"]),
+        organization_manager=not set(actor.managed_organizations).isdisjoint(learner.organizations),
+        validator=actor.sub in rules.validators,
+        tutor=actor.sub in session["tutors"],
+        admin=actor.is_platform_admin,
+    )
+
+
+def event_rights(actor: Principal, event: dict[str, Any], learner: str) -> EventRights:
+    return EventRights(
+        learner=actor.sub == learner,
+        manager=actor.manages_training_of(event["organizations"]),
+        tutor=actor.sub in event["tutors"],
+        admin=actor.is_platform_admin,
+    )
+
+
+def as_learner(actor: Principal) -> RegistrationUser:
+    """The caller, registering themself."""
+    return RegistrationUser(
+        id=actor.sub,
+        email=actor.email,
+        name=actor.name,
+        locale=actor.locale,
+        organizations=list(actor.organizations),
+    )
