@@ -1,4 +1,4 @@
-from registration.store import metadata
+from registration.tables import metadata
 
 from shared.migrations import run_migrations
 

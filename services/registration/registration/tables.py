@@ -1,0 +1,167 @@
+"""Registration's tables, declared once: the session replica and its registrations, the event
+replica and its registrations, the curriculum replica, and the outbox, inbox and idempotency
+keys; `store` queries them, the migrations' `env.py` compares them to the database."""
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from shared.idempotency import idempotency_table
+from shared.messaging import inbox_table, outbox_table
+
+metadata = MetaData()
+JSONList = JSON().with_variant(JSONB(), "postgresql")
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("training_id", UUID(as_uuid=True), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # scheduled, cancelled, deleted
+    Column("organizations", JSONList, nullable=False),
+    Column("tutors", JSONList, nullable=False),
+    Column("rules", JSONList, nullable=False),
+    Column("max_users", Integer, nullable=True),
+    Column("taken", Integer, nullable=False, server_default="0"),
+    Column("waitlisted", Integer, nullable=False, server_default="0"),
+    Column("beyond_limit", Integer, nullable=False, server_default="0"),
+    Column("default_session", Boolean, nullable=False, server_default="false"),
+    CheckConstraint("taken >= 0 AND waitlisted >= 0", name="seats_not_negative"),
+    CheckConstraint(
+        "beyond_limit >= 0 AND (max_users IS NULL OR taken - beyond_limit <= max_users)",
+        name="seats_within_limit",
+    ),
+)
+
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("training_id", UUID(as_uuid=True), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("user", JSONList, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("pending_validations", JSONList, nullable=False),
+    Column("waitlist_position", Integer, nullable=True),
+    Column("forced", Boolean, nullable=False, server_default="false"),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("requested_by", String(200), nullable=True),
+    Column("validations_given", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("confirmation_hash", Text, nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint(
+        "(status = 'waitlisted') = (waitlist_position IS NOT NULL)",
+        name="waitlisted_have_a_position",
+    ),
+    CheckConstraint(
+        "waitlist_position IS NULL OR waitlist_position >= 1", name="waitlist_position_positive"
+    ),
+)
+Index(
+    "registrations_one_active_per_user",
+    registrations.c.session_id,
+    registrations.c.user_id,
+    unique=True,
+    postgresql_where=text("status IN ('pending', 'confirmed', 'waitlisted')"),
+)
+Index("registrations_user", registrations.c.user_id)
+Index("registrations_session_status", registrations.c.session_id, registrations.c.status)
+Index(
+    "registrations_due",
+    registrations.c.expires_at,
+    postgresql_where=text(
+        "expires_at IS NOT NULL AND status IN ('pending', 'confirmed', 'waitlisted')"
+    ),
+)
+
+outbox = outbox_table(metadata)
+idempotency_keys = idempotency_table(metadata)
+inbox = inbox_table(metadata)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("training_id", UUID(as_uuid=True), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # active, deleted (a tombstone)
+    Column("registration_mode", String(16), nullable=False),
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True), nullable=False),
+    Column("organizations", JSONList, nullable=False),
+    Column("tutors", JSONList, nullable=False),
+    Column("max_users", Integer, nullable=True),
+    Column("taken", Integer, nullable=False, server_default="0"),
+    Column("waitlisted", Integer, nullable=False, server_default="0"),
+    Column("beyond_limit", Integer, nullable=False, server_default="0"),
+    CheckConstraint("taken >= 0 AND waitlisted >= 0", name="event_seats_not_negative"),
+    CheckConstraint(
+        "beyond_limit >= 0 AND (max_users IS NULL OR taken - beyond_limit <= max_users)",
+        name="event_seats_within_limit",
+    ),
+)
+Index("events_session", events.c.session_id)
+
+event_registrations = Table(
+    "event_registrations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("registration_id", UUID(as_uuid=True), nullable=False),  # the session registration
+    Column("user_id", String(200), nullable=False),
+    Column("user", JSONList, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("waitlist_position", Integer, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(
+        "(status = 'waitlisted') = (waitlist_position IS NOT NULL)",
+        name="event_waitlisted_have_a_position",
+    ),
+    CheckConstraint(
+        "waitlist_position IS NULL OR waitlist_position >= 1",
+        name="event_waitlist_position_positive",
+    ),
+)
+Index(
+    "event_registrations_one_active_per_user",
+    event_registrations.c.event_id,
+    event_registrations.c.user_id,
+    unique=True,
+    postgresql_where=text("status IN ('registered', 'waitlisted')"),
+)
+Index("event_registrations_registration", event_registrations.c.registration_id)
+Index("event_registrations_user", event_registrations.c.user_id)
+
+curricula = Table(
+    "curricula",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # active, deleted (a tombstone)
+    Column("parent_id", UUID(as_uuid=True), nullable=True),
+    Column("training_ids", JSONList, nullable=False),
+    Column("blocking", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("curricula_parent", curricula.c.parent_id)
