@@ -17,9 +17,9 @@ from shared.db import transaction
 from shared.events import Registration, SessionRules
 from shared.problems import Problem, conflict, forbidden, not_found
 
-# What the domain decides from: the registration's state, the caller's rights, its row (with
-# the session's rules under `_rules`).
-Decide = Callable[[State, Rights, dict[str, Any]], list[Change]]
+# What the domain decides from: the registration's state, the caller's rights, its row as it is
+# under the lock, the session's rules.
+Decide = Callable[[State, Rights, dict[str, Any], SessionRules], list[Change]]
 
 
 async def confirm(
@@ -28,7 +28,7 @@ async def confirm(
     """The learner's own confirmation with the emailed token; past the deadline it expires."""
     expired = False
 
-    def decide(state: State, rights: Rights, row: dict[str, Any]) -> list[Change]:
+    def decide(state: State, rights: Rights, row: dict[str, Any], _: SessionRules) -> list[Change]:
         nonlocal expired
         if not rights.learner:
             raise domain.RegistrationRefused(403, "Only the learner confirms.")
@@ -57,22 +57,21 @@ async def confirm(
 async def validate(
     database: Database, actor: Principal, reg_id: uuid.UUID, step: domain.StepRequest
 ) -> Registration:
-    return await act(database, actor, reg_id, lambda s, r, _: domain.validate(s, step, r))
+    return await act(database, actor, reg_id, lambda s, r, *_: domain.validate(s, step, r))
 
 
 async def refuse(
     database: Database, actor: Principal, reg_id: uuid.UUID, reason: str | None
 ) -> Registration:
-    return await act(database, actor, reg_id, lambda s, r, _: [domain.refuse(s, r, reason)])
+    return await act(database, actor, reg_id, lambda s, r, *_: [domain.refuse(s, r, reason)])
 
 
 async def cancel(
     database: Database, actor: Principal, reg_id: uuid.UUID, reason: str | None
 ) -> Registration:
-    def decide(state: State, rights: Rights, row: dict[str, Any]) -> list[Change]:
-        return [domain.cancel(state, rights, row["_rules"], reason)]
-
-    return await act(database, actor, reg_id, decide)
+    return await act(
+        database, actor, reg_id, lambda s, r, _row, rules: [domain.cancel(s, r, rules, reason)]
+    )
 
 
 async def act(
@@ -91,6 +90,6 @@ async def act(
         rights = session_rights(actor, session, registration_of(row).user)
         if not rights.may_read:
             raise forbidden("You may not act on this registration.")
-        context = {**row, "_rules": SessionRules.model_validate(session["rules"])}
-        changes = decided(lambda: decide(state_of(row), rights, context))
+        rules = SessionRules.model_validate(session["rules"])
+        changes = decided(lambda: decide(state_of(row), rights, row, rules))
         return await apply(db, session, row, changes, actor.sub, now)
