@@ -5,6 +5,7 @@
 decision about its registrations, so replicas take turns on one session and never oversell.
 """
 
+import typing
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -29,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration.domain import ACTIVE, Seats
+from registration.records import RegistrationRow, SessionRow, SessionSeatsRow
 from registration.tables import curricula as curricula
 from registration.tables import event_registrations as event_registrations
 from registration.tables import events as events
@@ -80,13 +82,13 @@ async def update_session(db: AsyncSession, session_id: uuid.UUID, values: dict[s
     await db.execute(update(sessions).where(sessions.c.id == session_id).values(values))
 
 
-async def lock_session(db: AsyncSession, session_id: uuid.UUID) -> dict[str, Any] | None:
+async def lock_session(db: AsyncSession, session_id: uuid.UUID) -> SessionRow | None:
     query = select(sessions).where(sessions.c.id == session_id).with_for_update()
     row = (await db.execute(query)).mappings().first()
-    return dict(row) if row else None
+    return typing.cast(SessionRow, dict(row)) if row else None
 
 
-async def lock_sessions(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
+async def lock_sessions(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[SessionRow]:
     """Several session rows, locked in id order (every caller does so: no deadlock)."""
     query = (
         select(sessions)
@@ -94,15 +96,17 @@ async def lock_sessions(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> l
         .order_by(sessions.c.id)
         .with_for_update()
     )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return typing.cast(
+        list[SessionRow], [dict(row) for row in (await db.execute(query)).mappings()]
+    )
 
 
-async def session_by_id(db: AsyncSession, session_id: uuid.UUID) -> dict[str, Any] | None:
+async def session_by_id(db: AsyncSession, session_id: uuid.UUID) -> SessionRow | None:
     row = (await db.execute(select(sessions).where(sessions.c.id == session_id))).mappings().first()
-    return dict(row) if row else None
+    return typing.cast(SessionRow, dict(row)) if row else None
 
 
-def seats_of(session: dict[str, Any]) -> Seats:
+def seats_of(session: SessionRow | dict[str, Any]) -> Seats:
     return Seats(
         session["max_users"], session["taken"], session["waitlisted"], session["beyond_limit"]
     )
@@ -121,16 +125,18 @@ async def set_seats(db: AsyncSession, session_id: uuid.UUID, seats: Seats) -> No
     )
 
 
-async def seats_for(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
+async def seats_for(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[SessionSeatsRow]:
     query = select(
         sessions.c.id, sessions.c.max_users, sessions.c.taken, sessions.c.waitlisted
     ).where(sessions.c.id.in_(session_ids), sessions.c.status != "deleted")
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return typing.cast(
+        list[SessionSeatsRow], [dict(row) for row in (await db.execute(query)).mappings()]
+    )
 
 
 async def lock_sessions_with_due_requests(
     db: AsyncSession, now: datetime, limit: int
-) -> list[dict[str, Any]]:
+) -> list[SessionRow]:
     """Sessions with an expired request, locked; those another replica holds are skipped."""
     due = exists().where(
         registrations.c.session_id == sessions.c.id,
@@ -144,7 +150,9 @@ async def lock_sessions_with_due_requests(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return typing.cast(
+        list[SessionRow], [dict(row) for row in (await db.execute(query)).mappings()]
+    )
 
 
 # --- registrations -----------------------------------------------------------------------------
@@ -172,7 +180,7 @@ async def active_registration_ids(
     return {row.user_id: row.id for row in await db.execute(query)}
 
 
-async def insert_registrations(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+async def insert_registrations(db: AsyncSession, rows: Sequence[RegistrationRow]) -> None:
     """Many new registrations at once (a batch's admissions); one compiled statement, cached."""
     if rows:
         await db.execute(insert(registrations), list(rows))
@@ -180,7 +188,7 @@ async def insert_registrations(db: AsyncSession, rows: Sequence[dict[str, Any]])
 
 async def latest_registration(
     db: AsyncSession, session_id: uuid.UUID, user_id: str
-) -> dict[str, Any] | None:
+) -> RegistrationRow | None:
     query = (
         select(registrations)
         .where(registrations.c.session_id == session_id, registrations.c.user_id == user_id)
@@ -188,34 +196,37 @@ async def latest_registration(
         .limit(1)
     )
     row = (await db.execute(query)).mappings().first()
-    return dict(row) if row else None
+    return typing.cast(RegistrationRow, dict(row)) if row else None
 
 
-async def insert_registration(db: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:
+async def insert_registration(db: AsyncSession, values: RegistrationRow) -> RegistrationRow:
     query = insert(registrations).values(values).returning(registrations)
-    return dict((await db.execute(query)).mappings().one())
+    return typing.cast(RegistrationRow, dict((await db.execute(query)).mappings().one()))
 
 
-async def registration_by_id(db: AsyncSession, reg_id: uuid.UUID) -> dict[str, Any] | None:
+async def registration_by_id(db: AsyncSession, reg_id: uuid.UUID) -> RegistrationRow | None:
     query = select(registrations).where(registrations.c.id == reg_id)
     row = (await db.execute(query)).mappings().first()
-    return dict(row) if row else None
+    return typing.cast(RegistrationRow, dict(row)) if row else None
 
 
 async def update_registration(
     db: AsyncSession, reg_id: uuid.UUID, values: dict[str, Any]
-) -> dict[str, Any]:
+) -> RegistrationRow:
     query = (
         update(registrations)
         .where(registrations.c.id == reg_id)
         .values(values)
         .returning(registrations)
     )
-    return dict((await db.execute(query)).mappings().one())
+    return typing.cast(RegistrationRow, dict((await db.execute(query)).mappings().one()))
 
 
-async def head_of_line(db: AsyncSession, session_id: uuid.UUID, count: int) -> list[dict[str, Any]]:
-    return await _head_of_line(db, registrations.c.session_id, session_id, count)
+async def head_of_line(
+    db: AsyncSession, session_id: uuid.UUID, count: int
+) -> list[RegistrationRow]:
+    rows = await _head_of_line(db, registrations.c.session_id, session_id, count)
+    return typing.cast(list[RegistrationRow], rows)
 
 
 async def move_line_up(
@@ -260,18 +271,20 @@ async def _move_line_up(
     )
 
 
-async def active_registrations(db: AsyncSession, session_id: uuid.UUID) -> list[dict[str, Any]]:
+async def active_registrations(db: AsyncSession, session_id: uuid.UUID) -> list[RegistrationRow]:
     query = (
         select(registrations)
         .where(registrations.c.session_id == session_id, _active)
         .order_by(registrations.c.created_at, registrations.c.id)
     )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return typing.cast(
+        list[RegistrationRow], [dict(row) for row in (await db.execute(query)).mappings()]
+    )
 
 
 async def due_registrations(
     db: AsyncSession, session_id: uuid.UUID, now: datetime
-) -> list[dict[str, Any]]:
+) -> list[RegistrationRow]:
     query = (
         select(registrations)
         .where(
@@ -281,16 +294,20 @@ async def due_registrations(
         )
         .order_by(registrations.c.expires_at, registrations.c.id)
     )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return typing.cast(
+        list[RegistrationRow], [dict(row) for row in (await db.execute(query)).mappings()]
+    )
 
 
-async def session_registrations(db: AsyncSession, session_id: uuid.UUID) -> list[dict[str, Any]]:
+async def session_registrations(db: AsyncSession, session_id: uuid.UUID) -> list[RegistrationRow]:
     query = (
         select(registrations)
         .where(registrations.c.session_id == session_id)
         .order_by(registrations.c.created_at, registrations.c.id)
     )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return typing.cast(
+        list[RegistrationRow], [dict(row) for row in (await db.execute(query)).mappings()]
+    )
 
 
 def _texts(values: Sequence[str]) -> Any:
@@ -303,7 +320,7 @@ async def list_registrations(
     *,
     filters: dict[str, Any],
     visible_to: dict[str, Any] | None,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[RegistrationRow], int]:
     """`visible_to` None: every registration (platform_admin); otherwise the caller's `sub`,
     `organizations` when a training_manager, and `managed_organizations` say what they see."""
     query = select(registrations).select_from(
@@ -333,7 +350,8 @@ async def list_registrations(
                 )
             )
         query = query.where(or_(*may))
-    return await page_of(db, query, registrations, listing)
+    rows, total = await page_of(db, query, registrations, listing)
+    return typing.cast(list[RegistrationRow], rows), total
 
 
 # --- what leaves through the outbox ------------------------------------------------------------
@@ -430,18 +448,20 @@ async def set_event_seats(db: AsyncSession, event_id: uuid.UUID, seats: Seats) -
     )
 
 
-async def confirmed_registrations(db: AsyncSession, session_id: uuid.UUID) -> list[dict[str, Any]]:
+async def confirmed_registrations(db: AsyncSession, session_id: uuid.UUID) -> list[RegistrationRow]:
     query = (
         select(registrations)
         .where(registrations.c.session_id == session_id, registrations.c.status == "confirmed")
         .order_by(registrations.c.created_at, registrations.c.id)
     )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return typing.cast(
+        list[RegistrationRow], [dict(row) for row in (await db.execute(query)).mappings()]
+    )
 
 
 async def confirmed_registration(
     db: AsyncSession, session_id: uuid.UUID, user_id: str
-) -> dict[str, Any] | None:
+) -> RegistrationRow | None:
     """The learner's confirmed registration in the session (read under the session's lock)."""
     query = select(registrations).where(
         registrations.c.session_id == session_id,
@@ -449,7 +469,7 @@ async def confirmed_registration(
         registrations.c.status == "confirmed",
     )
     row = (await db.execute(query)).mappings().first()
-    return dict(row) if row else None
+    return typing.cast(RegistrationRow, dict(row)) if row else None
 
 
 async def active_event_registration_id(
@@ -578,9 +598,11 @@ async def curriculum_subtree(db: AsyncSession, root: uuid.UUID) -> list[dict[str
 
 async def sessions_of_trainings(
     db: AsyncSession, training_ids: Sequence[uuid.UUID]
-) -> list[dict[str, Any]]:
+) -> list[SessionRow]:
     """Every live session the replica knows of these trainings."""
     query = select(sessions).where(
         sessions.c.training_id.in_(training_ids), sessions.c.status != "deleted"
     )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return typing.cast(
+        list[SessionRow], [dict(row) for row in (await db.execute(query)).mappings()]
+    )

@@ -4,10 +4,10 @@ the registration as it is under its session's lock; `changes.apply` writes and p
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from registration import domain, store
 from registration.domain import Change, Rights, State
+from registration.records import RegistrationRow
 from registration.refusals import decided
 from registration.use_cases import Database
 from registration.use_cases.changes import apply, registration_of, state_of, token_matches
@@ -19,7 +19,7 @@ from shared.problems import Problem, conflict, forbidden, not_found
 
 # What the domain decides from: the registration's state, the caller's rights, its row as it is
 # under the lock, the session's rules.
-Decide = Callable[[State, Rights, dict[str, Any], SessionRules], list[Change]]
+Decide = Callable[[State, Rights, RegistrationRow, SessionRules], list[Change]]
 
 
 async def confirm(
@@ -28,7 +28,7 @@ async def confirm(
     """The learner's own confirmation with the emailed token; past the deadline it expires."""
     expired = False
 
-    def decide(state: State, rights: Rights, row: dict[str, Any], _: SessionRules) -> list[Change]:
+    def decide(state: State, rights: Rights, row: RegistrationRow, _: SessionRules) -> list[Change]:
         nonlocal expired
         if not rights.learner:
             raise domain.RegistrationRefused(403, "Only the learner confirms.")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from registration import domain, store
 from registration.admission import Outcome
 from registration.answers import problem_body
+from registration.records import RegistrationRow, SessionRow
 from registration.use_cases import Database, follow_ups
 from registration.use_cases.announcements import confirmation_command, fact
 from registration.use_cases.changes import confirmation, new_row, registration_of, seated
@@ -104,14 +105,14 @@ async def register_many(
     return results
 
 
-def _closed(session_id: uuid.UUID, session: dict[str, Any] | None) -> Problem:
+def _closed(session_id: uuid.UUID, session: SessionRow | None) -> Problem:
     if session is None or session["status"] == "deleted":
         return not_found("session", session_id)
     return conflict("The session is cancelled.", session_id=str(session_id))
 
 
 async def _admit_all(
-    db: AsyncSession, session: dict[str, Any], applicants: Sequence[Applicant], now: datetime
+    db: AsyncSession, session: SessionRow, applicants: Sequence[Applicant], now: datetime
 ) -> list[Outcome]:
     """The one place new registrations are decided, on a session whose seat row the caller has
     locked: in arrival order, each against the seats the ones before it left.
@@ -145,7 +146,7 @@ async def _admit_all(
         else {}
     )
     seats = store.seats_of(session)
-    rows: list[dict[str, Any]] = []
+    rows: list[RegistrationRow] = []
     events: list[CloudEvent] = []
     commands: list[CloudEvent] = []
     refused_deliveries: list[str] = []
@@ -198,7 +199,7 @@ async def _admit_all(
 
 
 def _authorize(
-    actor: Principal, session: dict[str, Any], rules: SessionRules, request: RegistrationRequest
+    actor: Principal, session: SessionRow, rules: SessionRules, request: RegistrationRequest
 ) -> None:
     manager = actor.manages_training_of(session["organizations"])
     tutor = actor.sub in session["tutors"]

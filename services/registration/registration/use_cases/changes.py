@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration import domain, store
 from registration.domain import Change, Seats, State
+from registration.records import RegistrationRow, SessionRow
 from registration.use_cases import follow_ups
 from registration.use_cases.announcements import announce
 from shared.events import Registration, RegistrationUser, SessionRules, ValidationStep
 
 
 def new_row(
-    session: dict[str, Any],
+    session: SessionRow,
     learner: RegistrationUser,
     admission: domain.Admission,
     pending: list[ValidationStep],
@@ -30,7 +31,7 @@ def new_row(
     given: list[ValidationStep],
     token: str | None,
     expires_at: datetime | None,
-) -> dict[str, Any]:
+) -> RegistrationRow:
     """The row of a new registration, as `store.insert_registration(s)` takes it."""
     return {
         "id": uuid.uuid4(),
@@ -60,7 +61,7 @@ def confirmation(
     return token, domain.confirmation_deadline(now, rules) if token else None
 
 
-def seated(session: dict[str, Any], seats: Seats) -> None:
+def seated(session: SessionRow, seats: Seats) -> None:
     """Keep the locked session's counters current for the next decision of the transaction."""
     session["taken"], session["waitlisted"] = seats.taken, seats.waitlisted
     session["beyond_limit"] = seats.beyond_limit
@@ -68,8 +69,8 @@ def seated(session: dict[str, Any], seats: Seats) -> None:
 
 async def apply(
     db: AsyncSession,
-    session: dict[str, Any],
-    row: dict[str, Any],
+    session: SessionRow,
+    row: RegistrationRow,
     changes: list[Change],
     actor: str | None,
     now: datetime,
@@ -108,8 +109,8 @@ async def promote_waitlist(
 
 
 async def write(
-    db: AsyncSession, row: dict[str, Any], change: Change, actor: str | None, now: datetime
-) -> dict[str, Any]:
+    db: AsyncSession, row: RegistrationRow, change: Change, actor: str | None, now: datetime
+) -> RegistrationRow:
     """One change: a new version of the row, one event per fact in order, and its follow-ups."""
     after = change.after
     given = list(row["validations_given"])
@@ -143,7 +144,7 @@ async def write(
     return updated
 
 
-def state_of(row: dict[str, Any]) -> State:
+def state_of(row: RegistrationRow) -> State:
     return State(
         row["status"],
         tuple(row["pending_validations"]),
@@ -152,12 +153,12 @@ def state_of(row: dict[str, Any]) -> State:
     )
 
 
-def by_manager(row: dict[str, Any]) -> bool:
+def by_manager(row: RegistrationRow) -> bool:
     """Requested by someone other than the learner."""
     return row["requested_by"] is not None and row["requested_by"] != row["user_id"]
 
 
-def registration_of(row: dict[str, Any]) -> Registration:
+def registration_of(row: RegistrationRow) -> Registration:
     return Registration.model_validate(row)
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from registration import domain, store
+from registration.records import SessionRow
 from registration.use_cases import Database
 from registration.use_cases.admission import RegistrationRequest
 from registration.use_cases.registrations import Registrations
@@ -68,7 +69,7 @@ class Curricula:
             trainings = domain.curriculum_trainings(curriculum_id, nodes)
             known = await store.sessions_of_trainings(db, trainings) if trainings else []
             learner_id = user.id if user is not None else actor.sub
-            plan: list[tuple[uuid.UUID, dict[str, Any] | None]] = []
+            plan: list[tuple[uuid.UUID, SessionRow | None]] = []
             for training_id in trainings:
                 default = next(
                     (s for s in known if s["training_id"] == training_id and s["default_session"]),
@@ -76,7 +77,7 @@ class Curricula:
                 )
                 plan.append((training_id, default))
             outcome = CurriculumRegistration()
-            to_register: list[dict[str, Any]] = []
+            to_register: list[SessionRow] = []
             for training_id, session in plan:
                 if session is None:
                     outcome.skipped.append(Skipped(None, training_id, "no_default_session"))
@@ -139,7 +140,7 @@ def _node(row: dict[str, Any]) -> domain.CurriculumNode:
     )
 
 
-def _refusal(actor: Principal, session: dict[str, Any], *, by_manager: bool) -> SkipReason | None:
+def _refusal(actor: Principal, session: SessionRow, *, by_manager: bool) -> SkipReason | None:
     """Why this session cannot take the learner, as far as the replica tells before deciding."""
     if session["status"] == "cancelled":
         return "session_cancelled"
@@ -150,7 +151,7 @@ def _refusal(actor: Principal, session: dict[str, Any], *, by_manager: bool) -> 
     return None
 
 
-def _skipped(problem: Problem, session: dict[str, Any], *, by_manager: bool) -> Skipped:
+def _skipped(problem: Problem, session: SessionRow, *, by_manager: bool) -> Skipped:
     """A refusal the decision itself gave (the session changed since it was read)."""
     reason: SkipReason
     existing = problem.extra.get("id")

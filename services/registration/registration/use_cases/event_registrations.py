@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration import domain, store
 from registration.domain import EventChange, EventState, Seats
+from registration.records import RegistrationRow
 from registration.refusals import decided
 from registration.use_cases import Database
 from registration.use_cases.announcements import announce_event_registration
@@ -167,7 +168,7 @@ class EventRegistrations:
 
 async def follow(
     db: AsyncSession,
-    registration: dict[str, Any],
+    registration: RegistrationRow,
     previous_status: RegistrationStatus | None,
     actor: str | None,
     now: datetime,
@@ -196,7 +197,7 @@ async def follow(
             await _promote_line(db, event, actor, now)
 
 
-async def follow_new(db: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> None:
+async def follow_new(db: AsyncSession, rows: list[RegistrationRow], now: datetime) -> None:
     """New session registrations of one session (its row locked by the caller): those created
     `confirmed` join the session's `auto` events that have not ended."""
     seated = [row for row in rows if row["status"] == "confirmed"]
@@ -235,7 +236,7 @@ async def _take_confirmed_learners(db: AsyncSession, event: dict[str, Any], now:
 async def _join(
     db: AsyncSession,
     event: dict[str, Any],
-    registration: dict[str, Any],
+    registration: RegistrationRow,
     actor: str | None,
     now: datetime,
 ) -> dict[str, Any]:

@@ -6,17 +6,17 @@ event rows are taken after it (the lock order of `event_registrations`).
 """
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from registration.records import RegistrationRow
 from registration.use_cases import event_registrations
 from shared.events import RegistrationStatus
 
 
 async def registration_changed(
     db: AsyncSession,
-    registration: dict[str, Any],
+    registration: RegistrationRow,
     previous_status: RegistrationStatus | None,
     actor: str | None,
     now: datetime,
@@ -27,7 +27,7 @@ async def registration_changed(
 
 
 async def registrations_created(
-    db: AsyncSession, rows: list[dict[str, Any]], now: datetime
+    db: AsyncSession, rows: list[RegistrationRow], now: datetime
 ) -> None:
     """New registrations of one session: those created `confirmed` join its `auto` events."""
     await event_registrations.follow_new(db, rows, now)

@@ -4,11 +4,11 @@ new one in the target session keeps the validations already given — both sessi
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration import domain, store
+from registration.records import SessionRow
 from registration.refusals import decided
 from registration.use_cases import Database, follow_ups
 from registration.use_cases.announcements import announce, confirmation_command
@@ -81,7 +81,7 @@ async def move(
 
 async def _move_in(
     db: AsyncSession,
-    session: dict[str, Any],
+    session: SessionRow,
     actor: Principal,
     learner: RegistrationUser,
     pending: list[ValidationStep],

@@ -3,11 +3,12 @@
 from typing import Any
 
 from registration.domain import EventRights, Rights
+from registration.records import SessionRow
 from shared.auth import Principal
 from shared.events import RegistrationUser, SessionRules
 
 
-def session_rights(actor: Principal, session: dict[str, Any], learner: RegistrationUser) -> Rights:
+def session_rights(actor: Principal, session: SessionRow, learner: RegistrationUser) -> Rights:
     rules = SessionRules.model_validate(session["rules"])
     return Rights(
         learner=actor.sub == learner.id,

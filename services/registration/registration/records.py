@@ -1,0 +1,60 @@
+"""The rows store.py reads and writes, typed.
+
+TypedDicts rather than frozen records: a locked session's seat counters are kept current in its
+row for the next decision of the same transaction, new rows go to the database as they are
+built, and the models of shared.events validate from them — so a row stays the plain dict the
+database driver gives, with no copy on the peak-enrollment path.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any, TypedDict
+
+from shared.events import RegistrationStatus, ValidationStep
+
+
+class SessionRow(TypedDict):
+    """The replica of a catalog session and the seat counters registration owns."""
+
+    id: uuid.UUID
+    training_id: uuid.UUID
+    version: int
+    status: str  # scheduled, cancelled, deleted
+    organizations: list[str]
+    tutors: list[str]
+    rules: dict[str, Any]  # shared.events.SessionRules as JSON
+    max_users: int | None
+    taken: int
+    waitlisted: int
+    beyond_limit: int
+    default_session: bool
+
+
+class RegistrationRow(TypedDict):
+    """A session registration, one version of it."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    training_id: uuid.UUID
+    user_id: str
+    user: dict[str, Any]  # shared.events.RegistrationUser as JSON
+    status: RegistrationStatus
+    pending_validations: list[ValidationStep]
+    waitlist_position: int | None
+    forced: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    requested_by: str | None
+    validations_given: list[ValidationStep]
+    confirmation_hash: str | None
+    expires_at: datetime | None
+
+
+class SessionSeatsRow(TypedDict):
+    """A session's seats, as `GET /api/seats` reads them."""
+
+    id: uuid.UUID
+    max_users: int | None
+    taken: int
+    waitlisted: int
