@@ -10,7 +10,12 @@ import uuid
 from datetime import datetime
 from typing import Any, TypedDict
 
-from shared.events import RegistrationStatus, ValidationStep
+from shared.events import (
+    EventRegistrationMode,
+    EventRegistrationStatus,
+    RegistrationStatus,
+    ValidationStep,
+)
 
 
 class SessionRow(TypedDict):
@@ -58,3 +63,50 @@ class SessionSeatsRow(TypedDict):
     max_users: int | None
     taken: int
     waitlisted: int
+
+
+class EventRow(TypedDict):
+    """The replica of a catalog event (séance) and the seat counters registration owns."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    training_id: uuid.UUID
+    version: int
+    status: str  # active, deleted (a tombstone)
+    registration_mode: EventRegistrationMode
+    start: datetime
+    end: datetime
+    organizations: list[str]
+    tutors: list[str]
+    max_users: int | None
+    taken: int
+    waitlisted: int
+    beyond_limit: int
+
+
+class EventRegistrationRow(TypedDict):
+    """A learner's place at one event, one version of it."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    session_id: uuid.UUID
+    registration_id: uuid.UUID  # the session registration it follows
+    user_id: str
+    user: dict[str, Any]  # shared.events.RegistrationUser as JSON
+    status: EventRegistrationStatus
+    waitlist_position: int | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CurriculumRow(TypedDict):
+    """The replica of a catalog curriculum node."""
+
+    id: uuid.UUID
+    version: int
+    status: str  # active, deleted (a tombstone)
+    parent_id: uuid.UUID | None
+    training_ids: list[str]
+    blocking: bool
+    created_at: datetime

@@ -30,7 +30,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration.domain import ACTIVE, Seats
-from registration.records import RegistrationRow, SessionRow, SessionSeatsRow
+from registration.records import (
+    CurriculumRow,
+    EventRegistrationRow,
+    EventRow,
+    RegistrationRow,
+    SessionRow,
+    SessionSeatsRow,
+)
 from registration.tables import curricula as curricula
 from registration.tables import event_registrations as event_registrations
 from registration.tables import events as events
@@ -106,7 +113,7 @@ async def session_by_id(db: AsyncSession, session_id: uuid.UUID) -> SessionRow |
     return typing.cast(SessionRow, dict(row)) if row else None
 
 
-def seats_of(session: SessionRow | dict[str, Any]) -> Seats:
+def seats_of(session: SessionRow | EventRow) -> Seats:
     return Seats(
         session["max_users"], session["taken"], session["waitlisted"], session["beyond_limit"]
     )
@@ -406,20 +413,28 @@ async def lock_replica(db: AsyncSession, table: Table, ident: uuid.UUID) -> dict
     return dict(row) if row else None
 
 
+async def lock_event(db: AsyncSession, ident: uuid.UUID) -> EventRow | None:
+    return typing.cast(EventRow | None, await lock_replica(db, events, ident))
+
+
+async def lock_curriculum(db: AsyncSession, ident: uuid.UUID) -> CurriculumRow | None:
+    return typing.cast(CurriculumRow | None, await lock_replica(db, curricula, ident))
+
+
 async def update_replica(
     db: AsyncSession, table: Table, ident: uuid.UUID, values: dict[str, Any]
 ) -> None:
     await db.execute(update(table).where(table.c.id == ident).values(values))
 
 
-async def event_by_id(db: AsyncSession, event_id: uuid.UUID) -> dict[str, Any] | None:
+async def event_by_id(db: AsyncSession, event_id: uuid.UUID) -> EventRow | None:
     row = (await db.execute(select(events).where(events.c.id == event_id))).mappings().first()
-    return dict(row) if row else None
+    return typing.cast(EventRow, dict(row)) if row else None
 
 
 async def lock_auto_events(
     db: AsyncSession, session_id: uuid.UUID, now: datetime
-) -> list[dict[str, Any]]:
+) -> list[EventRow]:
     """The session's `auto` events that have not ended, locked in id order."""
     query = (
         select(events)
@@ -432,7 +447,7 @@ async def lock_auto_events(
         .order_by(events.c.id)
         .with_for_update()
     )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return typing.cast(list[EventRow], [dict(row) for row in (await db.execute(query)).mappings()])
 
 
 async def set_event_seats(db: AsyncSession, event_id: uuid.UUID, seats: Seats) -> None:
@@ -484,32 +499,36 @@ async def active_event_registration_id(
     return found
 
 
-async def insert_event_registration(db: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:
+async def insert_event_registration(
+    db: AsyncSession, values: EventRegistrationRow
+) -> EventRegistrationRow:
     query = insert(event_registrations).values(values).returning(event_registrations)
-    return dict((await db.execute(query)).mappings().one())
+    return typing.cast(EventRegistrationRow, dict((await db.execute(query)).mappings().one()))
 
 
-async def event_registration_by_id(db: AsyncSession, ident: uuid.UUID) -> dict[str, Any] | None:
+async def event_registration_by_id(
+    db: AsyncSession, ident: uuid.UUID
+) -> EventRegistrationRow | None:
     query = select(event_registrations).where(event_registrations.c.id == ident)
     row = (await db.execute(query)).mappings().first()
-    return dict(row) if row else None
+    return typing.cast(EventRegistrationRow, dict(row)) if row else None
 
 
 async def update_event_registration(
     db: AsyncSession, ident: uuid.UUID, values: dict[str, Any]
-) -> dict[str, Any]:
+) -> EventRegistrationRow:
     query = (
         update(event_registrations)
         .where(event_registrations.c.id == ident)
         .values(values)
         .returning(event_registrations)
     )
-    return dict((await db.execute(query)).mappings().one())
+    return typing.cast(EventRegistrationRow, dict((await db.execute(query)).mappings().one()))
 
 
 async def active_event_registrations(
     db: AsyncSession, *, event_id: uuid.UUID | None = None, registration_id: uuid.UUID | None = None
-) -> list[dict[str, Any]]:
+) -> list[EventRegistrationRow]:
     """Active event registrations of one event, or of one session registration."""
     query = select(event_registrations).where(_event_active)
     if event_id is not None:
@@ -517,18 +536,21 @@ async def active_event_registrations(
     if registration_id is not None:
         query = query.where(event_registrations.c.registration_id == registration_id)
     query = query.order_by(event_registrations.c.event_id, event_registrations.c.created_at)
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return typing.cast(
+        list[EventRegistrationRow], [dict(row) for row in (await db.execute(query)).mappings()]
+    )
 
 
-async def lock_events(db: AsyncSession, event_ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
+async def lock_events(db: AsyncSession, event_ids: Sequence[uuid.UUID]) -> list[EventRow]:
     query = select(events).where(events.c.id.in_(event_ids)).order_by(events.c.id).with_for_update()
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return typing.cast(list[EventRow], [dict(row) for row in (await db.execute(query)).mappings()])
 
 
 async def event_head_of_line(
     db: AsyncSession, event_id: uuid.UUID, count: int
-) -> list[dict[str, Any]]:
-    return await _head_of_line(db, event_registrations.c.event_id, event_id, count)
+) -> list[EventRegistrationRow]:
+    rows = await _head_of_line(db, event_registrations.c.event_id, event_id, count)
+    return typing.cast(list[EventRegistrationRow], rows)
 
 
 async def move_event_line_up(
@@ -544,7 +566,7 @@ async def list_event_registrations(
     *,
     filters: dict[str, Any],
     visible_to: dict[str, Any] | None,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[EventRegistrationRow], int]:
     """`visible_to` None: all (platform_admin); otherwise the caller's own, and those of events
     whose session they tutor or whose training they manage (`organizations` when a manager)."""
     query = select(event_registrations).select_from(
@@ -566,18 +588,19 @@ async def list_event_registrations(
                 )
             )
         query = query.where(or_(*may))
-    return await page_of(db, query, event_registrations, listing)
+    rows, total = await page_of(db, query, event_registrations, listing)
+    return typing.cast(list[EventRegistrationRow], rows), total
 
 
 # --- curricula and default sessions ------------------------------------------------------------
 
 
-async def curriculum_by_id(db: AsyncSession, ident: uuid.UUID) -> dict[str, Any] | None:
+async def curriculum_by_id(db: AsyncSession, ident: uuid.UUID) -> CurriculumRow | None:
     row = (await db.execute(select(curricula).where(curricula.c.id == ident))).mappings().first()
-    return dict(row) if row else None
+    return typing.cast(CurriculumRow, dict(row)) if row else None
 
 
-async def curriculum_subtree(db: AsyncSession, root: uuid.UUID) -> list[dict[str, Any]]:
+async def curriculum_subtree(db: AsyncSession, root: uuid.UUID) -> list[CurriculumRow]:
     """The live node `root` and every live node below it (a recursive query), oldest first."""
     tree = (
         select(curricula.c.id)
@@ -593,7 +616,9 @@ async def curriculum_subtree(db: AsyncSession, root: uuid.UUID) -> list[dict[str
         .where(curricula.c.id.in_(select(tree.c.id)))
         .order_by(curricula.c.created_at, curricula.c.id)
     )
-    return [dict(row) for row in (await db.execute(query)).mappings()]
+    return typing.cast(
+        list[CurriculumRow], [dict(row) for row in (await db.execute(query)).mappings()]
+    )
 
 
 async def sessions_of_trainings(

@@ -3,12 +3,12 @@ the outbox in the transaction of the change (docs/reference/events.md)."""
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration import store
 from registration.domain import EventChange
+from registration.records import EventRegistrationRow
 from shared.events import (
     SEND_CONFIRMATION,
     CloudEvent,
@@ -78,7 +78,7 @@ async def announce(
 
 
 async def announce_event_registration(
-    db: AsyncSession, row: dict[str, Any], change: EventChange, actor: str | None
+    db: AsyncSession, row: EventRegistrationRow, change: EventChange, actor: str | None
 ) -> None:
     """`event_registration.<fact>` of one change of the event registration `row`."""
     data = EventRegistrationData(

@@ -10,10 +10,10 @@ single registration; sessions that cannot take the learner are reported as skipp
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from registration import domain, store
-from registration.records import SessionRow
+from registration.records import CurriculumRow, SessionRow
 from registration.use_cases import Database
 from registration.use_cases.admission import RegistrationRequest
 from registration.use_cases.registrations import Registrations
@@ -122,7 +122,7 @@ class Curricula:
                 return
             if await store.insert_replica_if_new(db, store.curricula, values):
                 return
-            node = await store.lock_replica(db, store.curricula, data.id)
+            node = await store.lock_curriculum(db, data.id)
             assert node is not None
             if node["version"] >= data.version or node["status"] == "deleted":
                 return
@@ -131,7 +131,7 @@ class Curricula:
             )
 
 
-def _node(row: dict[str, Any]) -> domain.CurriculumNode:
+def _node(row: CurriculumRow) -> domain.CurriculumNode:
     return domain.CurriculumNode(
         row["id"],
         row["parent_id"],

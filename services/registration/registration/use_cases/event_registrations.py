@@ -7,6 +7,7 @@ it, and the use cases here take the session row first too: a learner cannot lose
 seat while an event registration is being decided for them.
 """
 
+import typing
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration import domain, store
 from registration.domain import EventChange, EventState, Seats
-from registration.records import RegistrationRow
+from registration.records import EventRegistrationRow, EventRow, RegistrationRow
 from registration.refusals import decided
 from registration.use_cases import Database
 from registration.use_cases.announcements import announce_event_registration
@@ -76,7 +77,7 @@ class EventRegistrations:
             if found is None:
                 raise not_found("event registration", ident)
             await store.lock_session(db, found["session_id"])
-            event = await store.lock_replica(db, store.events, found["event_id"])
+            event = await store.lock_event(db, found["event_id"])
             row = await store.event_registration_by_id(db, ident)  # as it is under the lock
             assert event is not None
             assert row is not None
@@ -138,11 +139,11 @@ class EventRegistrations:
             await store.lock_session(db, data.session_id)  # lock order: session, then event
             if await store.insert_replica_if_new(db, store.events, values):
                 if not deleted:
-                    event = await store.lock_replica(db, store.events, data.id)
+                    event = await store.lock_event(db, data.id)
                     assert event is not None
                     await _take_confirmed_learners(db, event, now)
                 return
-            event = await store.lock_replica(db, store.events, data.id)
+            event = await store.lock_event(db, data.id)
             assert event is not None
             if event["version"] >= data.version or event["status"] == "deleted":
                 return
@@ -152,7 +153,8 @@ class EventRegistrations:
                 db, store.events, data.id, {k: v for k, v in values.items() if k != "id"}
             )
             await store.set_event_seats(db, data.id, seats)
-            event = {**event, **values, **_seat_values(seats)}
+            event = typing.cast(EventRow, {**event, **values})
+            _keep_seats(event, seats)
             if deleted:
                 for row in await store.active_event_registrations(db, event_id=data.id):
                     change = domain.end_event_registration(_state(row), domain.EVENT_DELETED)
@@ -213,17 +215,17 @@ async def follow_new(db: AsyncSession, rows: list[RegistrationRow], now: datetim
 # --- the decision path -------------------------------------------------------------------------
 
 
-async def _lock_live_event(db: AsyncSession, event_id: uuid.UUID) -> dict[str, Any]:
+async def _lock_live_event(db: AsyncSession, event_id: uuid.UUID) -> EventRow:
     event = await store.event_by_id(db, event_id)
     if event is not None and event["status"] != "deleted":
         await store.lock_session(db, event["session_id"])
-        event = await store.lock_replica(db, store.events, event_id)
+        event = await store.lock_event(db, event_id)
     if event is None or event["status"] == "deleted":
         raise not_found("event", event_id)
     return event
 
 
-async def _take_confirmed_learners(db: AsyncSession, event: dict[str, Any], now: datetime) -> None:
+async def _take_confirmed_learners(db: AsyncSession, event: EventRow, now: datetime) -> None:
     """Every confirmed learner of the session joins a new `auto` event that has not ended."""
     if not domain.registers_automatically(event["registration_mode"], event["end"], now):
         return
@@ -235,16 +237,16 @@ async def _take_confirmed_learners(db: AsyncSession, event: dict[str, Any], now:
 
 async def _join(
     db: AsyncSession,
-    event: dict[str, Any],
+    event: EventRow,
     registration: RegistrationRow,
     actor: str | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> EventRegistrationRow:
     """A new event registration for the learner of `registration`; `event` is locked and its
     counters in the dict are kept current for the next decision in the same transaction."""
     change, seats = domain.join_event(store.seats_of(event))
     await store.set_event_seats(db, event["id"], seats)
-    event.update(_seat_values(seats))
+    _keep_seats(event, seats)
     row = await store.insert_event_registration(
         db,
         {
@@ -267,24 +269,24 @@ async def _join(
 
 async def _end(
     db: AsyncSession,
-    event: dict[str, Any],
-    row: dict[str, Any],
+    event: EventRow,
+    row: EventRegistrationRow,
     change: EventChange,
     actor: str | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> EventRegistrationRow:
     """Write the end of one event registration; the line behind it moves up."""
     row = await _write(db, row, change, actor, now)
     if change.left_line_at is not None:
         await store.move_event_line_up(db, event["id"], change.left_line_at, 1, now)
     seats = domain.release(store.seats_of(event), change)
     await store.set_event_seats(db, event["id"], seats)
-    event.update(_seat_values(seats))
+    _keep_seats(event, seats)
     return row
 
 
 async def _promote_line(
-    db: AsyncSession, event: dict[str, Any], actor: str | None, now: datetime
+    db: AsyncSession, event: EventRow, actor: str | None, now: datetime
 ) -> None:
     """Every free seat of the event goes to the head of its line, in line order."""
     after, count = domain.promote_waitlist(store.seats_of(event))
@@ -294,12 +296,16 @@ async def _promote_line(
         await _write(db, row, domain.promote_to_event(_state(row)), actor, now)
     await store.move_event_line_up(db, event["id"], count, count, now)
     await store.set_event_seats(db, event["id"], after)
-    event.update(_seat_values(after))
+    _keep_seats(event, after)
 
 
 async def _write(
-    db: AsyncSession, row: dict[str, Any], change: EventChange, actor: str | None, now: datetime
-) -> dict[str, Any]:
+    db: AsyncSession,
+    row: EventRegistrationRow,
+    change: EventChange,
+    actor: str | None,
+    now: datetime,
+) -> EventRegistrationRow:
     updated = await store.update_event_registration(
         db,
         row["id"],
@@ -333,18 +339,16 @@ def _event_values(data: EventData, status: str) -> dict[str, Any]:
     }
 
 
-def _seat_values(seats: Seats) -> dict[str, Any]:
-    return {
-        "max_users": seats.max_users,
-        "taken": seats.taken,
-        "waitlisted": seats.waitlisted,
-        "beyond_limit": seats.beyond_limit,
-    }
+def _keep_seats(event: EventRow, seats: Seats) -> None:
+    """Keep the locked event's counters current for the next decision of the transaction."""
+    event["max_users"] = seats.max_users
+    event["taken"], event["waitlisted"] = seats.taken, seats.waitlisted
+    event["beyond_limit"] = seats.beyond_limit
 
 
-def _state(row: dict[str, Any]) -> EventState:
+def _state(row: EventRegistrationRow) -> EventState:
     return EventState(row["status"], row["waitlist_position"])
 
 
-def _event_registration(row: dict[str, Any]) -> EventRegistration:
+def _event_registration(row: EventRegistrationRow) -> EventRegistration:
     return EventRegistration.model_validate(row)

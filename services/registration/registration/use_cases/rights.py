@@ -1,9 +1,7 @@
 """Who the caller is to a registration, as the domain weighs it (`Rights`, `EventRights`)."""
 
-from typing import Any
-
 from registration.domain import EventRights, Rights
-from registration.records import SessionRow
+from registration.records import EventRow, SessionRow
 from shared.auth import Principal
 from shared.events import RegistrationUser, SessionRules
 
@@ -20,7 +18,7 @@ def session_rights(actor: Principal, session: SessionRow, learner: RegistrationU
     )
 
 
-def event_rights(actor: Principal, event: dict[str, Any], learner: str) -> EventRights:
+def event_rights(actor: Principal, event: EventRow, learner: str) -> EventRights:
     return EventRights(
         learner=actor.sub == learner,
         manager=actor.manages_training_of(event["organizations"]),
