@@ -53,14 +53,14 @@ def conflict(detail: str, **extra: Any) -> Problem:
     return Problem(409, "Conflict", detail, extra=extra)
 
 
-def problem_response(
+def problem_body(
     status: int,
     title: str | None = None,
     detail: str | None = None,
-    *,
     extra: Mapping[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
+) -> dict[str, Any]:
+    """The problem+json body (RFC 9457), for the answers that are no HTTP response too: a bulk
+    registration's refused items, a command's reply."""
     phrase = HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "type": f"https://httpstatuses.io/{status}" if status != 422 else "about:blank#validation",
@@ -69,7 +69,27 @@ def problem_response(
         "detail": detail or title or phrase,
     }
     body.update(extra or {})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return body
+
+
+def body_of(problem: Problem) -> dict[str, Any]:
+    return problem_body(problem.status, problem.title, problem.detail, problem.extra)
+
+
+def problem_response(
+    status: int,
+    title: str | None = None,
+    detail: str | None = None,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, title, detail, extra),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

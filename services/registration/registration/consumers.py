@@ -20,7 +20,6 @@ from faststream.rabbit.message import RabbitMessage
 from pydantic import ValidationError
 
 from registration.admission import Outcome
-from registration.answers import problem_body
 from registration.use_cases.admission import AlreadyHandled, Applicant, RegistrationRequest
 from registration.use_cases.registrations import Registrations
 from shared.auth import Principal, TokenVerifier, verify_authorization
@@ -35,7 +34,7 @@ from shared.messaging import (
 from shared.messaging.batches import BatchConsumer, Delivery, subscribe_batches
 from shared.messaging.confirms import ConfirmChannel, Outgoing
 from shared.messaging.consumer import Rejected
-from shared.problems import Problem
+from shared.problems import Problem, body_of
 
 SESSIONS_QUEUE = service_queue("registration", "sessions", binding_keys=["catalog.session.#"])
 COMMANDS_QUEUE = service_queue(
@@ -196,7 +195,7 @@ def _unanswered(problem: Problem) -> Exception:
 
 def _reply(answer: Answer, command: AbstractIncomingMessage) -> Outgoing:
     if isinstance(answer, Problem):
-        body: dict[str, Any] = {"status": answer.status, "body": problem_body(answer)}
+        body: dict[str, Any] = {"status": answer.status, "body": body_of(answer)}
     else:
         body = {"status": 201, "body": answer.model_dump(mode="json")}
     return Outgoing(

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration import domain, store
 from registration.admission import Outcome
-from registration.answers import problem_body
 from registration.records import RegistrationRow, SessionRow
 from registration.use_cases import Database, follow_ups
 from registration.use_cases.announcements import confirmation_command, fact
@@ -23,7 +22,7 @@ from shared.db import transaction
 from shared.events import CloudEvent, Registration, RegistrationUser, SessionRules
 from shared.messaging import first_deliveries
 from shared.observability import request_id
-from shared.problems import Problem, conflict, forbidden, not_found
+from shared.problems import Problem, body_of, conflict, forbidden, not_found
 
 COMMANDS_CONSUMER = "registration.commands"
 
@@ -97,7 +96,7 @@ async def register_many(
     results = []
     for user, outcome in zip(users, outcomes, strict=True):
         if isinstance(outcome, Problem):
-            results.append(BulkResult(user.id, error=problem_body(outcome)))
+            results.append(BulkResult(user.id, error=body_of(outcome)))
         elif isinstance(outcome, BaseException):
             raise outcome
         else:
