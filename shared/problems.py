@@ -14,6 +14,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.refusals import Conflict, Forbidden, Invalid, NotFound, Refusal
+
+# the refusal helpers, importable from here too (a route raises them like a use case does)
+from shared.refusals import conflict as conflict
+from shared.refusals import forbidden as forbidden
+from shared.refusals import invalid as invalid
+from shared.refusals import not_found as not_found
+
 PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 1024 * 1024
 RETRY_AFTER_S = 5
@@ -41,16 +49,20 @@ class Problem(Exception):
         super().__init__(f"{status} {self.title}: {self.detail}")
 
 
-def not_found(what: str, ident: object) -> Problem:
-    return Problem(404, "Not found", f"No {what} with id {ident}.")
-
-
-def forbidden(detail: str) -> Problem:
-    return Problem(403, "Forbidden", detail)
-
-
-def conflict(detail: str, **extra: Any) -> Problem:
-    return Problem(409, "Conflict", detail, extra=extra)
+def problem_of(refusal: Refusal) -> Problem:
+    """The one place a refusal gets its status: what a route answers, a bulk result or a
+    command reply carries."""
+    match refusal:
+        case NotFound():
+            return Problem(404, "Not found", refusal.detail)
+        case Forbidden():
+            return Problem(403, "Forbidden", refusal.detail, extra=refusal.extra)
+        case Conflict():
+            return Problem(409, "Conflict", refusal.detail, extra=refusal.extra)
+        case Invalid():
+            errors = [{"loc": ["body", refusal.field], "msg": refusal.msg}]
+            return Problem(422, "Invalid request", refusal.detail, extra={"errors": errors})
+    raise TypeError(f"no problem for {type(refusal).__name__}")
 
 
 def problem_body(
@@ -72,7 +84,8 @@ def problem_body(
     return body
 
 
-def body_of(problem: Problem) -> dict[str, Any]:
+def body_of(answer: Problem | Refusal) -> dict[str, Any]:
+    problem = problem_of(answer) if isinstance(answer, Refusal) else answer
     return problem_body(problem.status, problem.title, problem.detail, problem.extra)
 
 
@@ -107,6 +120,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             exc.status, exc.title, exc.detail, extra=exc.extra, headers=exc.headers
         )
+
+    @app.exception_handler(Refusal)
+    async def _refused(_: Request, exc: Refusal) -> JSONResponse:
+        return await _problem(_, problem_of(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -266,9 +283,3 @@ async def read_body(receive: Receive, max_bytes: int) -> tuple[bytes | None, Rec
         return {"type": "http.request", "body": body, "more_body": more}
 
     return (None if size > max_bytes else body), replay
-
-
-def invalid(field: str, msg: str) -> Problem:
-    """422 for a rule the schema cannot express, in the same shape as schema errors."""
-    errors = [{"loc": ["body", field], "msg": msg}]
-    return Problem(422, "Invalid request", msg, extra={"errors": errors})

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from shared.auth import Principal
 from shared.events import SessionRules
+from shared.refusals import Invalid
 
 RULE_FIELDS: tuple[str, ...] = tuple(SessionRules.model_fields)
 
@@ -18,13 +19,15 @@ SESSION_FIELDS_EVENTS_CARRY = frozenset({"organizations", "tutors"})
 H = TypeVar("H", bound=Hashable)
 
 
-class CatalogRuleError(ValueError):
+class CatalogRuleError(Invalid):
     """A request breaks a catalog rule; `loc` names the offending field."""
 
     def __init__(self, loc: str, msg: str) -> None:
-        super().__init__(msg)
-        self.loc = loc
-        self.msg = msg
+        super().__init__(loc, msg)
+
+    @property
+    def loc(self) -> str:
+        return self.field
 
 
 def may_manage(principal: Principal, organizations: Iterable[str]) -> bool:

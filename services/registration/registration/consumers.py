@@ -34,7 +34,8 @@ from shared.messaging import (
 from shared.messaging.batches import BatchConsumer, Delivery, subscribe_batches
 from shared.messaging.confirms import ConfirmChannel, Outgoing
 from shared.messaging.consumer import Rejected
-from shared.problems import Problem, body_of
+from shared.problems import Problem, body_of, problem_of
+from shared.refusals import Refusal
 
 SESSIONS_QUEUE = service_queue("registration", "sessions", binding_keys=["catalog.session.#"])
 COMMANDS_QUEUE = service_queue(
@@ -44,7 +45,7 @@ COMMANDS_QUEUE = service_queue(
 # once to fill a batch while the one before commits.
 COMMANDS_PREFETCH = 500
 # What a command's reply carries: the registration (201) or the problem.
-Answer = Registration | Problem
+Answer = Registration | Problem | Refusal
 # The AMQP header with the caller's `Bearer <JWT>` (header names are case-sensitive in AMQP).
 AUTHORIZATION_HEADER = "authorization"
 
@@ -118,7 +119,7 @@ async def _register_all(
             continue
         if deliveries[n][1].reply_to:
             sent.append((n, answer))
-        elif isinstance(answer, Problem):
+        elif isinstance(answer, Problem | Refusal):
             failures[n] = _unanswered(answer)
     confirmed = await replies.publish_all([_reply(a, deliveries[n][1]) for n, a in sent])
     for (n, _), failure in zip(sent, confirmed, strict=True):
@@ -176,15 +177,16 @@ async def _answer(
         request = applicant.request
         learner = request.user.id if request.user else applicant.actor.sub
         return await registrations.current_registration(request.session_id, learner)
-    if isinstance(outcome, Problem):
+    if isinstance(outcome, Refusal | Problem):
         return outcome
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
 
 
-def _unanswered(problem: Problem) -> Exception:
+def _unanswered(answer: Problem | Refusal) -> Exception:
     """A refusal nobody hears: a 4xx can never succeed (to the DLQ at once), a 5xx may."""
+    problem = problem_of(answer) if isinstance(answer, Refusal) else answer
     if problem.status >= 500:
         return problem
     # the fields at fault and why, never their values: the DLQ is no place for learners' data
@@ -194,6 +196,8 @@ def _unanswered(problem: Problem) -> Exception:
 
 
 def _reply(answer: Answer, command: AbstractIncomingMessage) -> Outgoing:
+    if isinstance(answer, Refusal):
+        answer = problem_of(answer)
     if isinstance(answer, Problem):
         body: dict[str, Any] = {"status": answer.status, "body": body_of(answer)}
     else:

@@ -18,6 +18,7 @@ from shared.events import (
     SessionRules,
     ValidationStep,
 )
+from shared.refusals import Conflict, Forbidden
 
 ACTIVE: Final[frozenset[RegistrationStatus]] = frozenset({"pending", "confirmed", "waitlisted"})
 HOLDS_SEAT: Final[frozenset[RegistrationStatus]] = frozenset({"pending", "confirmed"})
@@ -42,23 +43,6 @@ StepRequest = Literal["organization", "registration", "validator", "all"]
 SESSION_CANCELLED: Final = "session_cancelled"
 SESSION_DELETED: Final = "session_deleted"
 MOVED: Final = "moved"
-
-
-class RegistrationRefused(Exception):
-    """An action the rules do not allow; `status` is the HTTP status that says why."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-
-
-def _forbidden(detail: str) -> RegistrationRefused:
-    return RegistrationRefused(403, detail)
-
-
-def _conflict(detail: str) -> RegistrationRefused:
-    return RegistrationRefused(409, detail)
 
 
 # --- what a request awaits ---------------------------------------------------------------------
@@ -185,7 +169,7 @@ def _seated(pending: Sequence[ValidationStep]) -> RegistrationStatus:
 
 def _ensure_active(state: State) -> None:
     if not state.active:
-        raise _conflict(f"The registration is {state.status}.")
+        raise Conflict(f"The registration is {state.status}.")
 
 
 def _give(state: State, step: ValidationStep) -> Change:
@@ -202,10 +186,10 @@ def _give(state: State, step: ValidationStep) -> Change:
 def confirm(state: State, rights: Rights) -> Change:
     """The learner confirms their own request (the token is checked by the caller)."""
     if not rights.learner:
-        raise _forbidden("Only the learner confirms their own registration.")
+        raise Forbidden("Only the learner confirms their own registration.")
     _ensure_active(state)
     if "user" not in state.pending_validations:
-        raise _conflict("The registration awaits no confirmation from the learner.")
+        raise Conflict("The registration awaits no confirmation from the learner.")
     return _give(state, "user")
 
 
@@ -213,10 +197,10 @@ def validate(state: State, step: StepRequest, rights: Rights) -> list[Change]:
     """Give one validation step, or with `all` (platform_admin) every remaining one in order."""
     if step == "all":
         if not rights.admin:
-            raise _forbidden("Only a platform admin gives every validation at once.")
+            raise Forbidden("Only a platform admin gives every validation at once.")
         _ensure_active(state)
         if not state.pending_validations:
-            raise _conflict("The registration awaits no validation.")
+            raise Conflict("The registration awaits no validation.")
         changes: list[Change] = []
         for pending in state.pending_validations:
             change = _give(state, pending)
@@ -224,12 +208,12 @@ def validate(state: State, step: StepRequest, rights: Rights) -> list[Change]:
             state = change.after
         return changes
     if not rights.may_give(step):
-        raise _forbidden(f"You may not give the {step} validation of this registration.")
+        raise Forbidden(f"You may not give the {step} validation of this registration.")
     _ensure_active(state)
     if "user" in state.pending_validations:
-        raise _conflict("The learner has not confirmed the registration yet.")
+        raise Conflict("The learner has not confirmed the registration yet.")
     if step not in state.pending_validations:
-        raise _conflict(f"The registration does not await the {step} validation.")
+        raise Conflict(f"The registration does not await the {step} validation.")
     return [_give(state, step)]
 
 
@@ -238,10 +222,10 @@ def refuse(state: State, rights: Rights, reason: str | None = None) -> Change:
     entitled = rights.manager or rights.admin
     entitled = entitled or any(rights.may_give(step) for step in state.pending_validations)
     if not entitled:
-        raise _forbidden("Only a manager or someone a validation awaits may refuse it.")
+        raise Forbidden("Only a manager or someone a validation awaits may refuse it.")
     _ensure_active(state)
     if not state.pending_validations:
-        raise _conflict("The registration awaits no validation: cancel it instead.")
+        raise Conflict("The registration awaits no validation: cancel it instead.")
     return _end(state, "refused", reason)
 
 
@@ -249,7 +233,7 @@ def cancel(state: State, rights: Rights, rules: SessionRules, reason: str | None
     """The learner where the session allows unregistration, or a manager."""
     learner_may = rights.learner and rules.public_unregistration
     if not (learner_may or rights.manager or rights.admin):
-        raise _forbidden("This registration may only be cancelled by a manager.")
+        raise Forbidden("This registration may only be cancelled by a manager.")
     _ensure_active(state)
     return _end(state, "cancelled", reason)
 
@@ -263,7 +247,7 @@ def end_with_session(state: State, reason: str) -> Change:
 def move_out(state: State, rights: Rights) -> Change:
     """The old side of a move; the service creates the new one in the target session."""
     if not (rights.manager or rights.admin):
-        raise _forbidden("Only a manager moves a registration.")
+        raise Forbidden("Only a manager moves a registration.")
     _ensure_active(state)
     change = _end(state, "cancelled", MOVED)
     return replace(change, facts=("cancelled", "moved"))
@@ -276,14 +260,14 @@ def is_due(state: State, deadline: datetime | None, now: datetime) -> bool:
 def expire(state: State) -> Change:
     """An unconfirmed request past its deadline."""
     if not state.awaits_user:
-        raise _conflict("Only a request awaiting the learner's confirmation expires.")
+        raise Conflict("Only a request awaiting the learner's confirmation expires.")
     return _end(state, "expired", None)
 
 
 def promote(state: State) -> Change:
     """The head of the line takes a freed seat: `pending`, or `confirmed` if nothing remains."""
     if state.status != "waitlisted":
-        raise _conflict("Only a waitlisted registration is promoted.")
+        raise Conflict("Only a waitlisted registration is promoted.")
     status = _seated(state.pending_validations)
     after = replace(state, status=status, waitlist_position=None)
     facts: tuple[Fact, ...] = ("promoted", "confirmed") if status == "confirmed" else ("promoted",)
@@ -455,12 +439,12 @@ def may_register_to_event(mode: EventRegistrationMode, rights: EventRights) -> N
     """
     if rights.staff:
         if mode == "auto":
-            raise _conflict("Registrations to an auto event follow the session: none by hand.")
+            raise Conflict("Registrations to an auto event follow the session: none by hand.")
         return
     if not rights.learner:
-        raise _forbidden("Only a manager or tutor of the session registers someone else.")
+        raise Forbidden("Only a manager or tutor of the session registers someone else.")
     if mode != "public":
-        raise _forbidden("This event does not take registrations from learners.")
+        raise Forbidden("This event does not take registrations from learners.")
 
 
 def join_event(seats: Seats) -> tuple[EventChange, Seats]:
@@ -477,20 +461,20 @@ def cancel_event_registration(
 ) -> EventChange:
     """Managers and tutors cancel any; the learner their own on a `public` event."""
     if not (rights.staff or (rights.learner and mode == "public")):
-        raise _forbidden("Only a manager or tutor of the session cancels this registration.")
+        raise Forbidden("Only a manager or tutor of the session cancels this registration.")
     return end_event_registration(state, reason)
 
 
 def end_event_registration(state: EventState, reason: str | None) -> EventChange:
     """The event is deleted, or the learner's session registration ended."""
     if not state.active:
-        raise _conflict(f"The event registration is {state.status}.")
+        raise Conflict(f"The event registration is {state.status}.")
     return EventChange(state, EventState("cancelled"), "cancelled", reason)
 
 
 def promote_to_event(state: EventState) -> EventChange:
     if state.status != "waitlisted":
-        raise _conflict("Only a waitlisted event registration is promoted.")
+        raise Conflict("Only a waitlisted event registration is promoted.")
     return EventChange(state, EventState("registered"), "promoted")
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import make_sessionmaker
 from shared.events import Registration
-from shared.problems import Problem
+from shared.refusals import Conflict, Forbidden
 
 from .test_service import MANAGER, learner, line_of, new_session, someone
 
@@ -70,14 +70,13 @@ async def test_one_batch_gives_each_caller_its_own_answer(
     new, again, forbidden, waiting, twice, redelivered, forced, by_command = outcomes
     assert isinstance(new, Registration)
     assert (new.user.id, new.status) == ("learner-1", "confirmed")
-    assert isinstance(again, Problem)
-    assert (again.status, again.extra["id"]) == (409, str(before.id))
-    assert isinstance(forbidden, Problem)
-    assert forbidden.status == 403
+    assert isinstance(again, Conflict)
+    assert again.extra["id"] == str(before.id)
+    assert isinstance(forbidden, Forbidden)
     assert isinstance(waiting, Registration)
     assert (waiting.status, waiting.waitlist_position) == ("waitlisted", 1)
-    assert isinstance(twice, Problem)
-    assert (twice.status, twice.extra["id"]) == (409, str(new.id))
+    assert isinstance(twice, Conflict)
+    assert twice.extra["id"] == str(new.id)
     assert isinstance(redelivered, AlreadyHandled)
     assert first.user.id == "learner-cmd"
     assert isinstance(forced, Registration)
@@ -102,11 +101,10 @@ async def test_a_refused_command_is_refused_again_when_delivered_again(
     await registrations.register(learner(1), RegistrationRequest(session.id))
     command = str(uuid.uuid4())
     for _ in range(2):
-        with pytest.raises(Problem) as refused:
+        with pytest.raises(Conflict):
             await registrations.register(
                 learner(1), RegistrationRequest(session.id), delivery_id=command
             )
-        assert refused.value.status == 409
 
 
 async def test_requests_arriving_together_share_a_batch_and_a_broken_one_fails_alone() -> None:

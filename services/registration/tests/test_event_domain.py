@@ -12,7 +12,6 @@ from registration.domain import (
     CurriculumNode,
     EventRights,
     EventState,
-    RegistrationRefused,
     Seats,
     cancel_event_registration,
     curriculum_trainings,
@@ -26,6 +25,9 @@ from registration.domain import (
     with_limit,
 )
 
+from shared.problems import problem_of
+from shared.refusals import Refusal
+
 LEARNER = EventRights(learner=True)
 MANAGER = EventRights(manager=True)
 TUTOR = EventRights(tutor=True)
@@ -33,9 +35,9 @@ STRANGER = EventRights()
 
 
 def refused(status: int, call: object) -> None:
-    with pytest.raises(RegistrationRefused) as error:
+    with pytest.raises(Refusal) as error:
         call()  # type: ignore[operator]
-    assert error.value.status == status
+    assert problem_of(error.value).status == status
 
 
 def test_who_registers_to_which_mode() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.use_cases import Database
-from shared.problems import Problem, conflict
+from shared.refusals import Conflict, conflict
 
 CodeLookup = Callable[[AsyncSession, str], Awaitable[uuid.UUID | None]]
 
@@ -22,10 +22,10 @@ async def refuse_taken(
 
 async def conflict_after_race(
     database: Database, lookup: CodeLookup, code: str, *, own: uuid.UUID | None = None
-) -> Problem:
+) -> Conflict:
     """A concurrent request took the code between our check and our write."""
     async with database() as db:
         existing = await lookup(db, code)
     if existing is None or existing == own:
-        return Problem(409, "Conflict", "A concurrent change conflicted; try again.")
+        return conflict("A concurrent change conflicted; try again.")
     return conflict(f"The code {code!r} is taken.", id=str(existing))

@@ -13,7 +13,7 @@ from shared.auth import Principal
 from shared.db import transaction
 from shared.events import EventData
 from shared.listing import Listing, Page
-from shared.problems import forbidden, not_found
+from shared.refusals import forbidden, not_found
 
 
 async def of_event(database: Database, event_id: uuid.UUID, listing: Listing) -> Page[Comment]:

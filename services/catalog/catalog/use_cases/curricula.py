@@ -11,13 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import domain, store
 from catalog.use_cases import Database, codes
-from catalog.use_cases.refusals import rule_refusals
 from catalog.use_cases.versions import announce, as_deleted, first_version, next_version
 from shared.auth import Principal
 from shared.db import transaction
 from shared.events import CurriculumData
 from shared.listing import Listing, Page
-from shared.problems import conflict, forbidden, invalid, not_found
+from shared.refusals import conflict, forbidden, invalid, not_found
 
 
 async def create(database: Database, actor: Principal, fields: dict[str, Any]) -> CurriculumData:
@@ -99,8 +98,7 @@ async def update(
             parent_id = fields.get("parent_id", current.parent_id)
             parent = await _parent(db, parent_id)
             if parent is not None and parent_id != current.parent_id:
-                with rule_refusals():
-                    domain.check_no_cycle(curriculum_id, await store.lineage(db, parent.id))
+                domain.check_no_cycle(curriculum_id, await store.lineage(db, parent.id))
                 await _check_may_hang_under(db, actor, parent)
             if not domain.manages_curriculum(
                 actor, is_root=parent is None, training_organizations=training_orgs

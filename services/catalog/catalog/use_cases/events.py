@@ -8,13 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import domain, store
 from catalog.use_cases import Database
-from catalog.use_cases.refusals import rule_refusals
 from catalog.use_cases.versions import announce, as_deleted, first_version, next_version
 from shared.auth import Principal
 from shared.db import transaction
 from shared.events import EventData, SessionData
 from shared.listing import Listing, Page
-from shared.problems import conflict, forbidden, not_found
+from shared.refusals import conflict, forbidden, not_found
 
 
 async def create(
@@ -28,8 +27,7 @@ async def create(
             raise forbidden("Only a manager or a tutor of this session may add its events.")
         if session.status == "cancelled":
             raise conflict("The session is cancelled.", id=str(session_id))
-        with rule_refusals():
-            domain.check_event_times(fields["start"], fields["end"])
+        domain.check_event_times(fields["start"], fields["end"])
         fields.setdefault("registration_mode", session.event_registration_mode)
         values = {"id": uuid.uuid4(), "session_id": session_id, **first_version(), **fields}
         event = await store.insert_event(db, values)
@@ -59,10 +57,7 @@ async def update(
 ) -> EventData:
     async with transaction(database) as db:
         current = await _writable(db, actor, event_id)
-        with rule_refusals():
-            domain.check_event_times(
-                fields.get("start", current.start), fields.get("end", current.end)
-            )
+        domain.check_event_times(fields.get("start", current.start), fields.get("end", current.end))
         changed = domain.changes(current.model_dump(), fields)
         if not changed:
             return current

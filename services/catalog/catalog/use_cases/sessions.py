@@ -9,13 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import domain, store
 from catalog.use_cases import Database, curricula, events
-from catalog.use_cases.refusals import rule_refusals
 from catalog.use_cases.versions import announce, as_deleted, first_version, next_version
 from shared.auth import Principal
 from shared.db import transaction
 from shared.events import SessionData, TrainingData
 from shared.listing import Listing, Page
-from shared.problems import conflict, forbidden, not_found
+from shared.refusals import conflict, forbidden, not_found
 
 
 async def create(
@@ -28,8 +27,7 @@ async def create(
             raise not_found("training", training_id)
         if not domain.may_manage(actor, training.organizations):
             raise forbidden("Only a manager of this training may create its sessions.")
-        with rule_refusals():
-            domain.check_session_dates(fields["start_date"], fields["end_date"])
+        domain.check_session_dates(fields["start_date"], fields["end_date"])
         await curricula.check_exists(db, fields.get("curriculum_id"))
         requested_rules = {k: fields.pop(k) for k in domain.RULE_FIELDS if k in fields}
         rules = domain.session_rules(training.model_dump(), requested_rules)
@@ -91,11 +89,10 @@ async def update(
         current = await _locked_with_training(db, session_id)
         if not domain.may_manage(actor, current.organizations):
             raise forbidden("Only a manager of this session's training may change it.")
-        with rule_refusals():
-            domain.check_session_dates(
-                fields.get("start_date", current.start_date),
-                fields.get("end_date", current.end_date),
-            )
+        domain.check_session_dates(
+            fields.get("start_date", current.start_date),
+            fields.get("end_date", current.end_date),
+        )
         changed = domain.changes(current.model_dump(), fields)
         if not changed:
             return current

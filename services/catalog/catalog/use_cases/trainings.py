@@ -14,7 +14,7 @@ from shared.auth import Principal
 from shared.db import transaction
 from shared.events import TrainingData
 from shared.listing import Listing, Page
-from shared.problems import conflict, forbidden, not_found
+from shared.refusals import conflict, forbidden, not_found
 
 
 async def create(database: Database, actor: Principal, fields: dict[str, Any]) -> TrainingData:

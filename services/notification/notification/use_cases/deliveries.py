@@ -9,7 +9,7 @@ from notification.domain import DeliveryStatus
 from notification.records import DeliverySlice
 from shared.auth import Principal
 from shared.listing import Listing
-from shared.problems import forbidden
+from shared.refusals import forbidden
 
 
 async def deliveries(

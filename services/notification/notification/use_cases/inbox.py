@@ -9,7 +9,7 @@ from notification import store
 from notification.records import InboxRow, InboxSlice
 from shared.auth import Principal
 from shared.db import transaction
-from shared.problems import forbidden, not_found
+from shared.refusals import forbidden, not_found
 
 
 async def inbox(

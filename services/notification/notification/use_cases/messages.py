@@ -12,7 +12,7 @@ from notification.use_cases.notices import Letterhead, deliver
 from notification.use_cases.views import roster, session_view
 from shared.auth import Principal
 from shared.db import transaction
-from shared.problems import forbidden, not_found
+from shared.refusals import forbidden, not_found
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 from registration import domain, store
 from registration.domain import Change, Rights, State
 from registration.records import RegistrationRow
-from registration.refusals import decided
 from registration.use_cases import Database
 from registration.use_cases.changes import apply, registration_of, state_of, token_matches
 from registration.use_cases.rights import session_rights
 from shared.auth import Principal
 from shared.db import transaction
 from shared.events import Registration, SessionRules
-from shared.problems import Problem, conflict, forbidden, not_found
+from shared.refusals import conflict, forbidden, invalid, not_found
 
 # What the domain decides from: the registration's state, the caller's rights, its row as it is
 # under the lock, the session's rules.
@@ -31,18 +30,13 @@ async def confirm(
     def decide(state: State, rights: Rights, row: RegistrationRow, _: SessionRules) -> list[Change]:
         nonlocal expired
         if not rights.learner:
-            raise domain.RegistrationRefused(403, "Only the learner confirms.")
+            raise forbidden("Only the learner confirms.")
         now = datetime.now(UTC)
         if domain.is_due(state, row["expires_at"], now):
             expired = True
             return [domain.expire(state)]
         if state.awaits_user and not token_matches(token, row["confirmation_hash"]):
-            raise Problem(
-                422,
-                "Invalid request",
-                "The confirmation token is not valid.",
-                extra={"errors": [{"loc": ["body", "token"], "msg": "wrong token"}]},
-            )
+            raise invalid("token", "wrong token", "The confirmation token is not valid.")
         return [domain.confirm(state, rights)]
 
     registration = await act(database, actor, reg_id, decide)
@@ -91,5 +85,5 @@ async def act(
         if not rights.may_read:
             raise forbidden("You may not act on this registration.")
         rules = SessionRules.model_validate(session["rules"])
-        changes = decided(lambda: decide(state_of(row), rights, row, rules))
+        changes = decide(state_of(row), rights, row, rules)
         return await apply(db, session, row, changes, actor.sub, now)

@@ -22,7 +22,8 @@ from shared.db import transaction
 from shared.events import CloudEvent, Registration, RegistrationUser, SessionRules
 from shared.messaging import first_deliveries
 from shared.observability import request_id
-from shared.problems import Problem, body_of, conflict, forbidden, not_found
+from shared.problems import body_of
+from shared.refusals import Refusal, conflict, forbidden, not_found
 
 COMMANDS_CONSUMER = "registration.commands"
 
@@ -95,7 +96,7 @@ async def register_many(
     )
     results = []
     for user, outcome in zip(users, outcomes, strict=True):
-        if isinstance(outcome, Problem):
+        if isinstance(outcome, Refusal):
             results.append(BulkResult(user.id, error=body_of(outcome)))
         elif isinstance(outcome, BaseException):
             raise outcome
@@ -104,7 +105,7 @@ async def register_many(
     return results
 
 
-def _closed(session_id: uuid.UUID, session: SessionRow | None) -> Problem:
+def _closed(session_id: uuid.UUID, session: SessionRow | None) -> Refusal:
     if session is None or session["status"] == "deleted":
         return not_found("session", session_id)
     return conflict("The session is cancelled.", session_id=str(session_id))
@@ -126,8 +127,8 @@ async def _admit_all(
     for i, applicant in enumerate(applicants):
         try:
             _authorize(applicant.actor, session, rules, applicant.request)
-        except Problem as problem:
-            outcomes[i] = problem
+        except Refusal as refusal:
+            outcomes[i] = refusal
             continue
         learners[i] = applicant.request.user or as_learner(applicant.actor)
     deliveries = {i: d for i in learners if (d := applicants[i].delivery_id)}

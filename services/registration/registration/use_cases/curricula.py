@@ -21,7 +21,7 @@ from shared.auth import Principal
 from shared.db import transaction
 from shared.events import CurriculumData, Registration, RegistrationUser, SessionRules
 from shared.messaging import first_delivery
-from shared.problems import Problem, forbidden, not_found
+from shared.refusals import Conflict, Forbidden, NotFound, Refusal, forbidden, not_found
 
 CURRICULA_CONSUMER = "registration.curricula"
 
@@ -97,8 +97,8 @@ class Curricula:
             request = RegistrationRequest(session["id"], user)
             try:
                 registration = await self._registrations.register(actor, request)
-            except Problem as problem:
-                outcome.skipped.append(_skipped(problem, session, by_manager=user is not None))
+            except Refusal as refusal:
+                outcome.skipped.append(_skipped(refusal, session, by_manager=user is not None))
             else:
                 outcome.registrations.append(registration)
         return outcome
@@ -151,20 +151,20 @@ def _refusal(actor: Principal, session: SessionRow, *, by_manager: bool) -> Skip
     return None
 
 
-def _skipped(problem: Problem, session: SessionRow, *, by_manager: bool) -> Skipped:
+def _skipped(refusal: Refusal, session: SessionRow, *, by_manager: bool) -> Skipped:
     """A refusal the decision itself gave (the session changed since it was read)."""
     reason: SkipReason
-    existing = problem.extra.get("id")
-    if problem.status == 409 and existing:
+    existing = refusal.extra.get("id")
+    if isinstance(refusal, Conflict) and existing:
         return Skipped(
             session["id"], session["training_id"], "already_registered", uuid.UUID(existing)
         )
-    if problem.status == 404:
+    if isinstance(refusal, NotFound):
         reason = "unknown_session"
-    elif problem.status == 403:
+    elif isinstance(refusal, Forbidden):
         reason = "forbidden" if by_manager else "not_public"
-    elif problem.status == 409:
+    elif isinstance(refusal, Conflict):
         reason = "session_cancelled"
     else:
-        raise problem
+        raise refusal
     return Skipped(session["id"], session["training_id"], reason)

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from registration import domain, store
 from registration.domain import EventChange, EventState, Seats
 from registration.records import EventRegistrationRow, EventRow, RegistrationRow
-from registration.refusals import decided
 from registration.use_cases import Database
 from registration.use_cases.announcements import announce_event_registration
 from registration.use_cases.rights import event_rights
@@ -27,7 +26,7 @@ from shared.db import transaction
 from shared.events import EventData, EventRegistration, RegistrationStatus
 from shared.listing import Listing
 from shared.messaging import first_delivery
-from shared.problems import conflict, forbidden, not_found
+from shared.refusals import conflict, forbidden, not_found
 
 EVENTS_CONSUMER = "registration.events"
 
@@ -53,7 +52,7 @@ class EventRegistrations:
             event = await _lock_live_event(db, request.event_id)
             learner = request.user_id or actor.sub
             rights = event_rights(actor, event, learner)
-            decided(lambda: domain.may_register_to_event(event["registration_mode"], rights))
+            domain.may_register_to_event(event["registration_mode"], rights)
             registration = await store.confirmed_registration(db, event["session_id"], learner)
             if registration is None:
                 raise conflict(
@@ -85,10 +84,8 @@ class EventRegistrations:
             if not rights.may_read:
                 raise forbidden("You may not act on this event registration.")
             state = _state(row)
-            change = decided(
-                lambda: domain.cancel_event_registration(
-                    state, rights, event["registration_mode"], reason
-                )
+            change = domain.cancel_event_registration(
+                state, rights, event["registration_mode"], reason
             )
             ended = await _end(db, event, row, change, actor.sub, now)
             await _promote_line(db, event, actor.sub, now)

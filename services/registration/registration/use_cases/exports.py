@@ -7,7 +7,7 @@ from registration.use_cases import Database
 from registration.use_cases.changes import registration_of
 from shared.auth import Principal
 from shared.events import Registration
-from shared.problems import forbidden, not_found
+from shared.refusals import forbidden, not_found
 
 
 async def export(database: Database, actor: Principal, session_id: uuid.UUID) -> list[Registration]:

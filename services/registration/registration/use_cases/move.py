@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration import domain, store
 from registration.records import SessionRow
-from registration.refusals import decided
 from registration.use_cases import Database, follow_ups
 from registration.use_cases.announcements import announce, confirmation_command
 from registration.use_cases.changes import (
@@ -25,7 +24,7 @@ from registration.use_cases.rights import session_rights
 from shared.auth import Principal
 from shared.db import transaction
 from shared.events import Registration, RegistrationUser, SessionRules, ValidationStep
-from shared.problems import conflict, forbidden, not_found
+from shared.refusals import conflict, forbidden, not_found
 
 
 async def move(
@@ -57,7 +56,7 @@ async def move(
             raise forbidden("Only a manager of the target session's training moves to it.")
         if target["status"] == "cancelled":
             raise conflict("The target session is cancelled.", session_id=str(target_id))
-        change = decided(lambda: domain.move_out(state_of(row), rights))
+        change = domain.move_out(state_of(row), rights)
         existing = await store.active_registration_id(db, target_id, old.user.id)
         if existing is not None:
             raise conflict("Already registered to the target session.", id=str(existing))

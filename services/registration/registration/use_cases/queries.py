@@ -13,7 +13,7 @@ from registration.use_cases.rights import session_rights
 from shared.auth import Principal
 from shared.events import Registration
 from shared.listing import Listing
-from shared.problems import forbidden, not_found
+from shared.refusals import forbidden, not_found
 
 
 @dataclass(frozen=True)
