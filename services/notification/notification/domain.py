@@ -165,8 +165,8 @@ def audience_statuses(audience: Audience) -> tuple[RegistrationStatus, ...]:
 
 
 def awaits_validators(status: str, pending: Sequence[ValidationStep]) -> bool:
-    """Validators may act once the learner has confirmed: registration answers 409 while `user`
-    pends (docs/reference/http.md)."""
+    """Validators may act once the learner has confirmed: registration refuses their step while
+    `user` pends (docs/reference/http.md)."""
     return status in ACTIVE and "validator" in pending and "user" not in pending
 
 

@@ -167,7 +167,7 @@ async def refresh_organizations(
 
 
 async def check_exists(db: AsyncSession, curriculum_id: uuid.UUID | None) -> None:
-    """A session's `curriculum_id` must name an existing curriculum (422 otherwise)."""
+    """A session's `curriculum_id` must name an existing curriculum (else it is invalid)."""
     if curriculum_id is not None and (
         await store.row_by_id(db, store.curricula, CurriculumData, curriculum_id) is None
     ):
