@@ -683,10 +683,14 @@ async def test_the_stack_starts_everything_and_stops_it() -> None:
         }
         claims = jwt.decode(stack.admin_token, DEV_JWT_SECRET, algorithms=["HS256"])
         assert claims["roles"] == ["platform_admin"]
+        # nginx writes the access line after the answer has gone: wait for it, not for the stop
+        await eventually(
+            lambda: any(name == "gateway" and "GET /api/trainings" in line for name, line in lines),
+            what="the gateway's access line",
+        )
     assert all(pid is not None and _gone(pid) for pid in pids)
     assert not stack.run_dir.exists()
     assert ("catalog", f"catalog listening on {env['CATALOG_PORT']}") in lines
-    assert any(name == "gateway" and "GET /api/trainings" in line for name, line in lines)
 
 
 async def test_a_service_that_dies_on_start_stops_the_stack(tmp_path: Path) -> None:
