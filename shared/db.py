@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from sqlalchemy import Column, delete
+from sqlalchemy import JSON, Column, delete
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,6 +16,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+JSON_DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
+"""The type of a JSON column: JSONB on PostgreSQL, plain JSON on any other engine."""
 
 
 def asyncpg_url(url: str) -> str:

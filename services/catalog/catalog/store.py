@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import (
-    JSON,
     Boolean,
     Column,
     ColumnElement,
@@ -35,6 +34,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.domain import Comment
+from shared.db import JSON_DOCUMENT
 from shared.events import CloudEvent, CurriculumData, EventData, SessionData, TrainingData
 from shared.idempotency import idempotency_table
 from shared.listing import Listing, Page, page_of
@@ -42,7 +42,6 @@ from shared.messaging import EVENTS_EXCHANGE, add_to_outbox, outbox_table
 
 metadata = MetaData()
 
-JSONList = JSON().with_variant(JSONB(), "postgresql")
 
 # Serialises changes to the curriculum tree, so two moves cannot make a cycle together.
 _CURRICULUM_TREE_LOCK = 0x63757272
@@ -57,7 +56,7 @@ def _rule_columns() -> list[Column[Any]]:
         Column("user_validation", Boolean, nullable=False),
         Column("organization_validation", Boolean, nullable=False),
         Column("registration_validation", Boolean, nullable=False),
-        Column("validators", JSONList, nullable=False),
+        Column("validators", JSON_DOCUMENT, nullable=False),
         Column("confirmation_hours", Float, nullable=False),
     ]
 
@@ -77,7 +76,7 @@ trainings = Table(
     Column("code", String(100), nullable=False),
     Column("title", String(300), nullable=False),
     Column("description", Text, nullable=True),
-    Column("organizations", JSONList, nullable=False),
+    Column("organizations", JSON_DOCUMENT, nullable=False),
     *_rule_columns(),
     *_versioned_columns(),
 )
@@ -90,9 +89,9 @@ curricula = Table(
     Column("code", String(100), nullable=False),
     Column("title", String(300), nullable=False),
     Column("parent_id", UUID(as_uuid=True), ForeignKey("curricula.id"), nullable=True),
-    Column("training_ids", JSONList, nullable=False),
+    Column("training_ids", JSON_DOCUMENT, nullable=False),
     Column("blocking", Boolean, nullable=False),
-    Column("organizations", JSONList, nullable=False),
+    Column("organizations", JSON_DOCUMENT, nullable=False),
     *_versioned_columns(),
 )
 Index("curricula_code_ci", func.lower(curricula.c.code), unique=True)
@@ -116,8 +115,8 @@ sessions = Table(
         ForeignKey("curricula.id", name="sessions_curriculum_id_fkey"),
         nullable=True,
     ),
-    Column("organizations", JSONList, nullable=False),
-    Column("tutors", JSONList, nullable=False),
+    Column("organizations", JSON_DOCUMENT, nullable=False),
+    Column("tutors", JSON_DOCUMENT, nullable=False),
     Column("status", String(16), nullable=False),
     Column("cancel_reason", Text, nullable=True),
     *_rule_columns(),

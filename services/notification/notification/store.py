@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     Column,
     Date,
@@ -46,12 +45,12 @@ from notification.records import (
     SessionRow,
     SessionValues,
 )
+from shared.db import JSON_DOCUMENT
 from shared.idempotency import idempotency_table
 from shared.listing import Listing, page_of
 from shared.messaging import inbox_table
 
 metadata = MetaData()
-JSONDoc = JSON().with_variant(JSONB(), "postgresql")
 
 messages = Table(
     "inbox_messages",
@@ -61,7 +60,7 @@ messages = Table(
     Column("subject", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("kind", String(100), nullable=False),
-    Column("ref", JSONDoc, nullable=True),
+    Column("ref", JSON_DOCUMENT, nullable=True),
     Column("delivery_key", String(300), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("read_at", DateTime(timezone=True), nullable=True),

@@ -3,7 +3,6 @@ replica and its registrations, the curriculum replica, and the outbox, inbox and
 keys; `store` queries them, the migrations' `env.py` compares them to the database."""
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -19,11 +18,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from shared.db import JSON_DOCUMENT
 from shared.idempotency import idempotency_table
 from shared.messaging import inbox_table, outbox_table
 
 metadata = MetaData()
-JSONList = JSON().with_variant(JSONB(), "postgresql")
 
 sessions = Table(
     "sessions",
@@ -32,9 +31,9 @@ sessions = Table(
     Column("training_id", UUID(as_uuid=True), nullable=False),
     Column("version", Integer, nullable=False),
     Column("status", String(16), nullable=False),  # scheduled, cancelled, deleted
-    Column("organizations", JSONList, nullable=False),
-    Column("tutors", JSONList, nullable=False),
-    Column("rules", JSONList, nullable=False),
+    Column("organizations", JSON_DOCUMENT, nullable=False),
+    Column("tutors", JSON_DOCUMENT, nullable=False),
+    Column("rules", JSON_DOCUMENT, nullable=False),
     Column("max_users", Integer, nullable=True),
     Column("taken", Integer, nullable=False, server_default="0"),
     Column("waitlisted", Integer, nullable=False, server_default="0"),
@@ -54,9 +53,9 @@ registrations = Table(
     Column("session_id", UUID(as_uuid=True), nullable=False),
     Column("training_id", UUID(as_uuid=True), nullable=False),
     Column("user_id", String(200), nullable=False),
-    Column("user", JSONList, nullable=False),
+    Column("user", JSON_DOCUMENT, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("pending_validations", JSONList, nullable=False),
+    Column("pending_validations", JSON_DOCUMENT, nullable=False),
     Column("waitlist_position", Integer, nullable=True),
     Column("forced", Boolean, nullable=False, server_default="false"),
     Column("version", Integer, nullable=False),
@@ -106,8 +105,8 @@ events = Table(
     Column("registration_mode", String(16), nullable=False),
     Column("start", DateTime(timezone=True), nullable=False),
     Column("end", DateTime(timezone=True), nullable=False),
-    Column("organizations", JSONList, nullable=False),
-    Column("tutors", JSONList, nullable=False),
+    Column("organizations", JSON_DOCUMENT, nullable=False),
+    Column("tutors", JSON_DOCUMENT, nullable=False),
     Column("max_users", Integer, nullable=True),
     Column("taken", Integer, nullable=False, server_default="0"),
     Column("waitlisted", Integer, nullable=False, server_default="0"),
@@ -128,7 +127,7 @@ event_registrations = Table(
     Column("session_id", UUID(as_uuid=True), nullable=False),
     Column("registration_id", UUID(as_uuid=True), nullable=False),  # the session registration
     Column("user_id", String(200), nullable=False),
-    Column("user", JSONList, nullable=False),
+    Column("user", JSON_DOCUMENT, nullable=False),
     Column("status", String(16), nullable=False),
     Column("waitlist_position", Integer, nullable=True),
     Column("version", Integer, nullable=False),
@@ -160,7 +159,7 @@ curricula = Table(
     Column("version", Integer, nullable=False),
     Column("status", String(16), nullable=False),  # active, deleted (a tombstone)
     Column("parent_id", UUID(as_uuid=True), nullable=True),
-    Column("training_ids", JSONList, nullable=False),
+    Column("training_ids", JSON_DOCUMENT, nullable=False),
     Column("blocking", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
