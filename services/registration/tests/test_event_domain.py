@@ -8,21 +8,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from registration.domain import (
-    CurriculumNode,
+from registration.curriculum_domain import CurriculumNode, curriculum_trainings
+from registration.domain import Seats, promote_waitlist, release, with_limit
+from registration.event_domain import (
     EventRights,
     EventState,
-    Seats,
     cancel_event_registration,
-    curriculum_trainings,
     end_event_registration,
     join_event,
     may_register_to_event,
     promote_to_event,
-    promote_waitlist,
     registers_automatically,
-    release,
-    with_limit,
 )
 
 from shared.problems import problem_of

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration import store
-from registration.domain import EventChange
+from registration.event_domain import EventChange
 from registration.records import EventRegistrationRow
 from shared.events import (
     SEND_CONFIRMATION,

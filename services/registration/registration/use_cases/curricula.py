@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from registration import domain, store
+from registration import curriculum_domain, store
 from registration.records import CurriculumRow, SessionRow
 from registration.use_cases import Database
 from registration.use_cases.admission import RegistrationRequest
@@ -66,7 +66,7 @@ class Curricula:
             if node is None or node["status"] == "deleted":
                 raise not_found("curriculum", curriculum_id)
             nodes = [_node(row) for row in await store.curriculum_subtree(db, curriculum_id)]
-            trainings = domain.curriculum_trainings(curriculum_id, nodes)
+            trainings = curriculum_domain.curriculum_trainings(curriculum_id, nodes)
             known = await store.sessions_of_trainings(db, trainings) if trainings else []
             learner_id = user.id if user is not None else actor.sub
             plan: list[tuple[uuid.UUID, SessionRow | None]] = []
@@ -131,8 +131,8 @@ class Curricula:
             )
 
 
-def _node(row: CurriculumRow) -> domain.CurriculumNode:
-    return domain.CurriculumNode(
+def _node(row: CurriculumRow) -> curriculum_domain.CurriculumNode:
+    return curriculum_domain.CurriculumNode(
         row["id"],
         row["parent_id"],
         row["blocking"],

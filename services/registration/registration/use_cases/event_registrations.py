@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registration import domain, store
-from registration.domain import EventChange, EventState, Seats
+from registration import domain, event_domain, store
+from registration.domain import Seats
+from registration.event_domain import EventChange, EventState
 from registration.records import EventRegistrationRow, EventRow, RegistrationRow
 from registration.use_cases import Database
 from registration.use_cases.announcements import announce_event_registration
@@ -52,7 +53,7 @@ class EventRegistrations:
             event = await _lock_live_event(db, request.event_id)
             learner = request.user_id or actor.sub
             rights = event_rights(actor, event, learner)
-            domain.may_register_to_event(event["registration_mode"], rights)
+            event_domain.may_register_to_event(event["registration_mode"], rights)
             registration = await store.confirmed_registration(db, event["session_id"], learner)
             if registration is None:
                 raise conflict(
@@ -84,7 +85,7 @@ class EventRegistrations:
             if not rights.may_read:
                 raise forbidden("You may not act on this event registration.")
             state = _state(row)
-            change = domain.cancel_event_registration(
+            change = event_domain.cancel_event_registration(
                 state, rights, event["registration_mode"], reason
             )
             ended = await _end(db, event, row, change, actor.sub, now)
@@ -154,7 +155,9 @@ class EventRegistrations:
             _keep_seats(event, seats)
             if deleted:
                 for row in await store.active_event_registrations(db, event_id=data.id):
-                    change = domain.end_event_registration(_state(row), domain.EVENT_DELETED)
+                    change = event_domain.end_event_registration(
+                        _state(row), event_domain.EVENT_DELETED
+                    )
                     await _end(db, event, row, change, None, now)
                 return
             await _promote_line(db, event, None, now)
@@ -187,11 +190,11 @@ async def follow(
         rows = await store.active_event_registrations(db, registration_id=registration["id"])
         if not rows:
             return
-        reason = domain.session_registration_ended(status)
+        reason = event_domain.session_registration_ended(status)
         events = {e["id"]: e for e in await store.lock_events(db, [r["event_id"] for r in rows])}
         for row in rows:
             event = events[row["event_id"]]
-            change = domain.end_event_registration(_state(row), reason)
+            change = event_domain.end_event_registration(_state(row), reason)
             await _end(db, event, row, change, actor, now)
             await _promote_line(db, event, actor, now)
 
@@ -224,7 +227,7 @@ async def _lock_live_event(db: AsyncSession, event_id: uuid.UUID) -> EventRow:
 
 async def _take_confirmed_learners(db: AsyncSession, event: EventRow, now: datetime) -> None:
     """Every confirmed learner of the session joins a new `auto` event that has not ended."""
-    if not domain.registers_automatically(event["registration_mode"], event["end"], now):
+    if not event_domain.registers_automatically(event["registration_mode"], event["end"], now):
         return
     for registration in await store.confirmed_registrations(db, event["session_id"]):
         if await store.active_event_registration_id(db, event["id"], registration["user_id"]):
@@ -241,7 +244,7 @@ async def _join(
 ) -> EventRegistrationRow:
     """A new event registration for the learner of `registration`; `event` is locked and its
     counters in the dict are kept current for the next decision in the same transaction."""
-    change, seats = domain.join_event(store.seats_of(event))
+    change, seats = event_domain.join_event(store.seats_of(event))
     await store.set_event_seats(db, event["id"], seats)
     _keep_seats(event, seats)
     row = await store.insert_event_registration(
@@ -290,7 +293,7 @@ async def _promote_line(
     if count == 0:
         return
     for row in await store.event_head_of_line(db, event["id"], count):
-        await _write(db, row, domain.promote_to_event(_state(row)), actor, now)
+        await _write(db, row, event_domain.promote_to_event(_state(row)), actor, now)
     await store.move_event_line_up(db, event["id"], count, count, now)
     await store.set_event_seats(db, event["id"], after)
     _keep_seats(event, after)

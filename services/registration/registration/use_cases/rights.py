@@ -1,6 +1,7 @@
 """Who the caller is to a registration, as the domain weighs it (`Rights`, `EventRights`)."""
 
-from registration.domain import EventRights, Rights
+from registration.domain import Rights
+from registration.event_domain import EventRights
 from registration.records import EventRow, SessionRow
 from shared.auth import Principal
 from shared.events import RegistrationUser, SessionRules
