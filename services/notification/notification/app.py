@@ -5,9 +5,8 @@ from fastapi import FastAPI
 from notification import store
 from notification.api.routes import router
 from notification.consumers import subscribe_consumers
-from notification.domain import RetryPolicy
 from notification.mailer import transport_for
-from notification.sender import DeliverySender
+from notification.sender import DeliverySender, RetryPolicy
 from notification.settings import NotificationSettings
 from notification.use_cases import Notifications
 from notification.use_cases.notices import Letterhead

@@ -3,10 +3,12 @@
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
+
+from notification.records import LeasedDelivery
 
 Outcome = Literal["sent", "captured"]
 
@@ -44,21 +46,21 @@ def one_line(value: str) -> str:
     return " ".join("".join(c if c.isprintable() else " " for c in value).split())
 
 
-def email_of(delivery: dict[str, Any], *, sender: str) -> EmailMessage:
+def email_of(delivery: LeasedDelivery, *, sender: str) -> EmailMessage:
     """Text and HTML alternatives; with an invitation, a text/calendar alternative
     (method=REQUEST, what calendar programs act on) and the same as an invitation.ics file."""
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = delivery["recipient"]
-    message["Subject"] = one_line(delivery["subject"])
+    message["To"] = delivery.recipient
+    message["Subject"] = one_line(delivery.subject)
     message["Date"] = formatdate(localtime=False, usegmt=True)
     # the same Message-ID on every attempt: a server that got it twice can tell
-    message["Message-ID"] = f"<{delivery['id']}@notification.training>"
+    message["Message-ID"] = f"<{delivery.id}@notification.training>"
     message["Auto-Submitted"] = "auto-generated"
-    message["X-Training-Kind"] = delivery["kind"]
-    message.set_content(delivery["text_body"])
-    message.add_alternative(delivery["html_body"], subtype="html")
-    calendar: str | None = delivery.get("calendar")
+    message["X-Training-Kind"] = delivery.kind
+    message.set_content(delivery.text_body)
+    message.add_alternative(delivery.html_body, subtype="html")
+    calendar = delivery.calendar
     if calendar:
         method = "CANCEL" if "\r\nMETHOD:CANCEL\r\n" in calendar else "REQUEST"
         # as bytes: text parts would have their CRLF line ends (RFC 5545) rewritten

@@ -138,6 +138,20 @@ class DeliveryRow:
 
 
 @dataclass(frozen=True)
+class LeasedDelivery:
+    """An email the sender leased: what its message is made of, and the attempts made so far."""
+
+    id: uuid.UUID
+    recipient: str
+    kind: str
+    subject: str
+    text_body: str
+    html_body: str
+    calendar: str | None
+    attempts: int
+
+
+@dataclass(frozen=True)
 class DeliverySlice:
     items: list[DeliveryRow]
     total: int

@@ -18,19 +18,36 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notification import store
-from notification.domain import RetryPolicy
+from notification.domain import DeliveryStatus
 from notification.mailer import Transport, email_of
-from notification.records import AttemptOutcome
+from notification.records import AttemptOutcome, LeasedDelivery
 from shared.db import transaction
 from shared.messaging.listen import Listener
 from shared.problems import unavailable_dependency
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts are bounded; the wait doubles from `base` up to `cap` seconds."""
+
+    max_attempts: int = 8
+    base: float = 5.0
+    cap: float = 900.0
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait after the `attempts`-th failed attempt."""
+        exponent = max(0, attempts - 1)
+        return float(min(self.cap, self.base * (2 ** min(exponent, 30))))
+
+    def after_failure(self, attempts: int) -> DeliveryStatus:
+        return "failed" if attempts >= self.max_attempts else "pending"
+
 
 # writing a kept outcome again: soon after the database's return, without hammering it meanwhile
 RECORD_RETRY = RetryPolicy(base=0.1, cap=1.0)
@@ -95,10 +112,10 @@ class DeliverySender:
         await self._record_kept()
         async with transaction(self._sessions) as db:
             leased = await store.lease_due_deliveries(db, self._batch_size, self._lease)
-        untried = [delivery["id"] for delivery in leased]
+        untried = [delivery.id for delivery in leased]
         try:
             for delivery in leased:
-                untried.remove(delivery["id"])
+                untried.remove(delivery.id)
                 if not await self._record_or_keep(await self._attempt(delivery)):
                     break
         finally:
@@ -132,9 +149,9 @@ class DeliverySender:
             return
         self._unreleased = []
 
-    async def _attempt(self, delivery: dict[str, Any]) -> Attempt:
+    async def _attempt(self, delivery: LeasedDelivery) -> Attempt:
         now = datetime.now(UTC)
-        attempts_before = int(delivery["attempts"])
+        attempts_before = delivery.attempts
         try:
             outcome = await self._transport.send(email_of(delivery, sender=self._sender_address))
         except Exception as error:
@@ -144,13 +161,13 @@ class DeliverySender:
             # no address and no SMTP text (it may quote the address): `last_error` has it all
             log.warning(
                 "email %s failed (attempt %d, now %s): %s; see its last_error in /api/deliveries",
-                delivery["id"],
+                delivery.id,
                 attempts,
                 status,
                 type(error).__name__,
             )
             return Attempt(
-                delivery["id"],
+                delivery.id,
                 attempts_before,
                 {
                     "status": status,
@@ -159,7 +176,7 @@ class DeliverySender:
                 },
             )
         return Attempt(
-            delivery["id"],
+            delivery.id,
             attempts_before,
             {"status": outcome, "sent_at": now, "last_error": None},
         )

@@ -1,8 +1,8 @@
 """Notification tables and the queries on them: the only module that writes SQL."""
 
 import uuid
+from dataclasses import fields
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -35,6 +35,7 @@ from notification.records import (
     EventValues,
     InboxRow,
     InboxSlice,
+    LeasedDelivery,
     NewDelivery,
     NewInboxMessage,
     NewSessionMessage,
@@ -180,6 +181,7 @@ Index("deliveries_user_created", deliveries.c.user_id, deliveries.c.created_at)
 Index("deliveries_session_message", deliveries.c.session_message_id)
 
 DELIVERIES_CHANNEL = "deliveries"
+LEASED_COLUMNS = tuple(f.name for f in fields(LeasedDelivery))
 
 
 async def add_message(db: AsyncSession, values: NewInboxMessage) -> bool:
@@ -251,21 +253,21 @@ async def add_delivery(db: AsyncSession, values: NewDelivery) -> bool:
 
 async def lease_due_deliveries(
     db: AsyncSession, limit: int, lease: timedelta
-) -> list[dict[str, Any]]:
+) -> list[LeasedDelivery]:
     """The oldest due pending emails, made this caller's for `lease`: not due for anyone else
     until then (replicas skip the rows locked while this runs, and see them leased after)."""
     due = (
-        select(deliveries)
+        select(*(deliveries.c[name] for name in LEASED_COLUMNS))
         .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= func.now())
         .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    claimed = [dict(row) for row in (await db.execute(due)).mappings()]
+    claimed = [LeasedDelivery(**row) for row in (await db.execute(due)).mappings()]
     if claimed:
         await db.execute(
             update(deliveries)
-            .where(deliveries.c.id.in_([row["id"] for row in claimed]))
+            .where(deliveries.c.id.in_([row.id for row in claimed]))
             .values(next_attempt_at=func.now() + lease)
         )
     return claimed

@@ -11,12 +11,22 @@ from notification.domain import (
     BOTH,
     CalendarEntry,
     Recipient,
-    RetryPolicy,
     RosterEntry,
     SessionView,
     delivery_key,
+)
+from notification.event_notices import event_registration_notices
+from notification.registration_notices import (
+    confirmation_notice,
     redact_tokens,
     registration_notices,
+)
+from notification.sender import RetryPolicy
+from notification.session_notices import (
+    audience_statuses,
+    session_cancelled_notices,
+    session_message_notices,
+    session_rescheduled_notices,
 )
 from notification.templates import format_day, render
 
@@ -171,7 +181,7 @@ def test_the_session_cancellation_reaches_active_learners_and_those_it_ended() -
         RosterEntry(uuid.uuid4(), Recipient("d", "d@x.org", "D"), "cancelled", "by learner"),
         RosterEntry(uuid.uuid4(), Recipient("e", "e@x.org", "E"), "refused"),
     ]
-    notices = domain.session_cancelled_notices(session, roster, "trainer ill")
+    notices = session_cancelled_notices(session, roster, "trainer ill")
     assert [n.recipient.user_id for n in notices] == ["a", "b", "c"]
     # the same fact key as registration.cancelled (reason session_cancelled) uses
     by_registration = registration_notices(
@@ -192,16 +202,16 @@ def test_new_dates_reach_active_learners_once_per_version() -> None:
         RosterEntry(uuid.uuid4(), Recipient("b", "b@x.org", "B"), "pending"),
         RosterEntry(uuid.uuid4(), Recipient("c", "c@x.org", "C"), "cancelled"),
     ]
-    notices = domain.session_rescheduled_notices(before, after, roster)
+    notices = session_rescheduled_notices(before, after, roster)
     assert [n.recipient.user_id for n in notices] == ["a", "b"]
     assert notices[0].calendar is not None
     assert notices[0].calendar.sequence == 4
     assert notices[1].calendar is None
     assert "1 April 2027" in render(notices[0]).body
-    assert domain.session_rescheduled_notices(after, after, roster) == []
+    assert session_rescheduled_notices(after, after, roster) == []
     renamed = SessionView(**{**before.__dict__, "title": "Other", "version": 5})
-    assert domain.session_rescheduled_notices(before, renamed, roster) == []
-    assert domain.session_rescheduled_notices(after, before, roster) == []  # stale
+    assert session_rescheduled_notices(before, renamed, roster) == []
+    assert session_rescheduled_notices(after, before, roster) == []  # stale
 
 
 def test_the_confirmation_request_carries_the_link() -> None:
@@ -209,7 +219,7 @@ def test_the_confirmation_request_carries_the_link() -> None:
     command = SendConfirmation(
         registration=registration, token="abc_DEF-123", expires_at=NOW + timedelta(hours=72)
     )
-    notice = domain.confirmation_notice("cmd-1", command, _session(), "https://lms.example.org/")
+    notice = confirmation_notice("cmd-1", command, _session(), "https://lms.example.org/")
     url = f"https://lms.example.org/confirm?registration={registration.id}&token=abc_DEF-123"
     assert notice.context["confirm_url"] == url
     words = render(notice)
@@ -240,14 +250,14 @@ def test_event_registration_facts_carry_the_events_times() -> None:
             "updated_at": NOW,
         }
     )
-    inbox_only = domain.event_registration_notices("registered", "e", data, event, None, None)
+    inbox_only = event_registration_notices("registered", "e", data, event, None, None)
     assert inbox_only[0].channels == ("internal",)  # no address known
     contact = Recipient("u1", "u1@x.org", "Léa")
-    notices = domain.event_registration_notices("registered", "e", data, event, None, contact)
+    notices = event_registration_notices("registered", "e", data, event, None, contact)
     assert notices[0].channels == BOTH
     assert notices[0].calendar is not None
     assert notices[0].calendar.start == event.start
-    cancelled = domain.event_registration_notices("cancelled", "e", data, event, None, contact)
+    cancelled = event_registration_notices("cancelled", "e", data, event, None, contact)
     assert cancelled[0].calendar is not None
     assert cancelled[0].calendar.method == "CANCEL"
 
@@ -258,11 +268,11 @@ def test_a_managers_message_goes_to_the_roster_on_the_chosen_channels() -> None:
         RosterEntry(uuid.uuid4(), Recipient("b", None, "B"), "confirmed"),
     ]
     message_id = uuid.uuid4()
-    emails = domain.session_message_notices(
+    emails = session_message_notices(
         message_id, _session(), "Salle", "<b>Salle 3</b>", ("email",), roster, "Marie"
     )
     assert [n.recipient.user_id for n in emails] == ["a"]  # no address, no email
-    both = domain.session_message_notices(
+    both = session_message_notices(
         message_id, _session(), "Salle", "<b>Salle 3</b>", BOTH, roster, "Marie"
     )
     assert [n.channels for n in both] == [BOTH, ("internal",)]
@@ -270,8 +280,8 @@ def test_a_managers_message_goes_to_the_roster_on_the_chosen_channels() -> None:
     assert words.subject == "Salle"
     assert "<b>Salle 3</b>" in words.text
     assert "&lt;b&gt;Salle 3&lt;/b&gt;" in words.html  # autoescaped
-    assert domain.audience_statuses("confirmed") == ("confirmed",)
-    assert set(domain.audience_statuses("all")) == {"pending", "confirmed", "waitlisted"}
+    assert audience_statuses("confirmed") == ("confirmed",)
+    assert set(audience_statuses("all")) == {"pending", "confirmed", "waitlisted"}
 
 
 def test_retries_back_off_and_end_failed() -> None:

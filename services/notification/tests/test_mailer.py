@@ -6,20 +6,22 @@ from email.policy import default
 
 import pytest
 from notification.mailer import email_of
+from notification.records import LeasedDelivery
 
 pytestmark = pytest.mark.unit
 
 
-def _delivery(subject: str) -> dict[str, object]:
-    return {
-        "id": uuid.uuid4(),
-        "recipient": "lea@example.org",
-        "subject": subject,
-        "kind": "registration.confirmed",
-        "text_body": "Bonjour",
-        "html_body": "<p>Bonjour</p>",
-        "calendar": None,
-    }
+def _delivery(subject: str) -> LeasedDelivery:
+    return LeasedDelivery(
+        id=uuid.uuid4(),
+        recipient="lea@example.org",
+        subject=subject,
+        kind="registration.confirmed",
+        text_body="Bonjour",
+        html_body="<p>Bonjour</p>",
+        calendar=None,
+        attempts=0,
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 from notification import store
-from notification.domain import RetryPolicy
 from notification.mailer import SmtpTransport, parse_smtp_url
-from notification.sender import DeliverySender
+from notification.sender import DeliverySender, RetryPolicy
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 

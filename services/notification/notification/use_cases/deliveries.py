@@ -4,9 +4,10 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from notification import domain, store
+from notification import store
 from notification.domain import DeliveryStatus
 from notification.records import DeliverySlice
+from notification.registration_notices import redact_tokens
 from shared.auth import Principal
 from shared.listing import Listing
 from shared.refusals import forbidden
@@ -26,5 +27,5 @@ async def deliveries(
         raise forbidden("Only a platform admin may read the email log.")
     async with sessions() as db:
         page = await store.deliveries_page(db, listing, user_id=user_id, status=status, kind=kind)
-    items = [replace(row, text_body=domain.redact_tokens(row.text_body)) for row in page.items]
+    items = [replace(row, text_body=redact_tokens(row.text_body)) for row in page.items]
     return DeliverySlice(items, page.total)

@@ -9,6 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notification import domain, store
 from notification.domain import Notice
+from notification.event_notices import event_registration_notices
+from notification.registration_notices import confirmation_notice, registration_notices
+from notification.session_notices import session_cancelled_notices, session_rescheduled_notices
 from notification.use_cases.notices import Letterhead, deliver
 from notification.use_cases.views import event_view, recipient, roster, session_view
 from shared.db import transaction
@@ -81,10 +84,10 @@ async def replicate_session(
             data.status == "cancelled" and (before is None or before.status != "cancelled")
         ):
             entries = roster(await store.roster(db, data.id))
-            notices = domain.session_cancelled_notices(current, entries, data.cancel_reason)
+            notices = session_cancelled_notices(current, entries, data.cancel_reason)
         elif fact == "updated":
             entries = roster(await store.roster(db, data.id, domain.ACTIVE))
-            notices = domain.session_rescheduled_notices(before, incoming, entries)
+            notices = session_rescheduled_notices(before, incoming, entries)
         await deliver(db, letterhead, notices)
 
 
@@ -131,7 +134,7 @@ async def on_registration_fact(
             user_id: recipient(row)
             for user_id, row in (await store.contacts_of(db, validators)).items()
         }
-        notices = domain.registration_notices(
+        notices = registration_notices(
             fact,
             event.id,
             data,
@@ -164,7 +167,7 @@ async def send_confirmation(
             and known.status not in domain.ACTIVE
         ):
             return  # it ended meanwhile: a link to confirm it would only mislead
-        notice = domain.confirmation_notice(event.id, command, session, letterhead.public_url)
+        notice = confirmation_notice(event.id, command, session, letterhead.public_url)
         await deliver(db, letterhead, [notice])
 
 
@@ -192,7 +195,7 @@ async def on_event_registration_fact(
         else:
             found = (await store.contacts_of(db, [data.user_id])).get(data.user_id)
             contact = recipient(found) if found else None
-        notices = domain.event_registration_notices(
+        notices = event_registration_notices(
             fact, event.id, data, event_view(event_row), session, contact
         )
         await deliver(db, letterhead, notices)

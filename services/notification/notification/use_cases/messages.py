@@ -5,9 +5,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from notification import domain, store
+from notification import store
 from notification.domain import Audience, Channel
 from notification.records import SessionMessageRow
+from notification.session_notices import audience_statuses, session_message_notices
 from notification.use_cases.notices import Letterhead, deliver
 from notification.use_cases.views import roster, session_view
 from shared.auth import Principal
@@ -53,10 +54,10 @@ async def post_message(
             raise not_found("session", message.session_id)
         if not (sender.manages_training_of(session.organizations) or sender.sub in session.tutors):
             raise forbidden("Only a manager or tutor of the session may message its learners.")
-        statuses = domain.audience_statuses(message.audience)
+        statuses = audience_statuses(message.audience)
         entries = roster(await store.roster(db, session.id, statuses))
         message_id = uuid.uuid4()
-        notices = domain.session_message_notices(
+        notices = session_message_notices(
             message_id,
             session,
             message.subject,
