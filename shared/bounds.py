@@ -18,6 +18,10 @@ MAX_OFFSET = 1_000_000
 SHORT_TEXT = 200
 """Codes, titles, names, reasons, ids."""
 LONG_TEXT = 20_000
+MAX_QUESTIONS = 20
+MIN_CHOICES = 2
+MAX_CHOICES = 50
+SLUG_LENGTH = 64
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
 _RANGE = f"between {EARLIEST} and {LATEST}"
@@ -59,6 +63,12 @@ Title = Annotated[str, _short(), _STORABLE]
 Reason = Annotated[str, _short(), _STORABLE]
 Ident = Annotated[str, _short(), _STORABLE]
 """A user's or an organization's id, as the identity provider gives it."""
+Slug = Annotated[
+    str,
+    StringConstraints(max_length=SLUG_LENGTH, pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"),
+]
+"""An id chosen by a person and read by programs: lowercase letters and digits, joined by single
+`-` or `_` (a question's id, a CSV column header)."""
 Name = Annotated[str, _short(min_length=0, strip=False), _STORABLE]
 """A person's name as the identity provider gives it (it may give none)."""
 Search = Annotated[str, _short(min_length=0, strip=False), _STORABLE]

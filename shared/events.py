@@ -7,11 +7,23 @@ Producers build an envelope with `new_event`; consumers read `envelope.data` wit
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from shared.bounds import Email, Hours, Ident, MaxUsers, Name
+from shared.bounds import (
+    MAX_CHOICES,
+    MAX_QUESTIONS,
+    MIN_CHOICES,
+    Email,
+    Hours,
+    Ident,
+    MaxUsers,
+    Moment,
+    Name,
+    Slug,
+    Title,
+)
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
 
@@ -19,10 +31,15 @@ EventRegistrationMode = Literal["auto", "manual", "public"]
 SessionStatus = Literal["scheduled", "cancelled"]
 EventRegistrationStatus = Literal["registered", "waitlisted", "cancelled"]
 RegistrationStatus = Literal[
-    "pending", "confirmed", "waitlisted", "refused", "cancelled", "expired"
+    "pending", "confirmed", "waitlisted", "offered", "refused", "cancelled", "expired"
 ]
 ValidationStep = Literal["user", "organization", "registration", "validator"]
 Locale = Literal["fr", "en"]
+QuestionKind = Literal["text", "choice", "multiple", "boolean"]
+CHOICE_KINDS = frozenset({"choice", "multiple"})
+"""The kinds of question answered from a list of `choices` (one, or several for `multiple`)."""
+Answer = str | list[str] | bool
+"""A learner's answer: text or the choice made, the choices made for `multiple`, or a boolean."""
 
 
 class CloudEvent(BaseModel):
@@ -71,6 +88,45 @@ class _Data(BaseModel):
     model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
 
 
+class Question(_Data):
+    """What a learner answers when registering to a session."""
+
+    id: Slug
+    label: Title
+    kind: QuestionKind
+    required: bool = False
+    choices: (
+        Annotated[list[Title], Field(min_length=MIN_CHOICES, max_length=MAX_CHOICES)] | None
+    ) = Field(default=None, validate_default=True)
+
+    @field_validator("choices")
+    @classmethod
+    def _choices_for_choice_kinds_only(
+        cls, choices: list[str] | None, info: ValidationInfo
+    ) -> list[str] | None:
+        kind = info.data.get("kind")
+        if kind in CHOICE_KINDS:
+            if choices is None:
+                raise ValueError(f"a {kind} question needs choices")
+            # answers and their counts name a choice by its text
+            if len(set(choices)) != len(choices):
+                raise ValueError("choices must be unique")
+        elif kind is not None and choices is not None:
+            raise ValueError(f"a {kind} question has no choices")
+        return choices
+
+
+def _unique_ids(questions: list[Question]) -> list[Question]:
+    ids = [question.id for question in questions]
+    if repeated := sorted({id_ for id_ in ids if ids.count(id_) > 1}):
+        raise ValueError(f"question ids must be unique: {', '.join(repeated)} repeated")
+    return questions
+
+
+Questions = Annotated[list[Question], Field(max_length=MAX_QUESTIONS), AfterValidator(_unique_ids)]
+"""A session's questions: at most `MAX_QUESTIONS`, each `id` once."""
+
+
 class SessionRules(_Data):
     """The registration rules a training carries as defaults and each session as its own copy."""
 
@@ -83,6 +139,33 @@ class SessionRules(_Data):
     registration_validation: bool = False
     validators: list[Ident] = Field(default_factory=list)
     confirmation_hours: Hours = 72
+    waitlist_offer_hours: Hours | None = None
+    """None: a freed seat goes to the head of the line at once; else it is offered that long."""
+    questions: Questions = Field(default_factory=list)
+
+
+def opens_before(opens: datetime | None, closes: datetime | None) -> bool:
+    """Whether a window that `opens` and `closes` (either unbounded when None) is well formed."""
+    return opens is None or closes is None or opens < closes
+
+
+class RegistrationWindow(_Data):
+    """When learners register (`registration_*`) and unregister themselves; a session's own,
+    never copied from its training. Both closings are after the opening: unregistration closing
+    first would leave a learner who registers themself no moment to unregister themself."""
+
+    registration_opens_at: Moment | None = None
+    registration_closes_at: Moment | None = None
+    unregistration_closes_at: Moment | None = None
+
+    @field_validator("registration_closes_at", "unregistration_closes_at")
+    @classmethod
+    def _closes_after_opening(
+        cls, closes: datetime | None, info: ValidationInfo
+    ) -> datetime | None:
+        if not opens_before(info.data.get("registration_opens_at"), closes):
+            raise ValueError("must be after registration_opens_at")
+        return closes
 
 
 class Versioned(_Data):
@@ -99,7 +182,7 @@ class TrainingData(Versioned, SessionRules):
     organizations: list[str]
 
 
-class SessionData(Versioned, SessionRules):
+class SessionData(Versioned, SessionRules, RegistrationWindow):
     training_id: uuid.UUID
     title: str
     description: str | None = None
@@ -161,6 +244,10 @@ class Registration(Versioned):
     pending_validations: list[ValidationStep]
     waitlist_position: int | None = None
     forced: bool = False
+    answers: dict[str, Answer] = Field(default_factory=dict)
+    """By question id."""
+    offer_expires_at: datetime | None = None
+    """Until when an `offered` seat is held; None in every other status."""
 
 
 class MovedTo(_Data):
@@ -254,6 +341,7 @@ REGISTRATION_EVENTS = (
     "registration.requested",
     "registration.confirmed",
     "registration.waitlisted",
+    "registration.offered",
     "registration.promoted",
     "registration.validated",
     "registration.refused",
