@@ -10,35 +10,15 @@ export, the statistics and a move never show an answer the question no longer as
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, cast
+from typing import cast
 
 from shared.bounds import LONG_TEXT, storable
+from shared.events import Answer, Question, QuestionKind
 from shared.refusals import Invalid
 from shared.spreadsheets import safe_cell
 
-Kind = Literal["text", "choice", "multiple", "boolean"]
-Answer = str | list[str] | bool
 Answers = dict[str, Answer]
-
-
-class Question(Protocol):
-    """A question as the session's rules carry it (`shared.events.Question`)."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def label(self) -> str: ...
-
-    @property
-    def kind(self) -> Kind: ...
-
-    @property
-    def required(self) -> bool: ...
-
-    @property
-    def choices(self) -> Sequence[str] | None: ...
-
+"""By question id, as a registration stores them."""
 
 REQUIRED = "requires an answer"
 NO_SUCH_QUESTION = "is not a question of this session"
@@ -144,7 +124,7 @@ class QuestionCounts:
 
     id: str
     label: str
-    kind: Kind
+    kind: QuestionKind
     answered: int
     counts: dict[str, int] | None
 

@@ -2,42 +2,22 @@
 I/O.
 
 A session may set `registration_opens_at`, `registration_closes_at` and `unregistration_closes_at`
-(each optional). A window opens at its opening time (inclusive) and is closed from its closing
-time on, as a deadline is due from the moment it is reached. Managers are not bound by it: the
-caller says whether the request is a manager's (`by_manager`), as it decides who is a learner.
+(each optional: a `shared.events.RegistrationWindow`, as `SessionData` is one). A window opens at
+its opening time (inclusive) and is closed from its closing time on, as a deadline is due from
+the moment it is reached. Managers are not bound by it: the caller says whether the request is a
+manager's (`by_manager`), as it decides who is a learner.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
+from shared.events import RegistrationWindow
 from shared.refusals import Conflict
 
-
-class Window(Protocol):
-    """What a session says about its window (a session's data or a `SessionWindow`)."""
-
-    @property
-    def registration_opens_at(self) -> datetime | None: ...
-
-    @property
-    def registration_closes_at(self) -> datetime | None: ...
-
-    @property
-    def unregistration_closes_at(self) -> datetime | None: ...
+ALWAYS_OPEN = RegistrationWindow()
+"""A session that sets no window."""
 
 
-@dataclass(frozen=True)
-class SessionWindow:
-    registration_opens_at: datetime | None = None
-    registration_closes_at: datetime | None = None
-    unregistration_closes_at: datetime | None = None
-
-
-ALWAYS_OPEN = SessionWindow()
-
-
-def registration_refusal(window: Window, now: datetime) -> Conflict | None:
+def registration_refusal(window: RegistrationWindow, now: datetime) -> Conflict | None:
     """Why a learner may not register themself now (opening time or closing time, ISO 8601 with
     the session's offset), or None while the window is open."""
     opens, closes = window.registration_opens_at, window.registration_closes_at
@@ -48,7 +28,7 @@ def registration_refusal(window: Window, now: datetime) -> Conflict | None:
     return None
 
 
-def unregistration_refusal(window: Window, now: datetime) -> Conflict | None:
+def unregistration_refusal(window: RegistrationWindow, now: datetime) -> Conflict | None:
     """Why a learner may not unregister themself now, or None while they may."""
     closes = window.unregistration_closes_at
     if closes is not None and now >= closes:
@@ -56,20 +36,20 @@ def unregistration_refusal(window: Window, now: datetime) -> Conflict | None:
     return None
 
 
-def ensure_may_register(window: Window, now: datetime, *, by_manager: bool) -> None:
+def ensure_may_register(window: RegistrationWindow, now: datetime, *, by_manager: bool) -> None:
     """Raise the window's `Conflict` when a learner registers themself outside it."""
     refusal = None if by_manager else registration_refusal(window, now)
     if refusal is not None:
         raise refusal
 
 
-def ensure_may_unregister(window: Window, now: datetime, *, by_manager: bool) -> None:
+def ensure_may_unregister(window: RegistrationWindow, now: datetime, *, by_manager: bool) -> None:
     """Raise the window's `Conflict` when a learner unregisters themself after it closed."""
     refusal = None if by_manager else unregistration_refusal(window, now)
     if refusal is not None:
         raise refusal
 
 
-def open_now(public_registration: bool, window: Window, now: datetime) -> bool:
+def open_now(public_registration: bool, window: RegistrationWindow, now: datetime) -> bool:
     """`open` of `/api/seats`: learners may register themselves now (public, inside the window)."""
     return public_registration and registration_refusal(window, now) is None

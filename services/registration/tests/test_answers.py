@@ -1,7 +1,6 @@
 """Answers to a session's questions, without I/O."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -9,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from registration.answers import (
     Answers,
-    Kind,
     QuestionCounts,
     answer_cells,
     answer_counts,
@@ -18,18 +16,22 @@ from registration.answers import (
 )
 
 from shared.bounds import LONG_TEXT
+from shared.events import Question, QuestionKind
 from shared.refusals import Invalid
 
 pytestmark = pytest.mark.unit
 
 
-@dataclass(frozen=True)
-class Q:
-    id: str
-    kind: Kind
-    required: bool = False
-    choices: Sequence[str] | None = None
-    label: str = field(default="")
+def Q(
+    id: str, kind: QuestionKind, required: bool = False, choices: Sequence[str] | None = None
+) -> Question:
+    return Question(
+        id=id,
+        label=f"{id}?",
+        kind=kind,
+        required=required,
+        choices=None if choices is None else list(choices),
+    )
 
 
 COMMENT = Q("comment", "text")
@@ -45,7 +47,7 @@ GOOD: dict[str, Any] = {
 }
 
 
-def refusal(answers: dict[str, Any], questions: Sequence[Q] = QUESTIONS) -> Invalid:
+def refusal(answers: dict[str, Any], questions: Sequence[Question] = QUESTIONS) -> Invalid:
     with pytest.raises(Invalid) as refused:
         validated_answers(questions, answers)
     return refused.value
@@ -115,7 +117,9 @@ def test_a_required_multiple_needs_at_least_one_choice() -> None:
         (CONSENT, ["true"], "must be true or false"),
     ],
 )
-def test_an_answer_that_does_not_fit_its_kind_is_named(question: Q, value: Any, msg: str) -> None:
+def test_an_answer_that_does_not_fit_its_kind_is_named(
+    question: Question, value: Any, msg: str
+) -> None:
     refused = refusal({**GOOD, question.id: value})
     assert refused.field == f"answers.{question.id}"
     assert refused.msg == msg
@@ -198,17 +202,17 @@ def test_counts_per_choice_and_per_boolean_none_for_text() -> None:
         {},
     ]
     assert answer_counts(QUESTIONS, registrations) == [
-        QuestionCounts("comment", "", "text", 2, None),
-        QuestionCounts("diet", "", "choice", 3, {"meat": 1, "vegetarian": 0, "vegan": 2}),
-        QuestionCounts("topics", "", "multiple", 2, {"sql": 2, "python": 0, "rust": 1}),
-        QuestionCounts("consent", "", "boolean", 3, {"true": 2, "false": 1}),
+        QuestionCounts("comment", "comment?", "text", 2, None),
+        QuestionCounts("diet", "diet?", "choice", 3, {"meat": 1, "vegetarian": 0, "vegan": 2}),
+        QuestionCounts("topics", "topics?", "multiple", 2, {"sql": 2, "python": 0, "rust": 1}),
+        QuestionCounts("consent", "consent?", "boolean", 3, {"true": 2, "false": 1}),
     ]
 
 
 def test_stale_answers_are_not_counted() -> None:
     counts = answer_counts((DIET,), [{"diet": "fish"}, {"diet": "meat"}])
     assert counts == [
-        QuestionCounts("diet", "", "choice", 1, {"meat": 1, "vegetarian": 0, "vegan": 0})
+        QuestionCounts("diet", "diet?", "choice", 1, {"meat": 1, "vegetarian": 0, "vegan": 0})
     ]
 
 

@@ -7,7 +7,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from registration.windows import (
     ALWAYS_OPEN,
-    SessionWindow,
     ensure_may_register,
     ensure_may_unregister,
     open_now,
@@ -15,6 +14,7 @@ from registration.windows import (
     unregistration_refusal,
 )
 
+from shared.events import RegistrationWindow
 from shared.refusals import Conflict
 
 pytestmark = pytest.mark.unit
@@ -23,7 +23,11 @@ PARIS = timezone(timedelta(hours=1))
 OPENS = datetime(2027, 3, 1, 9, 0, tzinfo=PARIS)
 CLOSES = datetime(2027, 3, 15, 18, 0, tzinfo=PARIS)
 UNREGISTRATION_CLOSES = datetime(2027, 3, 20, 12, 0, tzinfo=PARIS)
-WINDOW = SessionWindow(OPENS, CLOSES, UNREGISTRATION_CLOSES)
+WINDOW = RegistrationWindow(
+    registration_opens_at=OPENS,
+    registration_closes_at=CLOSES,
+    unregistration_closes_at=UNREGISTRATION_CLOSES,
+)
 SECOND = timedelta(seconds=1)
 
 
@@ -57,10 +61,10 @@ def test_managers_are_not_bound_by_the_window() -> None:
 
 
 def test_a_window_with_one_end_bounds_only_that_end() -> None:
-    only_opens = SessionWindow(registration_opens_at=OPENS)
+    only_opens = RegistrationWindow(registration_opens_at=OPENS)
     assert registration_refusal(only_opens, OPENS - SECOND) is not None
     assert registration_refusal(only_opens, OPENS + timedelta(days=3650)) is None
-    only_closes = SessionWindow(registration_closes_at=CLOSES)
+    only_closes = RegistrationWindow(registration_closes_at=CLOSES)
     assert registration_refusal(only_closes, datetime(1900, 1, 1, tzinfo=UTC)) is None
     assert registration_refusal(only_closes, CLOSES) is not None
 
@@ -93,16 +97,6 @@ def test_open_means_public_and_inside_the_window() -> None:
     assert not open_now(False, ALWAYS_OPEN, inside)
 
 
-def test_a_session_data_like_object_is_a_window() -> None:
-    class Session:
-        registration_opens_at = OPENS
-        registration_closes_at = None
-        unregistration_closes_at = None
-
-    assert not open_now(True, Session(), OPENS - SECOND)
-    assert open_now(True, Session(), OPENS)
-
-
 moments = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
 )
@@ -110,7 +104,7 @@ moments = st.datetimes(
 
 @given(opens=moments, length=st.timedeltas(SECOND, timedelta(days=365)), now=moments)
 def test_open_exactly_when_no_refusal(opens: datetime, length: timedelta, now: datetime) -> None:
-    window = SessionWindow(opens, opens + length)
+    window = RegistrationWindow(registration_opens_at=opens, registration_closes_at=opens + length)
     inside = opens <= now < opens + length
     assert open_now(True, window, now) == inside
     assert (registration_refusal(window, now) is None) == inside
