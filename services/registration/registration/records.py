@@ -1,4 +1,4 @@
-"""The rows store.py reads and writes, typed.
+"""The rows the store (`registration.store`) reads and writes, typed.
 
 TypedDicts rather than frozen records: a locked session's seat counters are kept current in its
 row for the next decision of the same transaction, new rows go to the database as they are
@@ -8,7 +8,7 @@ database driver gives, with no copy on the peak-enrollment path.
 
 import uuid
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from shared.events import (
     EventRegistrationMode,
@@ -18,8 +18,8 @@ from shared.events import (
 )
 
 
-class SessionRow(TypedDict):
-    """The replica of a catalog session and the seat counters registration owns."""
+class SessionValues(TypedDict):
+    """What catalog tells of a session, as the replica keeps it (`store.session_values`)."""
 
     id: uuid.UUID
     training_id: uuid.UUID
@@ -29,10 +29,15 @@ class SessionRow(TypedDict):
     tutors: list[str]
     rules: dict[str, Any]  # shared.events.SessionRules as JSON
     max_users: int | None
+    default_session: bool
+
+
+class SessionRow(SessionValues):
+    """The replica of a catalog session and the seat counters registration owns."""
+
     taken: int
     waitlisted: int
     beyond_limit: int
-    default_session: bool
 
 
 class RegistrationRow(TypedDict):
@@ -54,6 +59,20 @@ class RegistrationRow(TypedDict):
     validations_given: list[ValidationStep]
     confirmation_hash: str | None
     expires_at: datetime | None
+
+
+class RegistrationUpdate(TypedDict):
+    """A new version of a registration (`store.update_registration`); the confirmation token
+    and its deadline are cleared once the learner's step no longer awaits."""
+
+    status: RegistrationStatus
+    pending_validations: list[ValidationStep]
+    waitlist_position: int | None
+    validations_given: list[ValidationStep]
+    version: int
+    updated_at: datetime
+    confirmation_hash: NotRequired[None]
+    expires_at: NotRequired[None]
 
 
 class SessionSeatsRow(TypedDict):
@@ -97,6 +116,15 @@ class EventRegistrationRow(TypedDict):
     waitlist_position: int | None
     version: int
     created_at: datetime
+    updated_at: datetime
+
+
+class EventRegistrationUpdate(TypedDict):
+    """A new version of an event registration (`store.update_event_registration`)."""
+
+    status: EventRegistrationStatus
+    waitlist_position: int | None
+    version: int
     updated_at: datetime
 
 

@@ -7,13 +7,12 @@ import hmac
 import secrets
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration import domain, store
 from registration.domain import Change, Seats, State
-from registration.records import RegistrationRow, SessionRow
+from registration.records import RegistrationRow, RegistrationUpdate, SessionRow
 from registration.use_cases import follow_ups
 from registration.use_cases.announcements import announce
 from shared.events import Registration, RegistrationUser, SessionRules, ValidationStep
@@ -116,7 +115,7 @@ async def write(
     given = list(row["validations_given"])
     if change.step is not None:
         given.append(change.step)
-    values: dict[str, Any] = {
+    values: RegistrationUpdate = {
         "status": after.status,
         "pending_validations": list(after.pending_validations),
         "waitlist_position": after.waitlist_position,

@@ -107,12 +107,12 @@ class EventRegistrations:
     async def event_registrations(
         self, actor: Principal, filters: dict[str, Any], listing: Listing
     ) -> tuple[list[EventRegistration], int]:
-        visible_to = None
+        visible_to: store.Visibility | None = None
         if not actor.is_platform_admin:
-            visible_to = {
-                "sub": actor.sub,
-                "organizations": list(actor.organizations) if actor.is_training_manager else [],
-            }
+            visible_to = store.Visibility(
+                actor.sub,
+                organizations=list(actor.organizations) if actor.is_training_manager else [],
+            )
         async with self._sessions() as db:
             rows, total = await store.list_event_registrations(
                 db, listing, filters=filters, visible_to=visible_to

@@ -48,13 +48,13 @@ async def current_registration(
 async def registrations(
     database: Database, actor: Principal, filters: dict[str, Any], listing: Listing
 ) -> tuple[list[Registration], int]:
-    visible_to = None
+    visible_to: store.Visibility | None = None
     if not actor.is_platform_admin:
-        visible_to = {
-            "sub": actor.sub,
-            "organizations": list(actor.organizations) if actor.is_training_manager else [],
-            "managed_organizations": list(actor.managed_organizations),
-        }
+        visible_to = store.Visibility(
+            actor.sub,
+            organizations=list(actor.organizations) if actor.is_training_manager else [],
+            managed_organizations=list(actor.managed_organizations),
+        )
     async with database() as db:
         rows, total = await store.list_registrations(
             db, listing, filters=filters, visible_to=visible_to

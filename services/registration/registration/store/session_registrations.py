@@ -1,0 +1,192 @@
+"""Session registrations: one row per registration, a new `version` per change; at most one
+active (pending, confirmed, waitlisted) per learner and session (a unique partial index)."""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import cast, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registration.domain import ACTIVE
+from registration.records import RegistrationRow, RegistrationUpdate
+from registration.store import lines
+from registration.store.rows import every, first, one, typed
+from registration.store.visibility import Visibility, texts
+from registration.tables import registrations, sessions
+from shared.listing import Listing, page_of
+
+_active = registrations.c.status.in_(sorted(ACTIVE))
+
+
+async def active_registration_id(
+    db: AsyncSession, session_id: uuid.UUID, user_id: str
+) -> uuid.UUID | None:
+    query = select(registrations.c.id).where(
+        registrations.c.session_id == session_id, registrations.c.user_id == user_id, _active
+    )
+    found: uuid.UUID | None = (await db.execute(query)).scalar_one_or_none()
+    return found
+
+
+async def active_registration_ids(
+    db: AsyncSession, session_id: uuid.UUID, user_ids: Sequence[str]
+) -> dict[str, uuid.UUID]:
+    """user id → their active registration in the session, for those who have one."""
+    query = select(registrations.c.user_id, registrations.c.id).where(
+        registrations.c.session_id == session_id,
+        registrations.c.user_id.in_(list(user_ids)),
+        _active,
+    )
+    return {row.user_id: row.id for row in await db.execute(query)}
+
+
+async def insert_registrations(db: AsyncSession, rows: Sequence[RegistrationRow]) -> None:
+    """Many new registrations at once (a batch's admissions); one compiled statement, cached."""
+    if rows:
+        await db.execute(insert(registrations), list(rows))
+
+
+async def insert_registration(db: AsyncSession, values: RegistrationRow) -> RegistrationRow:
+    query = insert(registrations).values(values).returning(registrations)
+    return await one(db, query, RegistrationRow)
+
+
+async def registration_by_id(db: AsyncSession, reg_id: uuid.UUID) -> RegistrationRow | None:
+    query = select(registrations).where(registrations.c.id == reg_id)
+    return await first(db, query, RegistrationRow)
+
+
+async def latest_registration(
+    db: AsyncSession, session_id: uuid.UUID, user_id: str
+) -> RegistrationRow | None:
+    query = (
+        select(registrations)
+        .where(registrations.c.session_id == session_id, registrations.c.user_id == user_id)
+        .order_by(registrations.c.created_at.desc())
+        .limit(1)
+    )
+    return await first(db, query, RegistrationRow)
+
+
+async def update_registration(
+    db: AsyncSession, reg_id: uuid.UUID, values: RegistrationUpdate
+) -> RegistrationRow:
+    query = (
+        update(registrations)
+        .where(registrations.c.id == reg_id)
+        .values(values)
+        .returning(registrations)
+    )
+    return await one(db, query, RegistrationRow)
+
+
+async def head_of_line(
+    db: AsyncSession, session_id: uuid.UUID, count: int
+) -> list[RegistrationRow]:
+    query = lines.head_of_line(registrations.c.session_id, session_id, count)
+    return await every(db, query, RegistrationRow)
+
+
+async def move_line_up(
+    db: AsyncSession, session_id: uuid.UUID, behind: int, by: int, now: datetime
+) -> None:
+    """Everyone waiting behind position `behind` moves up `by` places (a new version each)."""
+    await lines.move_line_up(db, registrations.c.session_id, session_id, behind, by, now)
+
+
+async def active_registrations(db: AsyncSession, session_id: uuid.UUID) -> list[RegistrationRow]:
+    query = (
+        select(registrations)
+        .where(registrations.c.session_id == session_id, _active)
+        .order_by(registrations.c.created_at, registrations.c.id)
+    )
+    return await every(db, query, RegistrationRow)
+
+
+async def due_registrations(
+    db: AsyncSession, session_id: uuid.UUID, now: datetime
+) -> list[RegistrationRow]:
+    query = (
+        select(registrations)
+        .where(
+            registrations.c.session_id == session_id,
+            registrations.c.expires_at <= now,
+            _active,
+        )
+        .order_by(registrations.c.expires_at, registrations.c.id)
+    )
+    return await every(db, query, RegistrationRow)
+
+
+async def session_registrations(db: AsyncSession, session_id: uuid.UUID) -> list[RegistrationRow]:
+    query = (
+        select(registrations)
+        .where(registrations.c.session_id == session_id)
+        .order_by(registrations.c.created_at, registrations.c.id)
+    )
+    return await every(db, query, RegistrationRow)
+
+
+async def confirmed_registrations(db: AsyncSession, session_id: uuid.UUID) -> list[RegistrationRow]:
+    query = (
+        select(registrations)
+        .where(registrations.c.session_id == session_id, registrations.c.status == "confirmed")
+        .order_by(registrations.c.created_at, registrations.c.id)
+    )
+    return await every(db, query, RegistrationRow)
+
+
+async def confirmed_registration(
+    db: AsyncSession, session_id: uuid.UUID, user_id: str
+) -> RegistrationRow | None:
+    """The learner's confirmed registration in the session (read under the session's lock)."""
+    query = select(registrations).where(
+        registrations.c.session_id == session_id,
+        registrations.c.user_id == user_id,
+        registrations.c.status == "confirmed",
+    )
+    return await first(db, query, RegistrationRow)
+
+
+async def list_registrations(
+    db: AsyncSession,
+    listing: Listing,
+    *,
+    filters: Mapping[str, object],
+    visible_to: Visibility | None,
+) -> tuple[list[RegistrationRow], int]:
+    """`visible_to` None: every registration (platform_admin); otherwise the caller's own, those
+    of sessions they tutor or validate, of trainings they manage, and of learners of the
+    organizations they manage."""
+    query = select(registrations).select_from(
+        registrations.join(sessions, sessions.c.id == registrations.c.session_id)
+    )
+    for name in ("session_id", "user_id", "status"):
+        if filters.get(name) is not None:
+            query = query.where(registrations.c[name] == filters[name])
+    if visible_to is not None:
+        sub = visible_to.sub
+        may: list[Any] = [
+            registrations.c.user_id == sub,
+            func.jsonb_exists(cast(sessions.c.tutors, JSONB), sub),
+            func.jsonb_exists(cast(sessions.c.rules, JSONB)["validators"], sub),
+        ]
+        if visible_to.organizations:
+            may.append(
+                func.jsonb_exists_any(
+                    cast(sessions.c.organizations, JSONB), texts(visible_to.organizations)
+                )
+            )
+        if visible_to.managed_organizations:
+            may.append(
+                func.jsonb_exists_any(
+                    cast(registrations.c.user, JSONB)["organizations"],
+                    texts(visible_to.managed_organizations),
+                )
+            )
+        query = query.where(or_(*may))
+    rows, total = await page_of(db, query, registrations, listing)
+    return typed(rows, RegistrationRow), total

@@ -1,0 +1,122 @@
+"""The replica of catalog's sessions and the seat counters registration owns on it.
+
+The row is locked (`SELECT ... FOR UPDATE`) for every decision about its registrations, so
+replicas take turns on one session and never oversell.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registration.domain import ACTIVE, Seats
+from registration.records import EventRow, SessionRow, SessionSeatsRow, SessionValues
+from registration.store.rows import every, first
+from registration.tables import registrations, sessions
+from shared.events import SessionData, SessionRules
+
+RULE_NAMES = set(SessionRules.model_fields)
+
+
+def session_values(session: SessionData, status: str) -> SessionValues:
+    return {
+        "id": session.id,
+        "training_id": session.training_id,
+        "version": session.version,
+        "status": status,
+        "organizations": session.organizations,
+        "tutors": session.tutors,
+        "max_users": session.max_users,
+        "rules": session.model_dump(mode="json", include=RULE_NAMES),
+        "default_session": session.default_session,
+    }
+
+
+async def insert_session_if_new(db: AsyncSession, values: SessionValues) -> bool:
+    """True when this is the first the replica hears of the session."""
+    stmt = pg_insert(sessions).values(values).on_conflict_do_nothing().returning(sessions.c.id)
+    return (await db.execute(stmt)).first() is not None
+
+
+async def update_session(
+    db: AsyncSession, session_id: uuid.UUID, values: Mapping[str, object]
+) -> None:
+    await db.execute(update(sessions).where(sessions.c.id == session_id).values(values))
+
+
+async def lock_session(db: AsyncSession, session_id: uuid.UUID) -> SessionRow | None:
+    query = select(sessions).where(sessions.c.id == session_id).with_for_update()
+    return await first(db, query, SessionRow)
+
+
+async def lock_sessions(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[SessionRow]:
+    """Several session rows, locked in id order (every caller does so: no deadlock)."""
+    query = (
+        select(sessions)
+        .where(sessions.c.id.in_(session_ids))
+        .order_by(sessions.c.id)
+        .with_for_update()
+    )
+    return await every(db, query, SessionRow)
+
+
+async def session_by_id(db: AsyncSession, session_id: uuid.UUID) -> SessionRow | None:
+    return await first(db, select(sessions).where(sessions.c.id == session_id), SessionRow)
+
+
+def seats_of(session: SessionRow | EventRow) -> Seats:
+    return Seats(
+        session["max_users"], session["taken"], session["waitlisted"], session["beyond_limit"]
+    )
+
+
+async def set_seats(db: AsyncSession, session_id: uuid.UUID, seats: Seats) -> None:
+    await db.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id)
+        .values(
+            max_users=seats.max_users,
+            taken=seats.taken,
+            waitlisted=seats.waitlisted,
+            beyond_limit=seats.beyond_limit,
+        )
+    )
+
+
+async def seats_for(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[SessionSeatsRow]:
+    query = select(
+        sessions.c.id, sessions.c.max_users, sessions.c.taken, sessions.c.waitlisted
+    ).where(sessions.c.id.in_(session_ids), sessions.c.status != "deleted")
+    return await every(db, query, SessionSeatsRow)
+
+
+async def lock_sessions_with_due_requests(
+    db: AsyncSession, now: datetime, limit: int
+) -> list[SessionRow]:
+    """Sessions with an expired request, locked; those another replica holds are skipped."""
+    due = exists().where(
+        registrations.c.session_id == sessions.c.id,
+        registrations.c.expires_at <= now,
+        registrations.c.status.in_(sorted(ACTIVE)),
+    )
+    query = (
+        select(sessions)
+        .where(due)
+        .order_by(sessions.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return await every(db, query, SessionRow)
+
+
+async def sessions_of_trainings(
+    db: AsyncSession, training_ids: Sequence[uuid.UUID]
+) -> list[SessionRow]:
+    """Every live session the replica knows of these trainings."""
+    query = select(sessions).where(
+        sessions.c.training_id.in_(training_ids), sessions.c.status != "deleted"
+    )
+    return await every(db, query, SessionRow)
