@@ -3,10 +3,11 @@
 import uuid
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TypeVar, cast
 
 from pydantic import BaseModel
 
+from catalog.fields import RuleChanges
 from shared.auth import Principal
 from shared.events import SessionRules
 from shared.refusals import Invalid
@@ -17,6 +18,7 @@ RULE_FIELDS: tuple[str, ...] = tuple(SessionRules.model_fields)
 SESSION_FIELDS_EVENTS_CARRY = frozenset({"organizations", "tutors"})
 
 H = TypeVar("H", bound=Hashable)
+Changes = TypeVar("Changes", bound=Mapping[str, object])
 
 
 class CatalogRuleError(Invalid):
@@ -43,11 +45,11 @@ def may_write_events(
     return may_manage(principal, organizations) or principal.sub in set(tutors)
 
 
-def session_rules(
-    training_rules: Mapping[str, Any], requested: Mapping[str, Any]
-) -> dict[str, Any]:
+def session_rules(training_rules: Mapping[str, object], requested: RuleChanges) -> RuleChanges:
     """A new session's rules: each one the request gives, else the training's."""
-    return {name: requested.get(name, training_rules[name]) for name in RULE_FIELDS}
+    return cast(
+        RuleChanges, {name: requested.get(name, training_rules[name]) for name in RULE_FIELDS}
+    )
 
 
 def check_session_dates(start_date: date, end_date: date) -> None:
@@ -60,9 +62,12 @@ def check_event_times(start: datetime, end: datetime) -> None:
         raise CatalogRuleError("end", "end must be after start")
 
 
-def changes(current: Mapping[str, Any], requested: Mapping[str, Any]) -> dict[str, Any]:
-    """The requested values that differ from the current ones: what a PATCH really changes."""
-    return {name: value for name, value in requested.items() if current.get(name) != value}
+def changes(current: Mapping[str, object], requested: Changes) -> Changes:
+    """The requested values that differ from the current ones: what a PATCH really changes (of
+    the same shape: a part of the changes requested)."""
+    return cast(
+        Changes, {name: value for name, value in requested.items() if current.get(name) != value}
+    )
 
 
 def distinct(values: Iterable[H]) -> list[H]:

@@ -1,7 +1,7 @@
 """Catalog tables and the queries on them: the only module that writes SQL."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -58,6 +58,8 @@ def _rule_columns() -> list[Column[Any]]:
         Column("registration_validation", Boolean, nullable=False),
         Column("validators", JSON_DOCUMENT, nullable=False),
         Column("confirmation_hours", Float, nullable=False),
+        Column("waitlist_offer_hours", Float, nullable=True),
+        Column("questions", JSON_DOCUMENT, nullable=False, server_default=text("'[]'")),
     ]
 
 
@@ -119,6 +121,9 @@ sessions = Table(
     Column("tutors", JSON_DOCUMENT, nullable=False),
     Column("status", String(16), nullable=False),
     Column("cancel_reason", Text, nullable=True),
+    Column("registration_opens_at", DateTime(timezone=True), nullable=True),
+    Column("registration_closes_at", DateTime(timezone=True), nullable=True),
+    Column("unregistration_closes_at", DateTime(timezone=True), nullable=True),
     *_rule_columns(),
     *_versioned_columns(),
 )
@@ -170,7 +175,7 @@ Row = TypeVar("Row", bound=BaseModel)
 
 
 async def insert_row(
-    db: AsyncSession, table: Table, model: type[Row], values: dict[str, Any]
+    db: AsyncSession, table: Table, model: type[Row], values: Mapping[str, object]
 ) -> Row:
     row = (await db.execute(insert(table).values(values).returning(table))).mappings().one()
     return model.model_validate(dict(row))
@@ -187,7 +192,7 @@ async def row_by_id(
 
 
 async def update_row(
-    db: AsyncSession, table: Table, model: type[Row], ident: uuid.UUID, values: dict[str, Any]
+    db: AsyncSession, table: Table, model: type[Row], ident: uuid.UUID, values: Mapping[str, object]
 ) -> Row:
     query = update(table).where(table.c.id == ident).values(values).returning(table)
     return model.model_validate(dict((await db.execute(query)).mappings().one()))
@@ -303,12 +308,15 @@ async def event_by_id(
     return EventData.model_validate(dict(row)) if row else None
 
 
-async def insert_event(db: AsyncSession, values: dict[str, Any]) -> EventData:
-    await db.execute(insert(events).values(values))
-    return await _written_event(db, values["id"])
+async def insert_event(db: AsyncSession, values: Mapping[str, object]) -> EventData:
+    query = insert(events).values(values).returning(events.c.id)
+    event_id: uuid.UUID = (await db.execute(query)).scalar_one()
+    return await _written_event(db, event_id)
 
 
-async def update_event(db: AsyncSession, event_id: uuid.UUID, values: dict[str, Any]) -> EventData:
+async def update_event(
+    db: AsyncSession, event_id: uuid.UUID, values: Mapping[str, object]
+) -> EventData:
     await db.execute(update(events).where(events.c.id == event_id).values(values))
     return await _written_event(db, event_id)
 

@@ -1,11 +1,23 @@
-"""What every request body of the catalog shares: unknown fields refused, PATCH semantics."""
+"""What every request body of the catalog shares: unknown fields refused, PATCH semantics, its
+fields handed to the use cases as their typed shape (`catalog.fields`)."""
 
-from typing import Any, ClassVar, Self
+from collections.abc import Mapping
+from typing import ClassVar, Self, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from shared.bounds import Hours, Ident, MaxUsers
 from shared.events import EventRegistrationMode
+
+Shape = TypeVar("Shape", bound=Mapping[str, object])
+
+
+def fields_as(
+    body: BaseModel, shape: type[Shape], *, exclude_unset: bool = False, exclude_none: bool = False
+) -> Shape:
+    """The body's fields as `shape`, the TypedDict of its resource: each body field is a key of
+    it with the same type (tests/test_fields.py holds them to it)."""
+    return cast(Shape, body.model_dump(exclude_unset=exclude_unset, exclude_none=exclude_none))
 
 
 class Strict(BaseModel):
@@ -24,8 +36,9 @@ class Patch(Strict):
                 raise ValueError(f"{name} may not be null")
         return self
 
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
+    def changes(self, shape: type[Shape]) -> Shape:
+        """What the PATCH names, as its resource's changes."""
+        return fields_as(self, shape, exclude_unset=True)
 
 
 class RulesPatch(Patch):

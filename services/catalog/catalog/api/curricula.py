@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import ConfigDict, Field
 
-from catalog.api.bodies import Patch, Strict
+from catalog.api.bodies import Patch, Strict, fields_as
 from catalog.api.deps import CatalogDatabase, Search
+from catalog.fields import CurriculumChanges
 from catalog.use_cases import curricula
 from shared.auth import CurrentPrincipal
 from shared.bounds import Code, Title
@@ -60,7 +61,7 @@ class CurriculumPatch(Patch):
 async def create_curriculum(
     body: CurriculumCreate, actor: CurrentPrincipal, database: CatalogDatabase
 ) -> CurriculumData:
-    return await curricula.create(database, actor, body.model_dump())
+    return await curricula.create(database, actor, fields_as(body, CurriculumChanges))
 
 
 @router.get("/curricula", response_model=Page[CurriculumData])
@@ -94,7 +95,7 @@ async def update_curriculum(
     actor: CurrentPrincipal,
     database: CatalogDatabase,
 ) -> CurriculumData:
-    return await curricula.update(database, actor, curriculum_id, body.changes())
+    return await curricula.update(database, actor, curriculum_id, body.changes(CurriculumChanges))
 
 
 @router.delete("/curricula/{curriculum_id}", status_code=204, responses=problems(403, 409))

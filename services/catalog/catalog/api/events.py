@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from pydantic import ConfigDict
 
-from catalog.api.bodies import Patch, Strict
+from catalog.api.bodies import Patch, Strict, fields_as
 from catalog.api.deps import CatalogDatabase
+from catalog.fields import EventChanges
 from catalog.use_cases import events
 from shared.auth import CurrentPrincipal
 from shared.bounds import LongText, MaxUsers, Moment, Place, Title
@@ -77,7 +78,7 @@ class EventPatch(Patch):
 async def create_event(
     session_id: uuid.UUID, body: EventCreate, actor: CurrentPrincipal, database: CatalogDatabase
 ) -> EventData:
-    fields = body.model_dump(exclude_none=True)
+    fields = fields_as(body, EventChanges, exclude_none=True)
     fields.setdefault("max_users", None)
     return await events.create(database, actor, session_id, fields)
 
@@ -100,7 +101,7 @@ async def get_event(
 async def update_event(
     event_id: uuid.UUID, body: EventPatch, actor: CurrentPrincipal, database: CatalogDatabase
 ) -> EventData:
-    return await events.update(database, actor, event_id, body.changes())
+    return await events.update(database, actor, event_id, body.changes(EventChanges))
 
 
 @router.delete("/events/{event_id}", status_code=204, responses=problems(403))

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import ConfigDict, Field
 
-from catalog.api.bodies import RulesPatch, Strict
+from catalog.api.bodies import RulesPatch, Strict, fields_as
 from catalog.api.deps import CatalogDatabase, Search
+from catalog.fields import SessionChanges
 from catalog.use_cases import sessions
 from shared.auth import CurrentPrincipal
 from shared.bounds import Day, Ident, LongText, Place, Reason, Title, Url
@@ -94,7 +95,7 @@ class SessionCancel(Strict):
 async def create_session(
     training_id: uuid.UUID, body: SessionCreate, actor: CurrentPrincipal, database: CatalogDatabase
 ) -> SessionData:
-    fields = body.model_dump(exclude_unset=True)
+    fields = fields_as(body, SessionChanges, exclude_unset=True)
     fields.setdefault("default_session", False)
     fields.setdefault("tutors", [])
     return await sessions.create(database, actor, training_id, fields)
@@ -133,7 +134,7 @@ async def get_session(
 async def update_session(
     session_id: uuid.UUID, body: SessionPatch, actor: CurrentPrincipal, database: CatalogDatabase
 ) -> SessionData:
-    return await sessions.update(database, actor, session_id, body.changes())
+    return await sessions.update(database, actor, session_id, body.changes(SessionChanges))
 
 
 @router.post("/sessions/{session_id}/cancel", response_model=SessionData, responses=problems(403))

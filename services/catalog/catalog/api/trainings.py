@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from pydantic import ConfigDict, Field
 
-from catalog.api.bodies import RulesPatch
+from catalog.api.bodies import RulesPatch, fields_as
 from catalog.api.deps import CatalogDatabase, Search
+from catalog.fields import TrainingChanges
 from catalog.use_cases import trainings
 from shared.auth import CurrentPrincipal
 from shared.bounds import Code, Ident, LongText, Title
@@ -74,7 +75,7 @@ class TrainingPatch(RulesPatch):
 async def create_training(
     body: TrainingCreate, actor: CurrentPrincipal, database: CatalogDatabase
 ) -> TrainingData:
-    return await trainings.create(database, actor, body.model_dump())
+    return await trainings.create(database, actor, fields_as(body, TrainingChanges))
 
 
 @router.get("/trainings", response_model=Page[TrainingData])
@@ -99,7 +100,7 @@ async def get_training(
 async def update_training(
     training_id: uuid.UUID, body: TrainingPatch, actor: CurrentPrincipal, database: CatalogDatabase
 ) -> TrainingData:
-    return await trainings.update(database, actor, training_id, body.changes())
+    return await trainings.update(database, actor, training_id, body.changes(TrainingChanges))
 
 
 @router.delete("/trainings/{training_id}", status_code=204, responses=problems(403, 409))

@@ -4,12 +4,12 @@ trainings'."""
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import domain, store
+from catalog.fields import CurriculumChanges
 from catalog.use_cases import Database, codes
 from catalog.use_cases.versions import announce, as_deleted, first_version, next_version
 from shared.auth import Principal
@@ -19,7 +19,7 @@ from shared.listing import Listing, Page
 from shared.refusals import conflict, forbidden, invalid, not_found
 
 
-async def create(database: Database, actor: Principal, fields: dict[str, Any]) -> CurriculumData:
+async def create(database: Database, actor: Principal, fields: CurriculumChanges) -> CurriculumData:
     training_ids = domain.distinct(fields["training_ids"])
     try:
         async with transaction(database) as db:
@@ -36,14 +36,13 @@ async def create(database: Database, actor: Principal, fields: dict[str, Any]) -
             if parent is not None:
                 await _check_may_hang_under(db, actor, parent)
             await codes.refuse_taken(db, store.curriculum_id_by_code, fields["code"])
-            values = {
+            requested: CurriculumChanges = {
                 **fields,
-                "id": uuid.uuid4(),
                 "training_ids": training_ids,
                 "organizations": domain.curriculum_organizations(training_orgs),
-                **first_version(),
             }
-            node = await store.insert_row(db, store.curricula, CurriculumData, _columns(values))
+            values = {"id": uuid.uuid4(), **_columns(requested), **first_version()}
+            node = await store.insert_row(db, store.curricula, CurriculumData, values)
             await announce(db, "catalog.curriculum.created", node, actor)
     except IntegrityError as exc:
         raise await codes.conflict_after_race(
@@ -81,7 +80,7 @@ async def get(database: Database, curriculum_id: uuid.UUID) -> CurriculumData:
 
 
 async def update(
-    database: Database, actor: Principal, curriculum_id: uuid.UUID, fields: dict[str, Any]
+    database: Database, actor: Principal, curriculum_id: uuid.UUID, fields: CurriculumChanges
 ) -> CurriculumData:
     try:
         async with transaction(database) as db:
@@ -104,7 +103,7 @@ async def update(
                 actor, is_root=parent is None, training_organizations=training_orgs
             ):
                 raise forbidden("You would no longer manage this curriculum.")
-            requested = {
+            requested: CurriculumChanges = {
                 **fields,
                 "training_ids": training_ids,
                 "organizations": domain.curriculum_organizations(training_orgs),
@@ -121,7 +120,7 @@ async def update(
                 store.curricula,
                 CurriculumData,
                 curriculum_id,
-                _columns(next_version(current, changed)),
+                next_version(current, _columns(changed)),
             )
             await announce(db, "catalog.curriculum.updated", node, actor)
     except IntegrityError as exc:
@@ -156,9 +155,8 @@ async def refresh_organizations(
 ) -> None:
     """The node's organizations again from its trainings': a new version only if they changed."""
     training_orgs = await _organizations_of_trainings(db, current.training_ids)
-    changed = domain.changes(
-        current.model_dump(), {"organizations": domain.curriculum_organizations(training_orgs)}
-    )
+    requested: CurriculumChanges = {"organizations": domain.curriculum_organizations(training_orgs)}
+    changed = domain.changes(current.model_dump(), requested)
     if changed:
         node = await store.update_row(
             db, store.curricula, CurriculumData, current.id, next_version(current, changed)
@@ -210,8 +208,8 @@ async def _locked(db: AsyncSession, curriculum_id: uuid.UUID) -> CurriculumData:
     return current
 
 
-def _columns(values: dict[str, Any]) -> dict[str, Any]:
+def _columns(changes: CurriculumChanges) -> dict[str, object]:
     """`training_ids` is a JSON column: its ids are stored as strings."""
-    if "training_ids" in values:
-        return {**values, "training_ids": [str(t) for t in values["training_ids"]]}
-    return values
+    if "training_ids" in changes:
+        return {**changes, "training_ids": [str(t) for t in changes["training_ids"]]}
+    return {**changes}

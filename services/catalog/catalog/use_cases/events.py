@@ -2,11 +2,11 @@
 carries its session's training, organizations and tutors."""
 
 import uuid
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import domain, store
+from catalog.fields import EventChanges
 from catalog.use_cases import Database
 from catalog.use_cases.versions import announce, as_deleted, first_version, next_version
 from shared.auth import Principal
@@ -17,7 +17,7 @@ from shared.refusals import conflict, forbidden, not_found
 
 
 async def create(
-    database: Database, actor: Principal, session_id: uuid.UUID, fields: dict[str, Any]
+    database: Database, actor: Principal, session_id: uuid.UUID, fields: EventChanges
 ) -> EventData:
     async with transaction(database) as db:
         session = await store.row_by_id(db, store.sessions, SessionData, session_id, lock=True)
@@ -53,7 +53,7 @@ async def get(database: Database, event_id: uuid.UUID) -> EventData:
 
 
 async def update(
-    database: Database, actor: Principal, event_id: uuid.UUID, fields: dict[str, Any]
+    database: Database, actor: Principal, event_id: uuid.UUID, fields: EventChanges
 ) -> EventData:
     async with transaction(database) as db:
         current = await _writable(db, actor, event_id)
@@ -72,7 +72,7 @@ async def delete(database: Database, actor: Principal, event_id: uuid.UUID) -> N
 
 
 async def change(
-    db: AsyncSession, actor: Principal, current: EventData, changed: dict[str, Any]
+    db: AsyncSession, actor: Principal, current: EventData, changed: EventChanges
 ) -> EventData:
     """`changed` may be empty: the event changes because its session's tutors or
     organizations, which it carries, did."""

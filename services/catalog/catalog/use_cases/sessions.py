@@ -3,11 +3,11 @@ and organizations flow into its events), cancel, delete with its events."""
 
 import uuid
 from datetime import date
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import domain, store
+from catalog.fields import SessionChanges
 from catalog.use_cases import Database, curricula, events
 from catalog.use_cases.versions import announce, as_deleted, first_version, next_version
 from shared.auth import Principal
@@ -18,7 +18,7 @@ from shared.refusals import conflict, forbidden, not_found
 
 
 async def create(
-    database: Database, actor: Principal, training_id: uuid.UUID, fields: dict[str, Any]
+    database: Database, actor: Principal, training_id: uuid.UUID, fields: SessionChanges
 ) -> SessionData:
     async with transaction(database) as db:
         # The training's row lock serialises the choice of its default session.
@@ -29,8 +29,7 @@ async def create(
             raise forbidden("Only a manager of this training may create its sessions.")
         domain.check_session_dates(fields["start_date"], fields["end_date"])
         await curricula.check_exists(db, fields.get("curriculum_id"))
-        requested_rules = {k: fields.pop(k) for k in domain.RULE_FIELDS if k in fields}
-        rules = domain.session_rules(training.model_dump(), requested_rules)
+        rules = domain.session_rules(training.model_dump(), fields)
         rules["validators"] = domain.distinct(rules["validators"])
         fields["tutors"] = domain.distinct(fields["tutors"])
         if fields["default_session"]:
@@ -80,11 +79,12 @@ async def get(database: Database, session_id: uuid.UUID) -> SessionData:
 
 
 async def update(
-    database: Database, actor: Principal, session_id: uuid.UUID, fields: dict[str, Any]
+    database: Database, actor: Principal, session_id: uuid.UUID, fields: SessionChanges
 ) -> SessionData:
-    for listed in ("tutors", "validators"):
-        if listed in fields:
-            fields[listed] = domain.distinct(fields[listed])
+    if "tutors" in fields:
+        fields["tutors"] = domain.distinct(fields["tutors"])
+    if "validators" in fields:
+        fields["validators"] = domain.distinct(fields["validators"])
     async with transaction(database) as db:
         current = await _locked_with_training(db, session_id)
         if not domain.may_manage(actor, current.organizations):
@@ -115,7 +115,7 @@ async def cancel(
             raise forbidden("Only a manager of this session's training may cancel it.")
         if current.status == "cancelled":
             raise conflict("The session is already cancelled.", id=str(session_id))
-        changed = {"status": "cancelled", "cancel_reason": reason}
+        changed: SessionChanges = {"status": "cancelled", "cancel_reason": reason}
         session = await store.update_row(
             db, store.sessions, SessionData, session_id, next_version(current, changed)
         )
@@ -142,7 +142,7 @@ async def delete(database: Database, actor: Principal, session_id: uuid.UUID) ->
 
 
 async def change(
-    db: AsyncSession, actor: Principal, current: SessionData, changed: dict[str, Any]
+    db: AsyncSession, actor: Principal, current: SessionData, changed: SessionChanges
 ) -> SessionData:
     """The session's next version, announced; its events follow what they carry of it."""
     session = await store.update_row(

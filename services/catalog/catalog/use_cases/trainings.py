@@ -2,12 +2,12 @@
 delete while nothing depends on it."""
 
 import uuid
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import domain, store
+from catalog.fields import TrainingChanges
 from catalog.use_cases import Database, codes, curricula, sessions
 from catalog.use_cases.versions import announce, as_deleted, first_version, next_version
 from shared.auth import Principal
@@ -17,7 +17,7 @@ from shared.listing import Listing, Page
 from shared.refusals import conflict, forbidden, not_found
 
 
-async def create(database: Database, actor: Principal, fields: dict[str, Any]) -> TrainingData:
+async def create(database: Database, actor: Principal, fields: TrainingChanges) -> TrainingData:
     fields["organizations"] = domain.distinct(fields["organizations"])
     fields["validators"] = domain.distinct(fields["validators"])
     if not domain.may_manage(actor, fields["organizations"]):
@@ -53,11 +53,12 @@ async def get(database: Database, training_id: uuid.UUID) -> TrainingData:
 
 
 async def update(
-    database: Database, actor: Principal, training_id: uuid.UUID, fields: dict[str, Any]
+    database: Database, actor: Principal, training_id: uuid.UUID, fields: TrainingChanges
 ) -> TrainingData:
-    for listed in ("organizations", "validators"):
-        if listed in fields:
-            fields[listed] = domain.distinct(fields[listed])
+    if "organizations" in fields:
+        fields["organizations"] = domain.distinct(fields["organizations"])
+    if "validators" in fields:
+        fields["validators"] = domain.distinct(fields["validators"])
     try:
         async with transaction(database) as db:
             current = await _locked(db, training_id)

@@ -1,7 +1,8 @@
 """A resource's versions: the first, the next, and the event that announces each."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypedDict, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,12 +24,18 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def first_version() -> dict[str, Any]:
+class Versioning(TypedDict):
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def first_version() -> Versioning:
     created = now()
     return {"version": 1, "created_at": created, "updated_at": created}
 
 
-def next_version(current: HasVersion, changed: dict[str, Any]) -> dict[str, Any]:
+def next_version(current: HasVersion, changed: Mapping[str, object]) -> dict[str, object]:
     """The columns to write: what changed, the next version and when."""
     return {**changed, "version": current.version + 1, "updated_at": now()}
 
