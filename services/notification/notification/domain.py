@@ -20,15 +20,19 @@ DeliveryStatus = Literal["pending", "sent", "captured", "failed"]
 Audience = Literal["confirmed", "all"]
 
 DELIVERY_STATUSES: Final[tuple[DeliveryStatus, ...]] = ("pending", "sent", "captured", "failed")
-ACTIVE: Final[tuple[RegistrationStatus, ...]] = ("pending", "confirmed", "waitlisted")
+ACTIVE: Final[tuple[RegistrationStatus, ...]] = ("pending", "confirmed", "waitlisted", "offered")
+"""Not ended: holding a seat, offered one, or in line for one."""
 BOTH: Final[tuple[Channel, ...]] = ("internal", "email")
 INTERNAL_ONLY: Final[tuple[Channel, ...]] = ("internal",)
 CHANNEL_CHOICES: Final[tuple[tuple[Channel, ...], ...]] = (("internal",), ("email",), BOTH)
 DEFAULT_LOCALE: Final[Locale] = "fr"
-# the reasons registration gives when a registration ends with its session, or is moved
+# the reasons registration gives when a registration ends with its session, is moved, or an
+# offered seat is declined or not accepted in time
 SESSION_CANCELLED: Final = "session_cancelled"
 SESSION_DELETED: Final = "session_deleted"
 MOVED: Final = "moved"
+OFFER_DECLINED: Final = "offer_declined"
+OFFER_EXPIRED: Final = "offer_expired"
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,15 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Final, TypedDict
+from typing import Final, Literal, TypedDict
 from urllib.parse import urlencode
 
 from notification.domain import (
     ACTIVE,
     INTERNAL_ONLY,
     MOVED,
+    OFFER_DECLINED,
+    OFFER_EXPIRED,
     SESSION_CANCELLED,
     Notice,
     Recipient,
@@ -28,6 +30,8 @@ from shared.events import (
     SendConfirmation,
     ValidationStep,
 )
+
+OfferAnswer = Literal["accept", "decline"]
 
 STEP_NAMES: Final[dict[Locale, dict[ValidationStep, str]]] = {
     "en": {
@@ -55,6 +59,14 @@ class LearnerWords(TypedDict):
     previous_status: str | None
 
 
+class OfferWords(TypedDict):
+    name: str
+    session: SessionView | None
+    offer_expires_at: datetime | None
+    accept_url: str
+    decline_url: str
+
+
 class ValidatorWords(TypedDict):
     name: str
     learner: str
@@ -73,9 +85,17 @@ class ConfirmationWords(TypedDict):
     expires_at: datetime
 
 
+def _link(public_url: str, page: str, query: Mapping[str, str]) -> str:
+    return f"{public_url.rstrip('/')}/{page}?{urlencode(query)}"
+
+
 def confirmation_url(public_url: str, registration_id: uuid.UUID, token: str) -> str:
-    query = urlencode({"registration": str(registration_id), "token": token})
-    return f"{public_url.rstrip('/')}/confirm?{query}"
+    return _link(public_url, "confirm", {"registration": str(registration_id), "token": token})
+
+
+def offer_url(public_url: str, registration_id: uuid.UUID, answer: OfferAnswer) -> str:
+    """Where the learner accepts or declines a seat offered from the waitlist."""
+    return _link(public_url, "offer", {"registration": str(registration_id), "answer": answer})
 
 
 _TOKEN_IN_LINK = re.compile(r"([?&]token=)[A-Za-z0-9_-]+")
@@ -113,13 +133,19 @@ def _learner_kind(fact: str, registration: RegistrationData) -> str | None:
             if registration.status == "pending" and "user" not in registration.pending_validations:
                 return "registration.pending"
             return None
-        case "confirmed" | "waitlisted" | "promoted" | "refused" | "expired":
+        case "confirmed" | "waitlisted" | "offered" | "promoted" | "refused":
             return f"registration.{fact}"
+        case "expired":
+            if registration.reason == OFFER_EXPIRED:
+                return "registration.offer_expired"
+            return "registration.expired"
         case "cancelled":
             if registration.reason == SESSION_CANCELLED:
                 return "session.cancelled"
             if registration.reason == MOVED:
                 return "registration.moved"
+            if registration.reason == OFFER_DECLINED:
+                return "registration.offer_declined"
             return "registration.cancelled"
         case _:
             return None
@@ -131,10 +157,12 @@ def registration_notices(
     registration: RegistrationData,
     session: SessionView | None,
     *,
+    public_url: str,
     known_version: int | None = None,
     contacts: Mapping[str, Recipient] | None = None,
 ) -> list[Notice]:
     """The learner's notice for `registration.<fact>`, and the validators' when it awaits them.
+    `public_url` is the base of the links an offered seat's notice carries.
 
     A stale event (older than the registration we hold) tells no one: the learner has already
     been told what happened after it.
@@ -150,15 +178,7 @@ def registration_notices(
         if kind == "session.cancelled":
             # the same fact as catalog.session.cancelled: whichever comes first tells it
             fact_key = f"session:{registration.session_id}:cancelled"
-        words = LearnerWords(
-            name=learner.name,
-            session=session,
-            status=registration.status,
-            steps=step_names(learner.locale, registration.pending_validations),
-            position=registration.waitlist_position,
-            reason=registration.reason,
-            previous_status=registration.previous_status,
-        )
+        words = _learner_words(kind, registration, learner, session, public_url)
         calendar = None
         if kind == "registration.confirmed" and session is not None:
             calendar = session_calendar(session, registration.id, learner)
@@ -168,6 +188,32 @@ def registration_notices(
     ):
         notices += _validators_notices(registration, learner, session, contacts or {})
     return notices
+
+
+def _learner_words(
+    kind: str,
+    registration: RegistrationData,
+    learner: Recipient,
+    session: SessionView | None,
+    public_url: str,
+) -> LearnerWords | OfferWords:
+    if kind == "registration.offered":
+        return OfferWords(
+            name=learner.name,
+            session=session,
+            offer_expires_at=registration.offer_expires_at,
+            accept_url=offer_url(public_url, registration.id, "accept"),
+            decline_url=offer_url(public_url, registration.id, "decline"),
+        )
+    return LearnerWords(
+        name=learner.name,
+        session=session,
+        status=registration.status,
+        steps=step_names(learner.locale, registration.pending_validations),
+        position=registration.waitlist_position,
+        reason=registration.reason,
+        previous_status=registration.previous_status,
+    )
 
 
 def _validators_notices(

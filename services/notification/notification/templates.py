@@ -49,7 +49,12 @@ FOOTER: dict[Locale, str] = {
     "fr": "Ce message vous est envoyé par la plateforme de formation.",
     "en": "This message was sent to you by the training platform.",
 }
-ACTION: dict[Locale, str] = {"fr": "Confirmer mon inscription", "en": "Confirm my registration"}
+ACTIONS: dict[str, dict[Locale, str]] = {
+    "confirm_url": {"fr": "Confirmer mon inscription", "en": "Confirm my registration"},
+    "accept_url": {"fr": "Accepter la place", "en": "Accept the seat"},
+    "decline_url": {"fr": "Refuser la place", "en": "Decline the seat"},
+}
+"""The links a notice's words may carry, each a button in the HTML part, in this order."""
 
 
 @dataclass(frozen=True)
@@ -107,13 +112,9 @@ def render(notice: Notice) -> Rendered:
     subject = " ".join(_block(name, "subject", variables).split())
     text = _block(name, "body", variables)
     paragraphs = [p.strip().splitlines() for p in text.split("\n\n") if p.strip()]
-    action_url = notice.context.get("confirm_url")
+    links = [(notice.context.get(link), labels[locale]) for link, labels in ACTIONS.items()]
+    actions = [(url, label) for url, label in links if url]
     html = _ENV.get_template("email.html").render(
-        lang=locale,
-        subject=subject,
-        paragraphs=paragraphs,
-        action_url=action_url,
-        action_label=ACTION[locale],
-        footer=FOOTER[locale],
+        lang=locale, subject=subject, paragraphs=paragraphs, actions=actions, footer=FOOTER[locale]
     )
     return Rendered(subject, text, f"{text}\n\n-- \n{FOOTER[locale]}\n", html)

@@ -16,11 +16,8 @@ from notification.domain import (
     delivery_key,
 )
 from notification.event_notices import event_registration_notices
-from notification.registration_notices import (
-    confirmation_notice,
-    redact_tokens,
-    registration_notices,
-)
+from notification.registration_notices import confirmation_notice, redact_tokens
+from notification.registration_notices import registration_notices as notices_of
 from notification.sender import RetryPolicy
 from notification.session_notices import (
     audience_statuses,
@@ -35,6 +32,18 @@ from shared.events import EventRegistrationData, RegistrationData, SendConfirmat
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2027, 1, 10, 8, 30, tzinfo=UTC)
+PUBLIC_URL = "https://lms.example.org"
+
+
+def registration_notices(
+    fact: str,
+    event_id: str,
+    registration: RegistrationData,
+    session: SessionView | None,
+    **known: Any,
+) -> list[domain.Notice]:
+    """The notices of a registration fact, their links under PUBLIC_URL."""
+    return notices_of(fact, event_id, registration, session, public_url=PUBLIC_URL, **known)
 
 
 def _session(**changes: Any) -> SessionView:

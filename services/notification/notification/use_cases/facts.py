@@ -139,6 +139,7 @@ async def on_registration_fact(
             event.id,
             data,
             session,
+            public_url=letterhead.public_url,
             known_version=known.version if known else None,
             contacts=contacts,
         )
