@@ -3,7 +3,7 @@ manager's or tutor's message; no I/O."""
 
 import uuid
 from collections.abc import Iterable
-from typing import Final, TypedDict
+from typing import TypedDict
 
 from notification.domain import (
     ACTIVE,
@@ -45,13 +45,9 @@ def _ref(entry: RosterEntry, session: SessionView) -> dict[str, str]:
     return {"registration_id": str(entry.registration_id), "session_id": str(session.id)}
 
 
-# `all` as docs/notification.md states it; whether an offered learner belongs is still open
-EVERY_LEARNER: Final[tuple[RegistrationStatus, ...]] = ("pending", "confirmed", "waitlisted")
-
-
 def audience_statuses(audience: Audience) -> tuple[RegistrationStatus, ...]:
     """Who a manager's message reaches: confirmed learners, or every one in the session."""
-    return ("confirmed",) if audience == "confirmed" else EVERY_LEARNER
+    return ("confirmed",) if audience == "confirmed" else ACTIVE
 
 
 def session_cancelled_notices(

@@ -290,7 +290,7 @@ def test_a_managers_message_goes_to_the_roster_on_the_chosen_channels() -> None:
     assert "<b>Salle 3</b>" in words.text
     assert "&lt;b&gt;Salle 3&lt;/b&gt;" in words.html  # autoescaped
     assert audience_statuses("confirmed") == ("confirmed",)
-    assert set(audience_statuses("all")) == {"pending", "confirmed", "waitlisted"}
+    assert set(audience_statuses("all")) == {"pending", "confirmed", "waitlisted", "offered"}
 
 
 def test_retries_back_off_and_end_failed() -> None:
