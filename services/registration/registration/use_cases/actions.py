@@ -5,14 +5,13 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from registration import domain, store
+from registration import domain
 from registration.domain import Change, Rights, State
 from registration.records import RegistrationRow
-from registration.use_cases import Database
 from registration.use_cases.changes import apply, registration_of, state_of, token_matches
 from registration.use_cases.rights import session_rights
+from registration.use_cases.seat_book import SeatBooks
 from shared.auth import Principal
-from shared.db import transaction
 from shared.events import Registration, SessionRules
 from shared.refusals import conflict, forbidden, invalid, not_found
 
@@ -22,7 +21,7 @@ Decide = Callable[[State, Rights, RegistrationRow, SessionRules], list[Change]]
 
 
 async def confirm(
-    database: Database, actor: Principal, reg_id: uuid.UUID, token: str
+    books: SeatBooks, actor: Principal, reg_id: uuid.UUID, token: str
 ) -> Registration:
     """The learner's own confirmation with the emailed token; past the deadline it expires."""
     expired = False
@@ -39,7 +38,7 @@ async def confirm(
             raise invalid("token", "wrong token", "The confirmation token is not valid.")
         return [domain.confirm(state, rights)]
 
-    registration = await act(database, actor, reg_id, decide)
+    registration = await act(books, actor, reg_id, decide)
     if expired:
         raise conflict(
             "The confirmation period is over: the registration has expired.",
@@ -49,36 +48,36 @@ async def confirm(
 
 
 async def validate(
-    database: Database, actor: Principal, reg_id: uuid.UUID, step: domain.StepRequest
+    books: SeatBooks, actor: Principal, reg_id: uuid.UUID, step: domain.StepRequest
 ) -> Registration:
-    return await act(database, actor, reg_id, lambda s, r, *_: domain.validate(s, step, r))
+    return await act(books, actor, reg_id, lambda s, r, *_: domain.validate(s, step, r))
 
 
 async def refuse(
-    database: Database, actor: Principal, reg_id: uuid.UUID, reason: str | None
+    books: SeatBooks, actor: Principal, reg_id: uuid.UUID, reason: str | None
 ) -> Registration:
-    return await act(database, actor, reg_id, lambda s, r, *_: [domain.refuse(s, r, reason)])
+    return await act(books, actor, reg_id, lambda s, r, *_: [domain.refuse(s, r, reason)])
 
 
 async def cancel(
-    database: Database, actor: Principal, reg_id: uuid.UUID, reason: str | None
+    books: SeatBooks, actor: Principal, reg_id: uuid.UUID, reason: str | None
 ) -> Registration:
     return await act(
-        database, actor, reg_id, lambda s, r, _row, rules: [domain.cancel(s, r, rules, reason)]
+        books, actor, reg_id, lambda s, r, _row, rules: [domain.cancel(s, r, rules, reason)]
     )
 
 
 async def act(
-    database: Database, actor: Principal, reg_id: uuid.UUID, decide: Decide
+    books: SeatBooks, actor: Principal, reg_id: uuid.UUID, decide: Decide
 ) -> Registration:
     """Lock the registration's session, decide with the domain, apply, promote, announce."""
     now = datetime.now(UTC)
-    async with transaction(database) as db:
-        found = await store.registration_by_id(db, reg_id)
+    async with books.transaction() as book:
+        found = await book.registration_by_id(reg_id)
         if found is None:
             raise not_found("registration", reg_id)
-        session = await store.lock_session(db, found["session_id"])
-        row = await store.registration_by_id(db, reg_id)  # as it is under the lock
+        session = await book.lock_session(found["session_id"])
+        row = await book.registration_by_id(reg_id)  # as it is under the lock
         assert session is not None
         assert row is not None
         rights = session_rights(actor, session, registration_of(row).user)
@@ -86,4 +85,4 @@ async def act(
             raise forbidden("You may not act on this registration.")
         rules = SessionRules.model_validate(session["rules"])
         changes = decide(state_of(row), rights, row, rules)
-        return await apply(db, session, row, changes, actor.sub, now)
+        return await apply(book, session, row, changes, actor.sub, now)

@@ -8,19 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from registration import domain, store
 from registration.admission import Outcome
 from registration.records import RegistrationRow, SessionRow
-from registration.use_cases import Database, follow_ups
 from registration.use_cases.announcements import confirmation_command, fact
 from registration.use_cases.changes import confirmation, new_row, registration_of, seated
 from registration.use_cases.rights import as_learner
+from registration.use_cases.seat_book import SeatBook, SeatBooks
 from shared.auth import Principal
-from shared.db import transaction
 from shared.events import CloudEvent, Registration, RegistrationUser, SessionRules
-from shared.messaging import first_deliveries
 from shared.observability import request_id
 from shared.problems import body_of
 from shared.refusals import Refusal, conflict, forbidden, not_found
@@ -60,28 +56,28 @@ Admit = Callable[[uuid.UUID, Applicant], Coroutine[Any, Any, Registration]]
 
 
 async def admit_batch(
-    database: Database, session_id: uuid.UUID, applicants: Sequence[Applicant]
+    books: SeatBooks, session_id: uuid.UUID, applicants: Sequence[Applicant]
 ) -> list[Outcome]:
     """One transaction for many requests for one session: the seat row locked once, each
     decided in arrival order, every row and event written together. Each gets its own
     outcome: its registration, or the problem only it has (`AlreadyHandled` included)."""
-    async with transaction(database) as db:
-        session = await store.lock_session(db, session_id)
+    async with books.transaction() as book:
+        session = await book.lock_session(session_id)
         if session is None or session["status"] in ("deleted", "cancelled"):
             return [_closed(session_id, session) for _ in applicants]
-        return await _admit_all(db, session, applicants, datetime.now(UTC))
+        return await _admit_all(book, session, applicants, datetime.now(UTC))
 
 
 async def register_many(
-    database: Database,
+    books: SeatBooks,
     admit: Admit,
     actor: Principal,
     session_id: uuid.UUID,
     users: Sequence[RegistrationUser],
 ) -> list[BulkResult]:
     """POST /api/registrations/bulk: each user its own decision, in the order given."""
-    async with database() as db:
-        session = await store.session_by_id(db, session_id)
+    async with books.reading() as book:
+        session = await book.session_by_id(session_id)
     if session is None or session["status"] == "deleted":
         raise not_found("session", session_id)
     if not actor.manages_training_of(session["organizations"]):
@@ -112,7 +108,7 @@ def _closed(session_id: uuid.UUID, session: SessionRow | None) -> Refusal:
 
 
 async def _admit_all(
-    db: AsyncSession, session: SessionRow, applicants: Sequence[Applicant], now: datetime
+    book: SeatBook, session: SessionRow, applicants: Sequence[Applicant], now: datetime
 ) -> list[Outcome]:
     """The one place new registrations are decided, on a session whose seat row the caller has
     locked: in arrival order, each against the seats the ones before it left.
@@ -133,14 +129,14 @@ async def _admit_all(
         learners[i] = applicant.request.user or as_learner(applicant.actor)
     deliveries = {i: d for i in learners if (d := applicants[i].delivery_id)}
     if deliveries:
-        first = await first_deliveries(db, store.inbox, COMMANDS_CONSUMER, deliveries.values())
+        first = await book.first_deliveries(COMMANDS_CONSUMER, deliveries.values())
         for i, delivery_id in deliveries.items():
             if delivery_id not in first:
                 outcomes[i] = AlreadyHandled(delivery_id)
                 del learners[i]
     existing = (
-        await store.active_registration_ids(
-            db, session["id"], [learner.id for learner in learners.values()]
+        await book.active_registration_ids(
+            session["id"], [learner.id for learner in learners.values()]
         )
         if learners
         else {}
@@ -187,13 +183,13 @@ async def _admit_all(
         if token and expires_at:
             commands.append(confirmation_command(registration, token, expires_at))
     if rows:
-        await store.set_seats(db, session["id"], seats)
+        await book.set_seats(session["id"], seats)
         seated(session, seats)
-        await store.insert_registrations(db, rows)
-        await store.record_all(db, events, commands)
-        await follow_ups.registrations_created(db, rows, now)
+        await book.insert_registrations(rows)
+        await book.record_all(events, commands)
+        await book.registrations_created(rows, now)
     if refused_deliveries:  # as if never delivered: a redelivery is refused again
-        await store.forget_commands(db, COMMANDS_CONSUMER, refused_deliveries)
+        await book.forget_commands(COMMANDS_CONSUMER, refused_deliveries)
     assert all(outcome is not None for outcome in outcomes)
     return [outcome for outcome in outcomes if outcome is not None]
 

@@ -2,7 +2,9 @@
 the outbox in the transaction of the change (docs/reference/events.md)."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,8 +55,24 @@ def fact(
     )
 
 
+class Journal(Protocol):
+    """Where what is told is written, in the transaction of the change (`seat_book.SeatBook`)."""
+
+    async def record_event(self, event: CloudEvent) -> None:
+        """Leaves on `training.events` once the transaction commits."""
+        ...
+
+    async def record_command(self, command: CloudEvent) -> None:
+        """Leaves on `training.commands` once the transaction commits."""
+        ...
+
+    async def record_all(
+        self, events: Sequence[CloudEvent], commands: Sequence[CloudEvent] = ()
+    ) -> None: ...
+
+
 async def announce(
-    db: AsyncSession,
+    journal: Journal,
     fact_name: str,
     registration: Registration,
     actor: str | None,
@@ -74,7 +92,7 @@ async def announce(
         step=step,
         moved_to=moved_to,
     )
-    await store.record_event(db, event)
+    await journal.record_event(event)
 
 
 async def announce_event_registration(

@@ -1,6 +1,6 @@
 """How a session registration changes, for every use case that changes one: its row built or
-written as a new version, its events announced, freed seats handed to the line — on a session
-whose seat row the caller holds locked (`store.lock_session`)."""
+written as a new version, its events announced, freed seats handed to the line — in the
+caller's `SeatBook`, on a session whose seat row the caller holds locked (`lock_session`)."""
 
 import hashlib
 import hmac
@@ -8,13 +8,11 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from registration import domain, store
 from registration.domain import Change, Seats, State
 from registration.records import RegistrationRow, RegistrationUpdate, SessionRow
-from registration.use_cases import follow_ups
 from registration.use_cases.announcements import announce
+from registration.use_cases.seat_book import SeatBook
 from shared.events import Registration, RegistrationUser, SessionRules, ValidationStep
 
 
@@ -31,7 +29,7 @@ def new_row(
     token: str | None,
     expires_at: datetime | None,
 ) -> RegistrationRow:
-    """The row of a new registration, as `store.insert_registration(s)` takes it."""
+    """The row of a new registration, as `SeatBook.insert_registration(s)` takes it."""
     return {
         "id": uuid.uuid4(),
         "session_id": session["id"],
@@ -67,7 +65,7 @@ def seated(session: SessionRow, seats: Seats) -> None:
 
 
 async def apply(
-    db: AsyncSession,
+    book: SeatBook,
     session: SessionRow,
     row: RegistrationRow,
     changes: list[Change],
@@ -77,38 +75,38 @@ async def apply(
     """Write each change of one registration, then hand every freed seat to the line."""
     seats = store.seats_of(session)
     for change in changes:
-        row = await write(db, row, change, actor, now)
-        seats = await leave(db, session["id"], seats, change, now)
-    seats = await promote_waitlist(db, session["id"], seats, actor, now)
-    await store.set_seats(db, session["id"], seats)
-    fresh = await store.registration_by_id(db, row["id"])
+        row = await write(book, row, change, actor, now)
+        seats = await leave(book, session["id"], seats, change, now)
+    seats = await promote_waitlist(book, session["id"], seats, actor, now)
+    await book.set_seats(session["id"], seats)
+    fresh = await book.registration_by_id(row["id"])
     assert fresh is not None
     return registration_of(fresh)
 
 
 async def leave(
-    db: AsyncSession, session_id: uuid.UUID, seats: Seats, change: Change, now: datetime
+    book: SeatBook, session_id: uuid.UUID, seats: Seats, change: Change, now: datetime
 ) -> Seats:
     if change.left_line_at is not None:
-        await store.move_line_up(db, session_id, change.left_line_at, 1, now)
+        await book.move_line_up(session_id, change.left_line_at, 1, now)
     return domain.release(seats, change)
 
 
 async def promote_waitlist(
-    db: AsyncSession, session_id: uuid.UUID, seats: Seats, actor: str | None, now: datetime
+    book: SeatBook, session_id: uuid.UUID, seats: Seats, actor: str | None, now: datetime
 ) -> Seats:
     """Every free seat goes to the head of the line, in line order."""
     after, count = domain.promote_waitlist(seats)
     if count == 0:
         return seats
-    for row in await store.head_of_line(db, session_id, count):
-        await write(db, row, domain.promote(state_of(row)), actor, now)
-    await store.move_line_up(db, session_id, count, count, now)
+    for row in await book.head_of_line(session_id, count):
+        await write(book, row, domain.promote(state_of(row)), actor, now)
+    await book.move_line_up(session_id, count, count, now)
     return after
 
 
 async def write(
-    db: AsyncSession, row: RegistrationRow, change: Change, actor: str | None, now: datetime
+    book: SeatBook, row: RegistrationRow, change: Change, actor: str | None, now: datetime
 ) -> RegistrationRow:
     """One change: a new version of the row, one event per fact in order, and its follow-ups."""
     after = change.after
@@ -126,11 +124,11 @@ async def write(
     if not after.awaits_user:
         values["confirmation_hash"] = None
         values["expires_at"] = None
-    updated = await store.update_registration(db, row["id"], values)
+    updated = await book.update_registration(row["id"], values)
     registration = registration_of(updated)
     for fact in change.facts:
         await announce(
-            db,
+            book,
             fact,
             registration,
             actor,
@@ -139,7 +137,7 @@ async def write(
             step=change.step if fact == "validated" else None,
             moved_to=change.moved_to if fact == "moved" else None,
         )
-    await follow_ups.registration_changed(db, updated, change.before.status, actor, now)
+    await book.registration_changed(updated, change.before.status, actor, now)
     return updated
 
 

@@ -5,11 +5,8 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from registration import domain, store
 from registration.records import SessionRow
-from registration.use_cases import Database, follow_ups
 from registration.use_cases.announcements import announce, confirmation_command
 from registration.use_cases.changes import (
     apply,
@@ -21,29 +18,28 @@ from registration.use_cases.changes import (
     state_of,
 )
 from registration.use_cases.rights import session_rights
+from registration.use_cases.seat_book import SeatBook, SeatBooks
 from shared.auth import Principal
-from shared.db import transaction
 from shared.events import Registration, RegistrationUser, SessionRules, ValidationStep
 from shared.refusals import conflict, forbidden, not_found
 
 
 async def move(
-    database: Database, actor: Principal, reg_id: uuid.UUID, target_id: uuid.UUID
+    books: SeatBooks, actor: Principal, reg_id: uuid.UUID, target_id: uuid.UUID
 ) -> Registration:
     """Answers the new registration."""
     now = datetime.now(UTC)
-    async with transaction(database) as db:
-        found = await store.registration_by_id(db, reg_id)
+    async with books.transaction() as book:
+        found = await book.registration_by_id(reg_id)
         if found is None:
             raise not_found("registration", reg_id)
         if found["session_id"] == target_id:
             raise conflict("The registration is already in that session.", id=str(reg_id))
         locked = {
-            row["id"]: row
-            for row in await store.lock_sessions(db, [found["session_id"], target_id])
+            row["id"]: row for row in await book.lock_sessions([found["session_id"], target_id])
         }
         source, target = locked.get(found["session_id"]), locked.get(target_id)
-        row = await store.registration_by_id(db, reg_id)
+        row = await book.registration_by_id(reg_id)
         assert row is not None
         assert source is not None
         old = registration_of(row)
@@ -57,14 +53,14 @@ async def move(
         if target["status"] == "cancelled":
             raise conflict("The target session is cancelled.", session_id=str(target_id))
         change = domain.move_out(state_of(row), rights)
-        existing = await store.active_registration_id(db, target_id, old.user.id)
+        existing = await book.active_registration_id(target_id, old.user.id)
         if existing is not None:
             raise conflict("Already registered to the target session.", id=str(existing))
         rules = SessionRules.model_validate(target["rules"])
         required = domain.required_validations(rules, by_manager=by_manager(row))
         pending = domain.carried_validations(required, row["validations_given"])
         moved = await _move_in(
-            db,
+            book,
             target,
             actor,
             old.user,
@@ -74,12 +70,12 @@ async def move(
             given=row["validations_given"],
         )
         change = replace(change, moved_to=(moved.id, moved.session_id))
-        await apply(db, source, row, [change], actor.sub, now)
+        await apply(book, source, row, [change], actor.sub, now)
         return moved
 
 
 async def _move_in(
-    db: AsyncSession,
+    book: SeatBook,
     session: SessionRow,
     actor: Principal,
     learner: RegistrationUser,
@@ -92,7 +88,7 @@ async def _move_in(
     """The new registration in the target session, decided against its seats as a new one."""
     rules = SessionRules.model_validate(session["rules"])
     admission = domain.admit(store.seats_of(session), pending, force=False)
-    await store.set_seats(db, session["id"], admission.seats)
+    await book.set_seats(session["id"], admission.seats)
     seated(session, admission.seats)
     token, expires_at = confirmation(pending, rules, now)
     values = new_row(
@@ -107,12 +103,12 @@ async def _move_in(
         token=token,
         expires_at=expires_at,
     )
-    row = await store.insert_registration(db, values)
+    row = await book.insert_registration(values)
     registration = registration_of(row)
-    await announce(db, "requested", registration, actor.sub)
+    await announce(book, "requested", registration, actor.sub)
     if admission.status in ("confirmed", "waitlisted"):
-        await announce(db, admission.status, registration, actor.sub)
-    await follow_ups.registration_changed(db, row, None, actor.sub, now)
+        await announce(book, admission.status, registration, actor.sub)
+    await book.registration_changed(row, None, actor.sub, now)
     if token and expires_at:
-        await store.record_command(db, confirmation_command(registration, token, expires_at))
+        await book.record_command(confirmation_command(registration, token, expires_at))
     return registration

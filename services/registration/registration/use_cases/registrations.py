@@ -1,5 +1,7 @@
-"""`Registrations`, the facade of the session registration use cases: it holds the database
-and the process's waiting rooms (`registration.admission`) and adds nothing of its own."""
+"""`Registrations`, the facade of the session registration use cases: it holds the database,
+the seat books the deciding use cases take (`seat_book`: PostgreSQL's unless the caller passes
+its own, as the tests pass their fake) and the process's waiting rooms
+(`registration.admission`), and adds nothing of its own."""
 
 import uuid
 from collections.abc import Sequence
@@ -12,6 +14,7 @@ from registration.use_cases import Database, actions, admission, expiry, exports
 from registration.use_cases import move as moving
 from registration.use_cases.admission import Applicant, BulkResult, RegistrationRequest
 from registration.use_cases.queries import SessionSeats
+from registration.use_cases.seat_book import PostgresSeatBooks, SeatBooks
 from shared.auth import Principal
 from shared.events import Registration, RegistrationUser, SessionData
 from shared.listing import Listing
@@ -19,8 +22,9 @@ from shared.observability import request_id
 
 
 class Registrations:
-    def __init__(self, sessions: Database) -> None:
+    def __init__(self, sessions: Database, books: SeatBooks | None = None) -> None:
         self._sessions = sessions
+        self._books = books or PostgresSeatBooks(sessions)
         self._admissions = Admissions[Applicant](self.admit_batch)
 
     # --- new registrations ------------------------------------------------------------------
@@ -45,13 +49,13 @@ class Registrations:
     async def admit_batch(
         self, session_id: uuid.UUID, applicants: Sequence[Applicant]
     ) -> list[Outcome]:
-        return await admission.admit_batch(self._sessions, session_id, applicants)
+        return await admission.admit_batch(self._books, session_id, applicants)
 
     async def register_many(
         self, actor: Principal, session_id: uuid.UUID, users: Sequence[RegistrationUser]
     ) -> list[BulkResult]:
         return await admission.register_many(
-            self._sessions, self._admissions.admit, actor, session_id, users
+            self._books, self._admissions.admit, actor, session_id, users
         )
 
     # --- reading ----------------------------------------------------------------------------
@@ -78,26 +82,26 @@ class Registrations:
     # --- actions on one registration --------------------------------------------------------
 
     async def confirm(self, actor: Principal, reg_id: uuid.UUID, token: str) -> Registration:
-        return await actions.confirm(self._sessions, actor, reg_id, token)
+        return await actions.confirm(self._books, actor, reg_id, token)
 
     async def validate(
         self, actor: Principal, reg_id: uuid.UUID, step: domain.StepRequest
     ) -> Registration:
-        return await actions.validate(self._sessions, actor, reg_id, step)
+        return await actions.validate(self._books, actor, reg_id, step)
 
     async def refuse(self, actor: Principal, reg_id: uuid.UUID, reason: str | None) -> Registration:
-        return await actions.refuse(self._sessions, actor, reg_id, reason)
+        return await actions.refuse(self._books, actor, reg_id, reason)
 
     async def cancel(self, actor: Principal, reg_id: uuid.UUID, reason: str | None) -> Registration:
-        return await actions.cancel(self._sessions, actor, reg_id, reason)
+        return await actions.cancel(self._books, actor, reg_id, reason)
 
     async def move(self, actor: Principal, reg_id: uuid.UUID, target_id: uuid.UUID) -> Registration:
-        return await moving.move(self._sessions, actor, reg_id, target_id)
+        return await moving.move(self._books, actor, reg_id, target_id)
 
     # --- what catalog tells us, and time ----------------------------------------------------
 
     async def replicate_session(self, event_id: str, event_type: str, data: SessionData) -> None:
-        await replicas.replicate_session(self._sessions, event_id, event_type, data)
+        await replicas.replicate_session(self._books, event_id, event_type, data)
 
     async def expire_due(self, now: datetime | None = None) -> int:
-        return await expiry.expire_due(self._sessions, now or datetime.now(UTC))
+        return await expiry.expire_due(self._books, now or datetime.now(UTC))
