@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from catalog.fields import RuleChanges
 from shared.auth import Principal
-from shared.events import SessionRules
+from shared.events import SessionRules, opens_before
 from shared.refusals import Invalid
 
 RULE_FIELDS: tuple[str, ...] = tuple(SessionRules.model_fields)
@@ -55,6 +55,19 @@ def session_rules(training_rules: Mapping[str, object], requested: RuleChanges) 
 def check_session_dates(start_date: date, end_date: date) -> None:
     if end_date < start_date:
         raise CatalogRuleError("end_date", "end_date must be on or after start_date")
+
+
+def check_registration_window(
+    opens: datetime | None, closes: datetime | None, unregistration_closes: datetime | None
+) -> None:
+    """As `RegistrationWindow` checks a body, for a session's window after a PATCH."""
+    closings = (
+        ("registration_closes_at", closes),
+        ("unregistration_closes_at", unregistration_closes),
+    )
+    for name, closing in closings:
+        if not opens_before(opens, closing):
+            raise CatalogRuleError(name, f"{name} must be after registration_opens_at")
 
 
 def check_event_times(start: datetime, end: datetime) -> None:

@@ -3,7 +3,7 @@ matches the tables, changes and their outbox rows commit together, and races sta
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +240,27 @@ async def test_a_curriculum_patch_naming_what_it_has_changes_nothing(
     assert moved.organizations == ["o1", "o2"]
     refreshed = await curricula.get(database, node.id)
     assert (refreshed.version, refreshed.organizations) == (2, ["o1", "o2"])
+
+
+async def test_a_session_announces_its_window_and_copied_rules(
+    database: Database, engine: AsyncEngine
+) -> None:
+    question = {"id": "diet", "label": "Diet", "kind": "text", "required": True, "choices": None}
+    created = await training(database, waitlist_offer_hours=6.0, questions=[question])
+    opens, closes = datetime(2027, 2, 1, 8, tzinfo=UTC), datetime(2027, 2, 20, 17, tzinfo=UTC)
+    session = await sessions.create(
+        database,
+        MANAGER,
+        created.id,
+        session_fields(registration_opens_at=opens, registration_closes_at=closes),
+    )
+    (announced,) = await outbox_rows(engine, "catalog.session.created", str(session.id))
+    assert announced["data"]["registration_opens_at"] == "2027-02-01T08:00:00Z"
+    assert announced["data"]["registration_closes_at"] == "2027-02-20T17:00:00Z"
+    assert announced["data"]["waitlist_offer_hours"] == 6.0
+    assert announced["data"]["questions"] == [question]
+
+    await sessions.update(database, MANAGER, session.id, {"registration_opens_at": None})
+    (updated,) = await outbox_rows(engine, "catalog.session.updated", str(session.id))
+    assert updated["data"]["registration_opens_at"] is None
+    assert updated["data"]["version"] == 2

@@ -7,7 +7,7 @@ from typing import ClassVar, Self, TypeVar, cast
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from shared.bounds import Hours, Ident, MaxUsers
-from shared.events import EventRegistrationMode
+from shared.events import EventRegistrationMode, Questions
 
 Shape = TypeVar("Shape", bound=Mapping[str, object])
 
@@ -16,8 +16,14 @@ def fields_as(
     body: BaseModel, shape: type[Shape], *, exclude_unset: bool = False, exclude_none: bool = False
 ) -> Shape:
     """The body's fields as `shape`, the TypedDict of its resource: each body field is a key of
-    it with the same type (tests/test_fields.py holds them to it)."""
-    return cast(Shape, body.model_dump(exclude_unset=exclude_unset, exclude_none=exclude_none))
+    it with the same type (tests/test_fields.py holds them to it). `exclude_unset` leaves out
+    the fields the request did not give, but a nested model given (a question) comes whole."""
+    dumped = body.model_dump()
+    names = body.model_fields_set if exclude_unset else dumped.keys()
+    fields = {name: dumped[name] for name in names}
+    if exclude_none:
+        fields = {name: value for name, value in fields.items() if value is not None}
+    return cast(Shape, fields)
 
 
 class Strict(BaseModel):
@@ -44,6 +50,8 @@ class Patch(Strict):
 class RulesPatch(Patch):
     """The registration rules a training's or a session's PATCH may change."""
 
+    nullable = frozenset({"max_users", "waitlist_offer_hours"})
+
     public_registration: bool | None = None
     public_unregistration: bool | None = None
     event_registration_mode: EventRegistrationMode | None = None
@@ -53,3 +61,5 @@ class RulesPatch(Patch):
     registration_validation: bool | None = None
     validators: list[Ident] | None = None
     confirmation_hours: Hours | None = None
+    waitlist_offer_hours: Hours | None = None
+    questions: Questions | None = None

@@ -12,8 +12,8 @@ from catalog.api.deps import CatalogDatabase, Search
 from catalog.fields import SessionChanges
 from catalog.use_cases import sessions
 from shared.auth import CurrentPrincipal
-from shared.bounds import Day, Ident, LongText, Place, Reason, Title, Url
-from shared.events import SessionData, SessionRules, SessionStatus
+from shared.bounds import Day, Ident, LongText, Moment, Place, Reason, Title, Url
+from shared.events import RegistrationWindow, SessionData, SessionRules, SessionStatus
 from shared.listing import Listing, Page, list_params
 from shared.openapi import by_id, created, problems
 
@@ -24,8 +24,9 @@ SessionList = Annotated[
 ]
 
 
-class SessionCreate(SessionRules):
-    """Rules the request leaves out are copied from the training (hence `exclude_unset`)."""
+class SessionCreate(SessionRules, RegistrationWindow):
+    """Rules the request leaves out are copied from the training (hence `exclude_unset`); the
+    window is the session's own."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -55,7 +56,13 @@ class SessionCreate(SessionRules):
 
 
 class SessionPatch(RulesPatch):
-    nullable = frozenset({"description", "max_users", "location", "workspace_url", "curriculum_id"})
+    nullable = RulesPatch.nullable | {
+        "description",
+        "location",
+        "workspace_url",
+        "curriculum_id",
+        *RegistrationWindow.model_fields,
+    }
 
     title: Title | None = None
     start_date: Day | None = None
@@ -66,6 +73,9 @@ class SessionPatch(RulesPatch):
     workspace_url: Url | None = None
     tutors: list[Ident] | None = None
     curriculum_id: uuid.UUID | None = None
+    registration_opens_at: Moment | None = None
+    registration_closes_at: Moment | None = None
+    unregistration_closes_at: Moment | None = None
 
 
 class SessionCancel(Strict):

@@ -45,7 +45,7 @@ class TrainingCreate(SessionRules):
 
 
 class TrainingPatch(RulesPatch):
-    nullable = frozenset({"description", "max_users"})
+    nullable = RulesPatch.nullable | {"description"}
 
     code: Code | None = None
     title: Title | None = None

@@ -93,6 +93,11 @@ async def update(
             fields.get("start_date", current.start_date),
             fields.get("end_date", current.end_date),
         )
+        domain.check_registration_window(
+            fields.get("registration_opens_at", current.registration_opens_at),
+            fields.get("registration_closes_at", current.registration_closes_at),
+            fields.get("unregistration_closes_at", current.unregistration_closes_at),
+        )
         changed = domain.changes(current.model_dump(), fields)
         if not changed:
             return current
