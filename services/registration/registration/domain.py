@@ -1,5 +1,6 @@
 """Registration rules, free of I/O: the state machine of a session registration, who may move it,
-which validations a request awaits, and how a session's seats and waitlist are allotted.
+which validations a request awaits, and how a session's seats and waitlist are allotted (a freed
+seat taken by the head of the line at once, or offered to it for `waitlist_offer_hours`).
 
 Every transition returns a `Change`: the state before and after and the facts it announces (one
 `registration.<fact>` event each, in order). The service layer persists it and writes the events.
@@ -18,8 +19,10 @@ from shared.events import (
 )
 from shared.refusals import Conflict, Forbidden
 
-ACTIVE: Final[frozenset[RegistrationStatus]] = frozenset({"pending", "confirmed", "waitlisted"})
-HOLDS_SEAT: Final[frozenset[RegistrationStatus]] = frozenset({"pending", "confirmed"})
+ACTIVE: Final[frozenset[RegistrationStatus]] = frozenset(
+    {"pending", "confirmed", "waitlisted", "offered"}
+)
+HOLDS_SEAT: Final[frozenset[RegistrationStatus]] = frozenset({"pending", "confirmed", "offered"})
 FINAL: Final[frozenset[RegistrationStatus]] = frozenset({"refused", "cancelled", "expired"})
 MANAGER_STEPS: Final[frozenset[ValidationStep]] = frozenset(
     {"organization", "registration", "validator"}
@@ -29,6 +32,7 @@ Fact = Literal[
     "requested",
     "confirmed",
     "waitlisted",
+    "offered",
     "promoted",
     "validated",
     "refused",
@@ -41,6 +45,8 @@ StepRequest = Literal["organization", "registration", "validator", "all"]
 SESSION_CANCELLED: Final = "session_cancelled"
 SESSION_DELETED: Final = "session_deleted"
 MOVED: Final = "moved"
+OFFER_DECLINED: Final = "offer_declined"
+OFFER_EXPIRED: Final = "offer_expired"
 
 
 # --- what a request awaits ---------------------------------------------------------------------
@@ -76,6 +82,11 @@ def confirmation_deadline(created: datetime, rules: SessionRules) -> datetime:
     return created + timedelta(hours=rules.confirmation_hours)
 
 
+def offer_deadline(offered: datetime, hours: float) -> datetime:
+    """Until when a seat offered from the line is held (`offer_expires_at`)."""
+    return offered + timedelta(hours=hours)
+
+
 # --- who is asking -----------------------------------------------------------------------------
 
 
@@ -101,6 +112,11 @@ class Rights:
             or self.tutor
             or self.admin
         )
+
+    @property
+    def may_answer_offer(self) -> bool:
+        """Accept or decline a seat offered: the learner, or a manager for them."""
+        return self.learner or self.manager or self.admin
 
     def may_give(self, step: ValidationStep) -> bool:
         if self.admin:
@@ -148,10 +164,19 @@ class Change:
     reason: str | None = None
     moved_to: tuple[uuid.UUID, uuid.UUID] | None = None
     """(new registration, its session) when the change is a move."""
+    offer_expires_at: datetime | None = None
+    """The deadline of the seat an `offer` holds for the registration."""
 
     @property
     def frees_seat(self) -> bool:
         return self.before.holds_seat and not self.after.holds_seat
+
+    def offer_expires_after(self, current: datetime | None) -> datetime | None:
+        """The registration's `offer_expires_at` after this change, `current` before it: set by
+        an offer, kept while still offered (a validation given meanwhile), gone once not."""
+        if self.offer_expires_at is not None:
+            return self.offer_expires_at
+        return current if self.after.status == "offered" else None
 
     @property
     def left_line_at(self) -> int | None:
@@ -266,10 +291,72 @@ def promote(state: State) -> Change:
     """The head of the line takes a freed seat: `pending`, or `confirmed` if nothing remains."""
     if state.status != "waitlisted":
         raise Conflict("Only a waitlisted registration is promoted.")
+    return _take_seat(state)
+
+
+def _take_seat(state: State) -> Change:
     status = _seated(state.pending_validations)
     after = replace(state, status=status, waitlist_position=None)
     facts: tuple[Fact, ...] = ("promoted", "confirmed") if status == "confirmed" else ("promoted",)
     return Change(state, after, facts)
+
+
+# --- a seat offered from the line (sessions with `waitlist_offer_hours`) -----------------------
+
+
+def offer(state: State, now: datetime, rules: SessionRules) -> Change:
+    """The head of the line is offered a freed seat until `now` + `waitlist_offer_hours`: it
+    leaves the line (the line moves up) and holds the seat meanwhile.
+
+    ValueError when the rules offer no seats (`waitlist_offer_hours` None): see `seat_for_head`.
+    """
+    if rules.waitlist_offer_hours is None:
+        raise ValueError("the session's rules offer no seats from the line")
+    if state.status != "waitlisted":
+        raise Conflict("Only a waitlisted registration is offered a seat.")
+    after = replace(state, status="offered", waitlist_position=None)
+    deadline = offer_deadline(now, rules.waitlist_offer_hours)
+    return Change(state, after, ("offered",), offer_expires_at=deadline)
+
+
+def seat_for_head(state: State, now: datetime, rules: SessionRules) -> Change:
+    """What the head of the line gets when a seat frees: the seat, or its offer."""
+    return promote(state) if rules.waitlist_offer_hours is None else offer(state, now, rules)
+
+
+def offer_is_due(state: State, deadline: datetime | None, now: datetime) -> bool:
+    """The offer's time is over (`deadline` is the registration's `offer_expires_at`)."""
+    return state.status == "offered" and deadline is not None and now >= deadline
+
+
+def _ensure_offered(state: State, rights: Rights) -> None:
+    if not rights.may_answer_offer:
+        raise Forbidden("Only the learner, or a manager, answers a seat offered.")
+    if state.status != "offered":
+        raise Conflict(f"The registration is {state.status}, not offered a seat.")
+
+
+def accept(state: State, rights: Rights) -> Change:
+    """The offered seat taken: `pending` if validations remain, else `confirmed` (fact `promoted`).
+
+    The caller checks `offer_is_due` first and, past the deadline, applies `expire_offer`
+    instead and answers that the offer expired (as `confirm` does with `is_due`).
+    """
+    _ensure_offered(state, rights)
+    return _take_seat(state)
+
+
+def decline(state: State, rights: Rights) -> Change:
+    """The offered seat refused: `cancelled`, reason `offer_declined`; the seat frees."""
+    _ensure_offered(state, rights)
+    return _end(state, "cancelled", OFFER_DECLINED)
+
+
+def expire_offer(state: State) -> Change:
+    """An offer not accepted in time: `expired`, reason `offer_expired`; the seat frees."""
+    if state.status != "offered":
+        raise Conflict("Only a seat offered expires as an offer.")
+    return _end(state, "expired", OFFER_EXPIRED)
 
 
 def _end(state: State, status: RegistrationStatus, reason: str | None) -> Change:
@@ -291,9 +378,9 @@ _ENDINGS: Final[dict[RegistrationStatus, Fact]] = {
 class Seats:
     """A session's seats as registration counts them.
 
-    `taken` = pending + confirmed. `beyond_limit` = seats held over `max_users` that the limit
-    allows (forced registrations, or seats held before `max_users` was lowered); it only shrinks
-    as holders leave. The database checks `taken - beyond_limit <= max_users`.
+    `taken` = pending + confirmed + offered. `beyond_limit` = seats held over `max_users` that
+    the limit allows (forced registrations, or seats held before `max_users` was lowered); it
+    only shrinks as holders leave. The database checks `taken - beyond_limit <= max_users`.
     """
 
     max_users: int | None
@@ -364,6 +451,28 @@ def promote_waitlist(seats: Seats) -> tuple[Seats, int]:
     """How many from the head of the line take the free seats now, and the seats after."""
     count = seats.waitlisted if seats.free is None else min(seats.free, seats.waitlisted)
     return replace(seats, taken=seats.taken + count, waitlisted=seats.waitlisted - count), count
+
+
+@dataclass(frozen=True)
+class Handout:
+    """The free seats handed to the head of a session's line: `promoted` take them at once,
+    `offered` hold them as offers (one or the other, by the rules). An offer takes its seat."""
+
+    seats: Seats
+    promoted: int
+    offered: int
+
+    @property
+    def count(self) -> int:
+        """How many leave the head of the line, each by `seat_for_head`."""
+        return self.promoted + self.offered
+
+
+def hand_out(seats: Seats, rules: SessionRules) -> Handout:
+    after, count = promote_waitlist(seats)
+    if rules.waitlist_offer_hours is None:
+        return Handout(after, promoted=count, offered=0)
+    return Handout(after, promoted=0, offered=count)
 
 
 def emptied(seats: Seats) -> Seats:
