@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from registration.answers import (
     Answers,
@@ -232,6 +232,7 @@ answer_sets = st.fixed_dictionaries(
 )
 
 
+@settings(deadline=None)  # timing is no part of it; CI machines are shared
 @given(st.lists(answer_sets, max_size=20))
 def test_counts_never_exceed_the_registrations_and_choices_add_up(
     registrations: list[Answers],
@@ -246,6 +247,7 @@ def test_counts_never_exceed_the_registrations_and_choices_add_up(
             assert sum(counted.counts.values()) >= counted.answered
 
 
+@settings(deadline=None)  # timing is no part of it; CI machines are shared
 @given(answer_sets)
 def test_whatever_validates_is_carried_whole_and_exported_whole(answers: Answers) -> None:
     try:

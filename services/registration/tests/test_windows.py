@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from registration.windows import (
     ALWAYS_OPEN,
@@ -102,6 +102,7 @@ moments = st.datetimes(
 )
 
 
+@settings(deadline=None)  # timing is no part of it; CI machines are shared
 @given(opens=moments, length=st.timedeltas(SECOND, timedelta(days=365)), now=moments)
 def test_open_exactly_when_no_refusal(opens: datetime, length: timedelta, now: datetime) -> None:
     window = RegistrationWindow(registration_opens_at=opens, registration_closes_at=opens + length)
