@@ -469,6 +469,7 @@ class Handout:
 
 
 def hand_out(seats: Seats, rules: SessionRules) -> Handout:
+    """The free seats to the head of the line now (as many as `promote_waitlist` promotes)."""
     after, count = promote_waitlist(seats)
     if rules.waitlist_offer_hours is None:
         return Handout(after, promoted=count, offered=0)

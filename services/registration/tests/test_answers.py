@@ -257,3 +257,31 @@ def test_whatever_validates_is_carried_whole_and_exported_whole(answers: Answers
     assert carried_answers(kept, QUESTIONS) == kept
     cells = answer_cells(QUESTIONS, kept)
     assert all(cell != "" for q, cell in zip(QUESTIONS, cells, strict=True) if q.id in kept)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=5)
+    | st.sampled_from(["vegan", "sql"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=2)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(deadline=None)  # timing is no part of it; CI machines are shared
+@given(st.dictionaries(st.sampled_from([*(q.id for q in QUESTIONS), "stray"]), json_values))
+def test_any_json_is_either_refused_as_invalid_or_kept_fitting(answers: dict[str, Any]) -> None:
+    try:
+        kept = validated_answers(QUESTIONS, answers)
+    except Invalid as refused:
+        field = refused.field
+    else:
+        field = None
+        assert set(kept) <= set(answers)
+        assert carried_answers(kept, QUESTIONS) == kept
+        assert {"diet", "consent"} <= set(kept)
+    assert field is None or field.startswith("answers.")

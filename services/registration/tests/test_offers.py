@@ -357,11 +357,15 @@ class OfferMachine(RuleBasedStateMachine):
     def _pick(self, data: st.DataObject, regs: list[int]) -> int:
         return data.draw(st.sampled_from(regs))
 
-    @precondition(lambda self: self.book.with_status("pending", "confirmed", "waitlisted"))
-    @rule(data=st.data())
-    def cancel_one(self, data: st.DataObject) -> None:
-        reg = self._pick(data, self.book.with_status("pending", "confirmed", "waitlisted"))
-        self.book.apply(reg, cancel(self.book.states[reg], MANAGER, AT_ONCE))
+    def _active(self) -> list[int]:
+        return [i for i, s in self.book.states.items() if s.active]
+
+    @precondition(lambda self: self._active())
+    @rule(data=st.data(), moved=st.booleans())
+    def cancel_or_move_one(self, data: st.DataObject, moved: bool) -> None:
+        reg = self._pick(data, self._active())
+        state = self.book.states[reg]
+        self.book.apply(reg, move_out(state, MANAGER) if moved else cancel(state, MANAGER, AT_ONCE))
 
     def _refusable(self) -> list[int]:
         return [i for i, s in self.book.states.items() if s.active and s.pending_validations]
