@@ -20,7 +20,7 @@ export UV_NO_PROGRESS := 1
 # apt-get as root, else through sudo when there is one
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
 
-.PHONY: help setup tools sync nginx asyncapi infra run test lint format bench clean
+.PHONY: help setup tools sync nginx asyncapi pdf infra run test lint format bench clean
 
 help:
 	@echo "make run     start the three services and the gateway in the foreground (Ctrl-C stops)"
@@ -30,7 +30,7 @@ help:
 	@echo "make bench   the benchmarks in bench/ (BENCH_ARGS=...)"
 	@echo "make setup   only the set-up: uv, packages, nginx, the AsyncAPI parser, PostgreSQL and RabbitMQ running"
 
-setup: sync nginx asyncapi infra
+setup: sync nginx asyncapi pdf infra
 
 # uv itself, pinned, in a venv of its own (the machine has only python3)
 UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
@@ -52,6 +52,17 @@ nginx:
 	  $(SUDO) apt-get update -qq; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null \
 	    || $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	fi
+
+# what WeasyPrint (registration's PDFs) loads at run time, from Debian, when missing: Pango with
+# HarfBuzz, and a font that has every glyph of French
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf:
+	@installed=$$(dpkg-query -W -f='$${Status}\n' $(PDF_PACKAGES) 2>/dev/null | grep -c '^install ok installed$$' || true); \
+	if [ "$$installed" != $(words $(PDF_PACKAGES)) ]; then \
+	  echo "setup: installing the PDF libraries from Debian"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES) >/dev/null; \
 	fi
 
 # the official AsyncAPI parser (tools/asyncapi/), which the tests validate each document with;
