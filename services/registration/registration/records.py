@@ -30,6 +30,9 @@ class SessionValues(TypedDict):
     rules: dict[str, Any]  # shared.events.SessionRules as JSON
     max_users: int | None
     default_session: bool
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    unregistration_closes_at: datetime | None
 
 
 class SessionRow(SessionValues):
@@ -59,6 +62,8 @@ class RegistrationRow(TypedDict):
     validations_given: list[ValidationStep]
     confirmation_hash: str | None
     expires_at: datetime | None
+    offer_expires_at: datetime | None
+    answers: dict[str, Any]  # shared.events.Answer as JSON, by question id
 
 
 class RegistrationUpdate(TypedDict):
@@ -73,6 +78,7 @@ class RegistrationUpdate(TypedDict):
     updated_at: datetime
     confirmation_hash: NotRequired[None]
     expires_at: NotRequired[None]
+    offer_expires_at: NotRequired[datetime | None]
 
 
 class SessionSeatsRow(TypedDict):

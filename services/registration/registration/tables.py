@@ -39,6 +39,9 @@ sessions = Table(
     Column("waitlisted", Integer, nullable=False, server_default="0"),
     Column("beyond_limit", Integer, nullable=False, server_default="0"),
     Column("default_session", Boolean, nullable=False, server_default="false"),
+    Column("registration_opens_at", DateTime(timezone=True), nullable=True),
+    Column("registration_closes_at", DateTime(timezone=True), nullable=True),
+    Column("unregistration_closes_at", DateTime(timezone=True), nullable=True),
     CheckConstraint("taken >= 0 AND waitlisted >= 0", name="seats_not_negative"),
     CheckConstraint(
         "beyond_limit >= 0 AND (max_users IS NULL OR taken - beyond_limit <= max_users)",
@@ -65,6 +68,8 @@ registrations = Table(
     Column("validations_given", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("confirmation_hash", Text, nullable=True),
     Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("offer_expires_at", DateTime(timezone=True), nullable=True),
+    Column("answers", JSON_DOCUMENT, nullable=False, server_default=text("'{}'")),
     CheckConstraint(
         "(status = 'waitlisted') = (waitlist_position IS NOT NULL)",
         name="waitlisted_have_a_position",
@@ -73,21 +78,26 @@ registrations = Table(
         "waitlist_position IS NULL OR waitlist_position >= 1", name="waitlist_position_positive"
     ),
 )
+# An offered registration holds a seat: it is active.
+ACTIVE_SQL = "status IN ('pending', 'confirmed', 'waitlisted', 'offered')"
 Index(
     "registrations_one_active_per_user",
     registrations.c.session_id,
     registrations.c.user_id,
     unique=True,
-    postgresql_where=text("status IN ('pending', 'confirmed', 'waitlisted')"),
+    postgresql_where=text(ACTIVE_SQL),
 )
 Index("registrations_user", registrations.c.user_id)
 Index("registrations_session_status", registrations.c.session_id, registrations.c.status)
 Index(
     "registrations_due",
     registrations.c.expires_at,
-    postgresql_where=text(
-        "expires_at IS NOT NULL AND status IN ('pending', 'confirmed', 'waitlisted')"
-    ),
+    postgresql_where=text(f"expires_at IS NOT NULL AND {ACTIVE_SQL}"),
+)
+Index(
+    "registrations_offer_due",
+    registrations.c.offer_expires_at,
+    postgresql_where=text("offer_expires_at IS NOT NULL AND status = 'offered'"),
 )
 
 outbox = outbox_table(metadata)

@@ -32,6 +32,9 @@ def session_values(session: SessionData, status: str) -> SessionValues:
         "max_users": session.max_users,
         "rules": session.model_dump(mode="json", include=RULE_NAMES),
         "default_session": session.default_session,
+        "registration_opens_at": session.registration_opens_at,
+        "registration_closes_at": session.registration_closes_at,
+        "unregistration_closes_at": session.unregistration_closes_at,
     }
 
 

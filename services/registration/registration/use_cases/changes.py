@@ -47,6 +47,8 @@ def new_row(
         "validations_given": given,
         "confirmation_hash": digest(token) if token else None,
         "expires_at": expires_at,
+        "offer_expires_at": None,
+        "answers": {},
     }
 
 
