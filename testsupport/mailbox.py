@@ -28,7 +28,7 @@ class Mail:
     def part(self, content_type: str) -> EmailMessage | None:
         for part in self.message.walk():
             if part.get_content_type() == content_type and not part.is_multipart():
-                return part  # type: ignore[return-value]
+                return part
         return None
 
     def raw(self, content_type: str) -> str:
