@@ -1,6 +1,6 @@
 """Registration rules, free of I/O: the state machine of a session registration, who may move it,
-which validations a request awaits, and how a session's seats and waitlist are allotted (a freed
-seat taken by the head of the line at once, or offered to it for `waitlist_offer_hours`).
+which validations a request awaits, and how a session's seats and waitlist are allotted (seats
+offered to the head of the line for `waitlist_offer_hours` are `registration.offers`).
 
 Every transition returns a `Change`: the state before and after and the facts it announces (one
 `registration.<fact>` event each, in order). The service layer persists it and writes the events.
@@ -45,8 +45,6 @@ StepRequest = Literal["organization", "registration", "validator", "all"]
 SESSION_CANCELLED: Final = "session_cancelled"
 SESSION_DELETED: Final = "session_deleted"
 MOVED: Final = "moved"
-OFFER_DECLINED: Final = "offer_declined"
-OFFER_EXPIRED: Final = "offer_expired"
 
 
 # --- what a request awaits ---------------------------------------------------------------------
@@ -80,11 +78,6 @@ def carried_validations(
 
 def confirmation_deadline(created: datetime, rules: SessionRules) -> datetime:
     return created + timedelta(hours=rules.confirmation_hours)
-
-
-def offer_deadline(offered: datetime, hours: float) -> datetime:
-    """Until when a seat offered from the line is held (`offer_expires_at`)."""
-    return offered + timedelta(hours=hours)
 
 
 # --- who is asking -----------------------------------------------------------------------------
@@ -249,7 +242,7 @@ def refuse(state: State, rights: Rights, reason: str | None = None) -> Change:
     _ensure_active(state)
     if not state.pending_validations:
         raise Conflict("The registration awaits no validation: cancel it instead.")
-    return _end(state, "refused", reason)
+    return end_as(state, "refused", reason)
 
 
 def cancel(state: State, rights: Rights, rules: SessionRules, reason: str | None = None) -> Change:
@@ -258,13 +251,13 @@ def cancel(state: State, rights: Rights, rules: SessionRules, reason: str | None
     if not (learner_may or rights.manager or rights.admin):
         raise Forbidden("This registration may only be cancelled by a manager.")
     _ensure_active(state)
-    return _end(state, "cancelled", reason)
+    return end_as(state, "cancelled", reason)
 
 
 def end_with_session(state: State, reason: str) -> Change:
     """A cancelled or deleted session ends each of its active registrations."""
     _ensure_active(state)
-    return _end(state, "cancelled", reason)
+    return end_as(state, "cancelled", reason)
 
 
 def move_out(state: State, rights: Rights) -> Change:
@@ -272,7 +265,7 @@ def move_out(state: State, rights: Rights) -> Change:
     if not (rights.manager or rights.admin):
         raise Forbidden("Only a manager moves a registration.")
     _ensure_active(state)
-    change = _end(state, "cancelled", MOVED)
+    change = end_as(state, "cancelled", MOVED)
     return replace(change, facts=("cancelled", "moved"))
 
 
@@ -284,82 +277,26 @@ def expire(state: State) -> Change:
     """An unconfirmed request past its deadline."""
     if not state.awaits_user:
         raise Conflict("Only a request awaiting the learner's confirmation expires.")
-    return _end(state, "expired", None)
+    return end_as(state, "expired", None)
 
 
 def promote(state: State) -> Change:
     """The head of the line takes a freed seat: `pending`, or `confirmed` if nothing remains."""
     if state.status != "waitlisted":
         raise Conflict("Only a waitlisted registration is promoted.")
-    return _take_seat(state)
+    return take_seat(state)
 
 
-def _take_seat(state: State) -> Change:
+def take_seat(state: State) -> Change:
+    """A seat taken: `pending`, or `confirmed` if nothing remains (facts promoted[, confirmed])."""
     status = _seated(state.pending_validations)
     after = replace(state, status=status, waitlist_position=None)
     facts: tuple[Fact, ...] = ("promoted", "confirmed") if status == "confirmed" else ("promoted",)
     return Change(state, after, facts)
 
 
-# --- a seat offered from the line (sessions with `waitlist_offer_hours`) -----------------------
-
-
-def offer(state: State, now: datetime, rules: SessionRules) -> Change:
-    """The head of the line is offered a freed seat until `now` + `waitlist_offer_hours`: it
-    leaves the line (the line moves up) and holds the seat meanwhile.
-
-    ValueError when the rules offer no seats (`waitlist_offer_hours` None): see `seat_for_head`.
-    """
-    if rules.waitlist_offer_hours is None:
-        raise ValueError("the session's rules offer no seats from the line")
-    if state.status != "waitlisted":
-        raise Conflict("Only a waitlisted registration is offered a seat.")
-    after = replace(state, status="offered", waitlist_position=None)
-    deadline = offer_deadline(now, rules.waitlist_offer_hours)
-    return Change(state, after, ("offered",), offer_expires_at=deadline)
-
-
-def seat_for_head(state: State, now: datetime, rules: SessionRules) -> Change:
-    """What the head of the line gets when a seat frees: the seat, or its offer."""
-    return promote(state) if rules.waitlist_offer_hours is None else offer(state, now, rules)
-
-
-def offer_is_due(state: State, deadline: datetime | None, now: datetime) -> bool:
-    """The offer's time is over (`deadline` is the registration's `offer_expires_at`)."""
-    return state.status == "offered" and deadline is not None and now >= deadline
-
-
-def _ensure_offered(state: State, rights: Rights) -> None:
-    if not rights.may_answer_offer:
-        raise Forbidden("Only the learner, or a manager, answers a seat offered.")
-    if state.status != "offered":
-        raise Conflict(f"The registration is {state.status}, not offered a seat.")
-
-
-def accept(state: State, rights: Rights) -> Change:
-    """The offered seat taken: `pending` if validations remain, else `confirmed` (fact `promoted`).
-
-    The caller checks `offer_is_due` first and, past the deadline, applies `expire_offer`
-    instead and answers that the offer expired (as `confirm` does with `is_due`).
-    """
-    _ensure_offered(state, rights)
-    return _take_seat(state)
-
-
-def decline(state: State, rights: Rights) -> Change:
-    """The offered seat refused: `cancelled`, reason `offer_declined`; the seat frees."""
-    _ensure_offered(state, rights)
-    return _end(state, "cancelled", OFFER_DECLINED)
-
-
-def expire_offer(state: State) -> Change:
-    """An offer not accepted in time: `expired`, reason `offer_expired`; the seat frees."""
-    if state.status != "offered":
-        raise Conflict("Only a seat offered expires as an offer.")
-    return _end(state, "expired", OFFER_EXPIRED)
-
-
-def _end(state: State, status: RegistrationStatus, reason: str | None) -> Change:
+def end_as(state: State, status: RegistrationStatus, reason: str | None) -> Change:
+    """The registration ends `status` (refused, cancelled or expired), leaving seat or line."""
     after = replace(state, status=status, waitlist_position=None)
     return Change(state, after, (_ENDINGS[status],), reason=reason)
 
@@ -451,29 +388,6 @@ def promote_waitlist(seats: Seats) -> tuple[Seats, int]:
     """How many from the head of the line take the free seats now, and the seats after."""
     count = seats.waitlisted if seats.free is None else min(seats.free, seats.waitlisted)
     return replace(seats, taken=seats.taken + count, waitlisted=seats.waitlisted - count), count
-
-
-@dataclass(frozen=True)
-class Handout:
-    """The free seats handed to the head of a session's line: `promoted` take them at once,
-    `offered` hold them as offers (one or the other, by the rules). An offer takes its seat."""
-
-    seats: Seats
-    promoted: int
-    offered: int
-
-    @property
-    def count(self) -> int:
-        """How many leave the head of the line, each by `seat_for_head`."""
-        return self.promoted + self.offered
-
-
-def hand_out(seats: Seats, rules: SessionRules) -> Handout:
-    """The free seats to the head of the line now (as many as `promote_waitlist` promotes)."""
-    after, count = promote_waitlist(seats)
-    if rules.waitlist_offer_hours is None:
-        return Handout(after, promoted=count, offered=0)
-    return Handout(after, promoted=0, offered=count)
 
 
 def emptied(seats: Seats) -> Seats:
