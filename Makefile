@@ -114,11 +114,14 @@ test: export TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 test: setup
 	@exec $(UV) run --no-sync pytest $(PYTEST_ARGS)
 
+# mypy: the files pyproject's [tool.mypy] lists, then devstack and bench, then each service's
+# tests/ on its own (all three are a package named tests)
 lint: setup
 	@$(UV) run --no-sync ruff check .
 	@$(UV) run --no-sync ruff format --check .
 	@$(UV) run --no-sync mypy
 	@$(UV) run --no-sync mypy devstack bench
+	@failed=0; for tests in services/*/tests; do $(UV) run --no-sync mypy "$$tests" || failed=1; done; exit $$failed
 
 format: sync
 	@$(UV) run --no-sync ruff format .

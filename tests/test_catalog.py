@@ -956,7 +956,7 @@ async def test_every_call_needs_a_token(healthy_system: System) -> None:
         ("DELETE", f"/api/curricula/{some}"),
     ]
     for method, path in calls:
-        body = {} if method in {"POST", "PATCH"} else None
+        body: dict[str, object] | None = {} if method in {"POST", "PATCH"} else None
         response = await system.http.request(method, path, json=body)
         assert response.status_code == 401, (method, path, response.text)
         assert response.headers["content-type"] == "application/problem+json"

@@ -32,11 +32,10 @@ NUMBERS = {"integer", "number"}
 
 
 def _apps() -> dict[str, FastAPI]:
-    env = {"jwt_secret": SECRET}
     return {
-        "catalog": create_catalog(CatalogSettings(**env)),
-        "registration": create_registration(RegistrationSettings(**env)),
-        "notification": create_notification(NotificationSettings(**env)),
+        "catalog": create_catalog(CatalogSettings(jwt_secret=SECRET)),
+        "registration": create_registration(RegistrationSettings(jwt_secret=SECRET)),
+        "notification": create_notification(NotificationSettings(jwt_secret=SECRET)),
     }
 
 
@@ -120,7 +119,8 @@ def _bounds_missing(
 
 def _body_schema(operation: dict[str, Any]) -> dict[str, Any] | None:
     content = operation.get("requestBody", {}).get("content", {})
-    return content.get("application/json", {}).get("schema")
+    schema: dict[str, Any] | None = content.get("application/json", {}).get("schema")
+    return schema
 
 
 def _client(service: str) -> httpx.AsyncClient:

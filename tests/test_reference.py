@@ -40,11 +40,11 @@ def _page(name: str) -> str:
 
 
 def _served() -> set[tuple[str, str]]:
-    settings = {"jwt_secret": "reference-secret-0123456789-abcdefgh", "environment": "local"}
+    secret = "reference-secret-0123456789-abcdefgh"
     apps = (
-        create_catalog(CatalogSettings(**settings)),
-        create_registration(RegistrationSettings(**settings)),
-        create_notification(NotificationSettings(**settings)),
+        create_catalog(CatalogSettings(jwt_secret=secret, environment="local")),
+        create_registration(RegistrationSettings(jwt_secret=secret, environment="local")),
+        create_notification(NotificationSettings(jwt_secret=secret, environment="local")),
     )
     return {
         (method.upper(), path)

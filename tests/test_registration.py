@@ -12,7 +12,7 @@ from typing import Any
 import aio_pika
 import httpx
 import pytest
-from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.abc import AbstractIncomingMessage, HeadersType
 
 from shared.events import new_event
 from testsupport.subscriber import Subscriber, subscribed
@@ -479,7 +479,9 @@ async def test_the_register_command_answers_its_reply_queue(healthy_system: Syst
     command = new_event(
         "platform", "registration.register", {"session_id": session["id"], "principal": forged}
     ).to_message()
-    caller = {"authorization": f"Bearer {system.token('cmd-1', email='c@example.org')}"}
+    caller: HeadersType = {
+        "authorization": f"Bearer {system.token('cmd-1', email='c@example.org')}"
+    }
     connection = await aio_pika.connect(system.amqp_url)
     async with connection:
         channel = await connection.channel()
