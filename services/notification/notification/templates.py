@@ -7,44 +7,15 @@ typed (a name, a manager's message) becomes markup.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from notification.domain import Notice
 from shared.events import Locale
+from shared.locales import format_day as format_day  # notification.templates.format_day, as before
+from shared.locales import format_moment
 
-MONTHS: dict[Locale, tuple[str, ...]] = {
-    "fr": (
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
 FOOTER: dict[Locale, str] = {
     "fr": "Ce message vous est envoyé par la plateforme de formation.",
     "en": "This message was sent to you by the training platform.",
@@ -63,22 +34,6 @@ class Rendered:
     body: str  # the inbox message
     text: str  # the email's text part
     html: str  # the email's HTML part
-
-
-def format_day(value: date | None, locale: Locale = "fr") -> str:
-    if value is None:
-        return ""
-    day = "1er" if locale == "fr" and value.day == 1 else str(value.day)  # « le 1er mars »
-    return f"{day} {MONTHS[locale][value.month - 1]} {value.year}"
-
-
-def format_moment(value: datetime | None, locale: Locale = "fr") -> str:
-    if value is None:
-        return ""
-    offset = value.strftime("%z") or "+0000"
-    zone = f"UTC{offset[:3]}:{offset[3:]}"
-    joiner = " à " if locale == "fr" else ", "
-    return f"{format_day(value.date(), locale)}{joiner}{value.strftime('%H:%M')} ({zone})"
 
 
 def _environment() -> Environment:
