@@ -5,19 +5,21 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import catalog
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from catalog import store
+from catalog.fields import QuestionFields, SessionChanges, TrainingChanges
 from catalog.use_cases import Database, curricula, sessions, trainings
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth import Principal
 from shared.db import make_engine, make_sessionmaker
+from shared.events import TrainingData
 from shared.migrations import upgrade_to_head
 from shared.problems import problem_of
 from shared.refusals import Conflict, Invalid, Refusal
@@ -55,7 +57,7 @@ async def outbox_rows(engine: AsyncEngine, routing_key: str, subject: str) -> li
         return [p for (p,) in rows if p["subject"] == subject]
 
 
-async def training(database: Database, **fields: Any) -> Any:
+async def training(database: Database, **fields: Unpack[TrainingChanges]) -> TrainingData:
     return await trainings.create(
         database,
         MANAGER,
@@ -77,7 +79,7 @@ async def training(database: Database, **fields: Any) -> Any:
     )
 
 
-def session_fields(**fields: Any) -> dict[str, Any]:
+def session_fields(**fields: Unpack[SessionChanges]) -> SessionChanges:
     return {
         "title": "Session",
         "start_date": date(2027, 3, 1),
@@ -245,7 +247,13 @@ async def test_a_curriculum_patch_naming_what_it_has_changes_nothing(
 async def test_a_session_announces_its_window_and_copied_rules(
     database: Database, engine: AsyncEngine
 ) -> None:
-    question = {"id": "diet", "label": "Diet", "kind": "text", "required": True, "choices": None}
+    question: QuestionFields = {
+        "id": "diet",
+        "label": "Diet",
+        "kind": "text",
+        "required": True,
+        "choices": None,
+    }
     created = await training(database, waitlist_offer_hours=6.0, questions=[question])
     opens, closes = datetime(2027, 2, 1, 8, tzinfo=UTC), datetime(2027, 2, 20, 17, tzinfo=UTC)
     session = await sessions.create(

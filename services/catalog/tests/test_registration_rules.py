@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 
 MIGRATIONS = Path(catalog.__file__).parent / "migrations"
 SECRET = "registration-rules-secret-0123456789"
-QUESTIONS = [
+QUESTIONS: list[dict[str, object]] = [
     {"id": "diet", "label": "Diet", "kind": "choice", "required": True, "choices": ["any", "veg"]},
     {"id": "remarks", "label": "Remarks", "kind": "text"},
 ]
