@@ -278,7 +278,7 @@ def test_any_json_is_either_refused_as_invalid_or_kept_fitting(answers: dict[str
     try:
         kept = validated_answers(QUESTIONS, answers)
     except Invalid as refused:
-        field = refused.field
+        field: str | None = refused.field
     else:
         field = None
         assert set(kept) <= set(answers)

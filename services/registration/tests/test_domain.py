@@ -1,5 +1,6 @@
 """The registration state machine and seat allotment, without I/O."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -251,7 +252,7 @@ def test_leaving_the_line_vacates_a_position() -> None:
 @pytest.mark.parametrize("status", ["refused", "cancelled", "expired"])
 def test_final_states_are_final(status: str) -> None:
     state = State(status, ("user",))  # type: ignore[arg-type]
-    actions = [
+    actions: list[Callable[[], object]] = [
         lambda: confirm(state, LEARNER),
         lambda: validate(state, "all", ADMIN),
         lambda: refuse(state, MANAGER),

@@ -9,6 +9,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import asyncpg
@@ -52,7 +53,7 @@ class Replicas:
     def url(self, n: int) -> str:
         return f"http://127.0.0.1:{self.ports[n % len(self.ports)]}"
 
-    def auth(self, sub: str, **claims: object) -> dict[str, str]:
+    def auth(self, sub: str, **claims: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {mint_token(self.secret, sub=sub, **claims)}"}
 
 
