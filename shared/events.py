@@ -9,7 +9,15 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+)
 
 from shared.bounds import (
     MAX_CHOICES,
@@ -18,6 +26,7 @@ from shared.bounds import (
     Email,
     Hours,
     Ident,
+    LongText,
     MaxUsers,
     Moment,
     Name,
@@ -40,6 +49,15 @@ CHOICE_KINDS = frozenset({"choice", "multiple"})
 """The kinds of question answered from a list of `choices` (one, or several for `multiple`)."""
 Answer = str | list[str] | bool
 """A learner's answer: text or the choice made, the choices made for `multiple`, or a boolean."""
+GivenAnswers = Annotated[
+    dict[
+        Slug,
+        LongText | Annotated[list[LongText], Field(max_length=MAX_CHOICES)] | StrictBool,
+    ],
+    Field(max_length=MAX_QUESTIONS),
+]
+"""The answers a request gives, by question id, within the input bounds; whether they fit the
+session's questions is the registration service's to decide."""
 
 
 class CloudEvent(BaseModel):
@@ -314,6 +332,7 @@ class RegisterCommand(_Data):
     session_id: uuid.UUID
     user: RegistrationUser | None = None
     force: bool = False
+    answers: GivenAnswers = Field(default_factory=dict)
 
 
 TRAINING_EVENTS = (

@@ -64,21 +64,25 @@ def fits(question: Question, value: object) -> bool:
     return misfit(question, value) is None
 
 
-def validated_answers(questions: Sequence[Question], answers: Mapping[str, object]) -> Answers:
+def validated_answers(
+    questions: Sequence[Question], answers: Mapping[str, object], *, by_manager: bool = False
+) -> Answers:
     """The answers a registration stores: every non-blank answer, in question order.
 
-    Raises `Invalid` when a required question is unanswered, an answer does not fit its question,
-    or an answer names no question of the session. Unknown ids are refused rather than dropped:
-    a client sending one has a stale or wrong form, and its learner would otherwise believe an
-    answer was taken that nobody will ever see. The refusal's field is `answers.<question id>` of
-    the first problem in question order (unknown ids last); its detail names every problem.
+    Raises `Invalid` when a required question is unanswered (unless a manager or tutor registers
+    someone else, `by_manager`: they may not know the learner's answer), an answer does not fit
+    its question, or an answer names no question of the session. Unknown ids are refused rather
+    than dropped: a client sending one has a stale or wrong form, and its learner would
+    otherwise believe an answer was taken that nobody will ever see. The refusal's field is
+    `answers.<question id>` of the first problem in question order (unknown ids last); its detail
+    names every problem.
     """
     problems: list[tuple[str, str]] = []
     kept: Answers = {}
     for question in questions:
         value = answers.get(question.id)
         if _blank(value):
-            if question.required:
+            if question.required and not by_manager:
                 problems.append((question.id, REQUIRED))
             continue
         problem = misfit(question, value)

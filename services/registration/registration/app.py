@@ -3,7 +3,13 @@
 from fastapi import FastAPI
 
 from registration import store
-from registration.api import curriculum_registrations, event_registrations, registrations, seats
+from registration.api import (
+    answers,
+    curriculum_registrations,
+    event_registrations,
+    registrations,
+    seats,
+)
 from registration.catalog_replicas import subscribe_catalog_replicas
 from registration.consumers import subscribe_consumers
 from registration.expiry import ExpiryRounds
@@ -49,6 +55,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             routers=[
                 registrations.router,
                 seats.router,
+                answers.router,
                 event_registrations.router,
                 curriculum_registrations.router,
             ],

@@ -165,7 +165,7 @@ def _applicant(envelope: Envelope, caller: Principal | Problem) -> Applicant | P
         errors = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in error.errors()]
         detail = "The command is not valid."
         return Problem(422, "Invalid request", detail, extra={"errors": errors})
-    request = RegistrationRequest(command.session_id, command.user, command.force)
+    request = RegistrationRequest(command.session_id, command.user, command.force, command.answers)
     return Applicant(caller, request, event.id)
 
 

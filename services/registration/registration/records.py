@@ -88,6 +88,11 @@ class SessionSeatsRow(TypedDict):
     max_users: int | None
     taken: int
     waitlisted: int
+    status: str
+    public_registration: bool
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    unregistration_closes_at: datetime | None
 
 
 class EventRow(TypedDict):

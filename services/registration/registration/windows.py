@@ -10,11 +10,21 @@ manager's (`by_manager`), as it decides who is a learner.
 
 from datetime import datetime
 
+from registration.records import SessionRow, SessionSeatsRow
 from shared.events import RegistrationWindow
 from shared.refusals import Conflict
 
 ALWAYS_OPEN = RegistrationWindow()
 """A session that sets no window."""
+
+
+def window_of(session: SessionRow | SessionSeatsRow) -> RegistrationWindow:
+    """The window the session replica keeps, as catalog validated it (so not validated again)."""
+    return RegistrationWindow.model_construct(
+        registration_opens_at=session["registration_opens_at"],
+        registration_closes_at=session["registration_closes_at"],
+        unregistration_closes_at=session["unregistration_closes_at"],
+    )
 
 
 def registration_refusal(window: RegistrationWindow, now: datetime) -> Conflict | None:

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from registration.answers import answer_cells
 from registration.api.deps import Reason, RegistrationService
 from registration.domain import StepRequest
 from registration.use_cases.admission import RegistrationRequest
 from shared import bounds
 from shared.auth import CurrentPrincipal
-from shared.events import Registration, RegistrationStatus, RegistrationUser
+from shared.events import GivenAnswers, Registration, RegistrationStatus, RegistrationUser
 from shared.listing import Listing, Page, list_params
 from shared.openapi import by_id, created, problems
 from shared.spreadsheets import safe_cell
@@ -37,6 +38,10 @@ class RegistrationCreate(BaseModel):
                 {"session_id": "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a10"},
                 {
                     "session_id": "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a10",
+                    "answers": {"diet": "vegetarian", "topics": ["testing"], "parking": False},
+                },
+                {
+                    "session_id": "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a10",
                     "user": {"id": "lea", "email": "lea@example.org", "name": "Léa Martin"},
                 },
             ]
@@ -46,11 +51,15 @@ class RegistrationCreate(BaseModel):
     session_id: uuid.UUID
     user: RegistrationUser | None = None
     force: bool = False
+    answers: GivenAnswers = Field(default_factory=dict)
 
 
 class BulkCreate(BaseModel):
     session_id: uuid.UUID
     users: list[RegistrationUser] = Field(min_length=1, max_length=500)
+    answers: GivenAnswers = Field(
+        default_factory=dict, description="The same answers for every user."
+    )
 
 
 class BulkItem(BaseModel):
@@ -98,7 +107,7 @@ class Move(BaseModel):
 async def register(
     body: RegistrationCreate, actor: CurrentPrincipal, registrations: RegistrationService
 ) -> Registration:
-    request = RegistrationRequest(session_id=body.session_id, user=body.user, force=body.force)
+    request = RegistrationRequest(body.session_id, body.user, body.force, body.answers)
     return await registrations.register(actor, request)
 
 
@@ -106,7 +115,7 @@ async def register(
 async def register_many(
     body: BulkCreate, actor: CurrentPrincipal, registrations: RegistrationService
 ) -> BulkAnswer:
-    results = await registrations.register_many(actor, body.session_id, body.users)
+    results = await registrations.register_many(actor, body.session_id, body.users, body.answers)
     return BulkAnswer(
         results=[
             BulkItem(user_id=r.user_id, registration=r.registration, error=r.error) for r in results
@@ -133,7 +142,8 @@ async def list_registrations(
     response_class=Response,
     responses={
         200: {
-            "description": "One header row, then one row per registration.",
+            "description": "One header row (the fixed columns, then one per question of the "
+            "session, named by its id), then one row per registration.",
             "content": {"text/csv": {"schema": {"type": "string"}}},
         },
         **problems(403, 404),
@@ -142,11 +152,12 @@ async def list_registrations(
 async def export(
     session_id: uuid.UUID, actor: CurrentPrincipal, registrations: RegistrationService
 ) -> Response:
-    rows = await registrations.export(actor, session_id)
+    exported = await registrations.export(actor, session_id)
+    questions = exported.questions
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADER)
-    for r in rows:
+    writer.writerow([*EXPORT_HEADER, *(q.id for q in questions)])
+    for r in exported.registrations:
         writer.writerow(
             [
                 str(r.id),
@@ -156,6 +167,7 @@ async def export(
                 r.status,
                 "" if r.waitlist_position is None else r.waitlist_position,
                 r.created_at.isoformat(),
+                *answer_cells(questions, r.answers),
             ]
         )
     return Response(

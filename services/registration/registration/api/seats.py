@@ -1,10 +1,11 @@
-"""Seats over HTTP: how many each session holds, waitlists and has free."""
+"""Seats over HTTP: how many each session holds, waitlists and has free, and whether learners
+may register themselves now."""
 
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from registration.api.deps import RegistrationService
 from shared.auth import CurrentPrincipal
@@ -18,6 +19,10 @@ class SeatsItem(BaseModel):
     taken: int
     waitlisted: int
     free: int | None
+    open: bool = Field(
+        description="Learners may register themselves now: the session takes public "
+        "registrations and its registration window is open."
+    )
 
 
 class SeatsAnswer(BaseModel):
@@ -39,6 +44,7 @@ async def seats(
                 taken=s.taken,
                 waitlisted=s.waitlisted,
                 free=s.free,
+                open=s.open,
             )
             for s in found
         ]

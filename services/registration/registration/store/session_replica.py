@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,8 +90,20 @@ async def set_seats(db: AsyncSession, session_id: uuid.UUID, seats: Seats) -> No
 
 
 async def seats_for(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[SessionSeatsRow]:
+    """Their seats and whether learners may register themselves (not the whole rules: a page
+    asks for many sessions, and their questions may be long)."""
     query = select(
-        sessions.c.id, sessions.c.max_users, sessions.c.taken, sessions.c.waitlisted
+        sessions.c.id,
+        sessions.c.max_users,
+        sessions.c.taken,
+        sessions.c.waitlisted,
+        sessions.c.status,
+        func.coalesce(sessions.c.rules["public_registration"].as_boolean(), False).label(
+            "public_registration"
+        ),
+        sessions.c.registration_opens_at,
+        sessions.c.registration_closes_at,
+        sessions.c.unregistration_closes_at,
     ).where(sessions.c.id.in_(session_ids), sessions.c.status != "deleted")
     return await every(db, query, SessionSeatsRow)
 

@@ -11,6 +11,7 @@ from registration.records import RegistrationRow
 from registration.use_cases.changes import apply, registration_of, state_of, token_matches
 from registration.use_cases.rights import session_rights
 from registration.use_cases.seat_book import SeatBooks
+from registration.windows import ensure_may_unregister, window_of
 from shared.auth import Principal
 from shared.events import Registration, SessionRules
 from shared.refusals import conflict, forbidden, invalid, not_found
@@ -63,14 +64,26 @@ async def cancel(
     books: SeatBooks, actor: Principal, reg_id: uuid.UUID, reason: str | None
 ) -> Registration:
     return await act(
-        books, actor, reg_id, lambda s, r, _row, rules: [domain.cancel(s, r, rules, reason)]
+        books,
+        actor,
+        reg_id,
+        lambda s, r, _row, rules: [domain.cancel(s, r, rules, reason)],
+        unregisters=True,
     )
 
 
 async def act(
-    books: SeatBooks, actor: Principal, reg_id: uuid.UUID, decide: Decide
+    books: SeatBooks,
+    actor: Principal,
+    reg_id: uuid.UUID,
+    decide: Decide,
+    *,
+    unregisters: bool = False,
 ) -> Registration:
-    """Lock the registration's session, decide with the domain, apply, promote, announce."""
+    """Lock the registration's session, decide with the domain, apply, promote, announce.
+
+    `unregisters`: the learner ends their own registration, so the session's unregistration
+    window binds them (after the domain allowed it: a refused right answers 403 first)."""
     now = datetime.now(UTC)
     async with books.transaction() as book:
         found = await book.registration_by_id(reg_id)
@@ -85,4 +98,7 @@ async def act(
             raise forbidden("You may not act on this registration.")
         rules = SessionRules.model_validate(session["rules"])
         changes = decide(state_of(row), rights, row, rules)
+        if unregisters:
+            by_manager = rights.manager or rights.admin
+            ensure_may_unregister(window_of(session), now, by_manager=by_manager)
         return await apply(book, session, row, changes, actor.sub, now)

@@ -3,20 +3,28 @@ that arrive together (`registration.admission` forms them), on the session's loc
 
 import asyncio
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from registration import domain, store
 from registration.admission import Outcome
+from registration.answers import Answers, validated_answers
 from registration.records import RegistrationRow, SessionRow
 from registration.use_cases.announcements import confirmation_command, fact
 from registration.use_cases.changes import confirmation, new_row, registration_of, seated
 from registration.use_cases.rights import as_learner
 from registration.use_cases.seat_book import SeatBook, SeatBooks
+from registration.windows import ensure_may_register, window_of
 from shared.auth import Principal
-from shared.events import CloudEvent, Registration, RegistrationUser, SessionRules
+from shared.events import (
+    CloudEvent,
+    Registration,
+    RegistrationUser,
+    RegistrationWindow,
+    SessionRules,
+)
 from shared.observability import request_id
 from shared.problems import body_of
 from shared.refusals import Refusal, conflict, forbidden, not_found
@@ -29,6 +37,7 @@ class RegistrationRequest:
     session_id: uuid.UUID
     user: RegistrationUser | None = None  # None: the caller registers themself
     force: bool = False
+    answers: Mapping[str, object] = field(default_factory=dict)  # by question id, as given
 
 
 @dataclass(frozen=True)
@@ -74,8 +83,10 @@ async def register_many(
     actor: Principal,
     session_id: uuid.UUID,
     users: Sequence[RegistrationUser],
+    answers: Mapping[str, object],
 ) -> list[BulkResult]:
-    """POST /api/registrations/bulk: each user its own decision, in the order given."""
+    """POST /api/registrations/bulk: each user its own decision, in the order given, each
+    with the same `answers`."""
     async with books.reading() as book:
         session = await book.session_by_id(session_id)
     if session is None or session["status"] == "deleted":
@@ -85,7 +96,10 @@ async def register_many(
     rid = request_id.get()
     outcomes = await asyncio.gather(
         *(
-            admit(session_id, Applicant(actor, RegistrationRequest(session_id, user), None, rid))
+            admit(
+                session_id,
+                Applicant(actor, RegistrationRequest(session_id, user, answers=answers), None, rid),
+            )
             for user in users
         ),
         return_exceptions=True,
@@ -113,20 +127,27 @@ async def _admit_all(
     """The one place new registrations are decided, on a session whose seat row the caller has
     locked: in arrival order, each against the seats the ones before it left.
 
-    Everything that can refuse one request is checked before anything is written (rights,
-    redelivery, an active registration, the same learner twice in the batch), so one caller's
-    error never fails the others; then all rows and events go in a few statements.
+    Everything that can refuse one request is checked before anything is written (rights, the
+    registration window, the answers, redelivery, an active registration, the same learner
+    twice in the batch), so one caller's error never fails the others; then all rows and events
+    go in a few statements.
     """
     rules = SessionRules.model_validate(session["rules"])
+    window = window_of(session)
     outcomes: list[Outcome | None] = [None] * len(applicants)
     learners: dict[int, RegistrationUser] = {}
+    answers: dict[int, Answers] = {}
     for i, applicant in enumerate(applicants):
+        request = applicant.request
         try:
-            _authorize(applicant.actor, session, rules, applicant.request)
+            _authorize(applicant.actor, session, rules, window, request, now)
+            answers[i] = validated_answers(
+                rules.questions, request.answers, by_manager=request.user is not None
+            )
         except Refusal as refusal:
             outcomes[i] = refusal
             continue
-        learners[i] = applicant.request.user or as_learner(applicant.actor)
+        learners[i] = request.user or as_learner(applicant.actor)
     deliveries = {i: d for i in learners if (d := applicants[i].delivery_id)}
     if deliveries:
         first = await book.first_deliveries(COMMANDS_CONSUMER, deliveries.values())
@@ -171,6 +192,7 @@ async def _admit_all(
             given=[],
             token=token,
             expires_at=expires_at,
+            answers=answers[i],
         )
         existing[learner.id] = row["id"]
         rows.append(row)
@@ -195,7 +217,12 @@ async def _admit_all(
 
 
 def _authorize(
-    actor: Principal, session: SessionRow, rules: SessionRules, request: RegistrationRequest
+    actor: Principal,
+    session: SessionRow,
+    rules: SessionRules,
+    window: RegistrationWindow,
+    request: RegistrationRequest,
+    now: datetime,
 ) -> None:
     manager = actor.manages_training_of(session["organizations"])
     tutor = actor.sub in session["tutors"]
@@ -207,3 +234,4 @@ def _authorize(
         return
     if not rules.public_registration:
         raise forbidden("This session does not take public registrations.")
+    ensure_may_register(window, now, by_manager=False)

@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime
 
 from registration import domain, store
+from registration.answers import Answers
 from registration.domain import Change, Seats, State
 from registration.records import RegistrationRow, RegistrationUpdate, SessionRow
 from registration.use_cases.announcements import announce
@@ -28,6 +29,7 @@ def new_row(
     given: list[ValidationStep],
     token: str | None,
     expires_at: datetime | None,
+    answers: Answers,
 ) -> RegistrationRow:
     """The row of a new registration, as `SeatBook.insert_registration(s)` takes it."""
     return {
@@ -48,7 +50,7 @@ def new_row(
         "confirmation_hash": digest(token) if token else None,
         "expires_at": expires_at,
         "offer_expires_at": None,
-        "answers": {},
+        "answers": answers,
     }
 
 

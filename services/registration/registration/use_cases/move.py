@@ -1,11 +1,13 @@
 """Moving a registration to another session: the old one ends `cancelled` (reason `moved`), a
-new one in the target session keeps the validations already given — both sessions locked."""
+new one in the target session keeps the validations already given and the answers that fit the
+target's questions — both sessions locked."""
 
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from registration import domain, store
+from registration.answers import Answers, carried_answers
 from registration.records import SessionRow
 from registration.use_cases.announcements import announce, confirmation_command
 from registration.use_cases.changes import (
@@ -68,6 +70,7 @@ async def move(
             now=now,
             requested_by=row["requested_by"],
             given=row["validations_given"],
+            answers=carried_answers(row["answers"], rules.questions),
         )
         change = replace(change, moved_to=(moved.id, moved.session_id))
         await apply(book, source, row, [change], actor.sub, now)
@@ -84,6 +87,7 @@ async def _move_in(
     now: datetime,
     requested_by: str | None,
     given: list[ValidationStep],
+    answers: Answers,
 ) -> Registration:
     """The new registration in the target session, decided against its seats as a new one."""
     rules = SessionRules.model_validate(session["rules"])
@@ -102,6 +106,7 @@ async def _move_in(
         given=given,
         token=token,
         expires_at=expires_at,
+        answers=answers,
     )
     row = await book.insert_registration(values)
     registration = registration_of(row)

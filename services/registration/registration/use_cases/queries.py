@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from registration import store
@@ -10,6 +11,7 @@ from registration.domain import Seats
 from registration.use_cases import Database
 from registration.use_cases.changes import registration_of
 from registration.use_cases.rights import session_rights
+from registration.windows import open_now, window_of
 from shared.auth import Principal
 from shared.events import Registration
 from shared.listing import Listing
@@ -23,6 +25,8 @@ class SessionSeats:
     taken: int
     waitlisted: int
     free: int | None
+    open: bool
+    """Learners may register themselves now: public, scheduled and inside its window."""
 
 
 async def registration(database: Database, actor: Principal, reg_id: uuid.UUID) -> Registration:
@@ -65,13 +69,22 @@ async def registrations(
 async def seats(database: Database, session_ids: Sequence[uuid.UUID]) -> list[SessionSeats]:
     async with database() as db:
         rows = {row["id"]: row for row in await store.seats_for(db, session_ids)}
+    now = datetime.now(UTC)
     found = []
     for session_id in dict.fromkeys(session_ids):
         row = rows.get(session_id)
         if row is None:
             continue
         held = Seats(row["max_users"], row["taken"], row["waitlisted"])
+        public = row["status"] == "scheduled" and row["public_registration"]
         found.append(
-            SessionSeats(session_id, held.max_users, held.taken, held.waitlisted, held.free)
+            SessionSeats(
+                session_id,
+                held.max_users,
+                held.taken,
+                held.waitlisted,
+                held.free,
+                open_now(public, window_of(row), now),
+            )
         )
     return found

@@ -4,15 +4,17 @@ its own, as the tests pass their fake) and the process's waiting rooms
 (`registration.admission`), and adds nothing of its own."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from registration import domain
 from registration.admission import Admissions, Outcome
+from registration.answers import QuestionCounts
 from registration.use_cases import Database, actions, admission, expiry, exports, queries, replicas
 from registration.use_cases import move as moving
 from registration.use_cases.admission import Applicant, BulkResult, RegistrationRequest
+from registration.use_cases.exports import Export
 from registration.use_cases.queries import SessionSeats
 from registration.use_cases.seat_book import PostgresSeatBooks, SeatBooks
 from shared.auth import Principal
@@ -52,10 +54,14 @@ class Registrations:
         return await admission.admit_batch(self._books, session_id, applicants)
 
     async def register_many(
-        self, actor: Principal, session_id: uuid.UUID, users: Sequence[RegistrationUser]
+        self,
+        actor: Principal,
+        session_id: uuid.UUID,
+        users: Sequence[RegistrationUser],
+        answers: Mapping[str, object] | None = None,
     ) -> list[BulkResult]:
         return await admission.register_many(
-            self._books, self._admissions.admit, actor, session_id, users
+            self._books, self._admissions.admit, actor, session_id, users, answers or {}
         )
 
     # --- reading ----------------------------------------------------------------------------
@@ -76,8 +82,13 @@ class Registrations:
     async def seats(self, session_ids: Sequence[uuid.UUID]) -> list[SessionSeats]:
         return await queries.seats(self._sessions, session_ids)
 
-    async def export(self, actor: Principal, session_id: uuid.UUID) -> list[Registration]:
+    async def export(self, actor: Principal, session_id: uuid.UUID) -> Export:
         return await exports.export(self._sessions, actor, session_id)
+
+    async def answer_statistics(
+        self, actor: Principal, session_id: uuid.UUID
+    ) -> list[QuestionCounts]:
+        return await exports.answer_statistics(self._sessions, actor, session_id)
 
     # --- actions on one registration --------------------------------------------------------
 
