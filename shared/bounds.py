@@ -18,10 +18,13 @@ MAX_OFFSET = 1_000_000
 SHORT_TEXT = 200
 """Codes, titles, names, reasons, ids."""
 LONG_TEXT = 20_000
+NOTE_TEXT = 2_000
+"""A presence's justification."""
 MAX_QUESTIONS = 20
 MIN_CHOICES = 2
 MAX_CHOICES = 50
 SLUG_LENGTH = 64
+MAX_REMINDERS = 5
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
 _RANGE = f"between {EARLIEST} and {LATEST}"
@@ -81,6 +84,7 @@ Place = Annotated[str, StringConstraints(max_length=300), _STORABLE]
 Url = Annotated[str, StringConstraints(max_length=2_000), _STORABLE]
 LongText = Annotated[str, StringConstraints(max_length=LONG_TEXT), _STORABLE]
 """Descriptions, bodies, answers."""
+Note = Annotated[str, StringConstraints(max_length=NOTE_TEXT), _STORABLE]
 Body = Annotated[
     str,
     StringConstraints(
@@ -92,6 +96,9 @@ Body = Annotated[
 
 MaxUsers = Annotated[int, Field(ge=1, le=MAX_USERS)]
 Hours = Annotated[float, Field(gt=0, le=MAX_HOURS)]
+CompletionRate = Annotated[int, Field(ge=1, le=100)]
+"""The share of a session's event hours a learner must attend to complete it: a whole percentage,
+1..100."""
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
 Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 Day = Annotated[date, Field(ge=EARLIEST, le=LATEST, description=f"a date {_RANGE}")]

@@ -22,7 +22,9 @@ from pydantic import (
 from shared.bounds import (
     MAX_CHOICES,
     MAX_QUESTIONS,
+    MAX_REMINDERS,
     MIN_CHOICES,
+    CompletionRate,
     Email,
     Hours,
     Ident,
@@ -30,6 +32,7 @@ from shared.bounds import (
     MaxUsers,
     Moment,
     Name,
+    Note,
     Slug,
     Title,
 )
@@ -43,6 +46,7 @@ RegistrationStatus = Literal[
     "pending", "confirmed", "waitlisted", "offered", "refused", "cancelled", "expired"
 ]
 ValidationStep = Literal["user", "organization", "registration", "validator"]
+PresenceStatus = Literal["unknown", "present", "absent_justified", "absent_unjustified"]
 Locale = Literal["fr", "en"]
 QuestionKind = Literal["text", "choice", "multiple", "boolean"]
 CHOICE_KINDS = frozenset({"choice", "multiple"})
@@ -145,6 +149,18 @@ Questions = Annotated[list[Question], Field(max_length=MAX_QUESTIONS), AfterVali
 """A session's questions: at most `MAX_QUESTIONS`, each `id` once."""
 
 
+def _each_once(hours: list[float]) -> list[float]:
+    # notification reminds once per (event, learner, h): a repeated h would be a silent no-op
+    if repeated := sorted({h for h in hours if hours.count(h) > 1}):
+        raise ValueError(f"reminder hours must be unique: {', '.join(map(str, repeated))} repeated")
+    return hours
+
+
+ReminderHours = Annotated[list[Hours], Field(max_length=MAX_REMINDERS), AfterValidator(_each_once)]
+"""When a session's learners are reminded of each event, in hours before its start: at most
+`MAX_REMINDERS`, each once; [] for no reminder."""
+
+
 class SessionRules(_Data):
     """The registration rules a training carries as defaults and each session as its own copy."""
 
@@ -159,6 +175,9 @@ class SessionRules(_Data):
     confirmation_hours: Hours = 72
     waitlist_offer_hours: Hours | None = None
     """None: a freed seat goes to the head of the line at once; else it is offered that long."""
+    completion_rate: CompletionRate | None = None
+    """None: the session decides no completion."""
+    reminder_hours: ReminderHours = Field(default_factory=lambda: [24.0])
     questions: Questions = Field(default_factory=list)
 
 
@@ -252,6 +271,20 @@ class RegistrationUser(_Data):
     organizations: list[Ident] = Field(default_factory=list)
 
 
+class Completion(_Data):
+    """What a registration's attendance came to, decided once every event of its session has
+    ended with validated attendance; decided again when a validated presence changes."""
+
+    completed: bool
+    """`rate >= completion_rate`."""
+    hours_attended: float = Field(ge=0)
+    hours_total: float = Field(ge=0)
+    """Of the events the learner was registered to."""
+    rate: float = Field(ge=0, le=100)
+    """`hours_attended` as a percentage of `hours_total`."""
+    decided_at: datetime
+
+
 class Registration(Versioned):
     """A session registration as the API shows it."""
 
@@ -266,6 +299,8 @@ class Registration(Versioned):
     """By question id."""
     offer_expires_at: datetime | None = None
     """Until when an `offered` seat is held; None in every other status."""
+    completion: Completion | None = None
+    """None until the session's completion is decided (never without `completion_rate`)."""
 
 
 class MovedTo(_Data):
@@ -309,6 +344,50 @@ class EventRegistrationData(EventRegistration):
     previous_status: EventRegistrationStatus | None = None
     reason: str | None = None
     actor: str | None = None
+
+
+class Presence(_Data):
+    """A learner's presence at an event (séance) they are `registered` to, as the API shows it."""
+
+    event_id: uuid.UUID
+    session_id: uuid.UUID
+    user_id: str
+    status: PresenceStatus = "unknown"
+    note: Note | None = None
+    """A justification."""
+    signed_at: datetime | None = None
+    """When the learner checked in."""
+    marked_by: str | None = None
+    """Who last set `status`: a manager's or a tutor's `sub`, or the learner's on check-in."""
+    validated: bool = False
+    """The event's attendance is locked: only a manager changes it now."""
+    version: int
+    updated_at: datetime
+
+
+class PresenceData(Presence):
+    """`attendance.recorded` data: the whole presence after one change."""
+
+    previous_status: PresenceStatus | None = None
+    actor: str | None = None
+
+
+class PresenceCounts(_Data):
+    """How many presences of an event have each status."""
+
+    unknown: int = Field(default=0, ge=0)
+    present: int = Field(default=0, ge=0)
+    absent_justified: int = Field(default=0, ge=0)
+    absent_unjustified: int = Field(default=0, ge=0)
+
+
+class AttendanceValidatedData(_Data):
+    """`attendance.validated` data: an event's attendance locked, its presences counted (none
+    `unknown` any more: validation made them `absent_unjustified`)."""
+
+    event_id: uuid.UUID
+    session_id: uuid.UUID
+    counts: PresenceCounts
 
 
 class SendConfirmation(_Data):
@@ -367,12 +446,17 @@ REGISTRATION_EVENTS = (
     "registration.cancelled",
     "registration.expired",
     "registration.moved",
+    "registration.completed",
 )
 EVENT_REGISTRATION_EVENTS = (
     "event_registration.registered",
     "event_registration.waitlisted",
     "event_registration.promoted",
     "event_registration.cancelled",
+)
+ATTENDANCE_EVENTS = (
+    "attendance.recorded",
+    "attendance.validated",
 )
 SEND_CONFIRMATION = "notification.send_confirmation"
 REGISTER = "registration.register"
@@ -406,6 +490,8 @@ DATA_MODELS: dict[str, type[_Data]] = {
     **dict.fromkeys(CURRICULUM_EVENTS, CurriculumData),
     **dict.fromkeys(REGISTRATION_EVENTS, RegistrationData),
     **dict.fromkeys(EVENT_REGISTRATION_EVENTS, EventRegistrationData),
+    "attendance.recorded": PresenceData,
+    "attendance.validated": AttendanceValidatedData,
     SEND_CONFIRMATION: SendConfirmation,
     REGISTER: RegisterCommand,
 }

@@ -110,3 +110,41 @@ def test_a_window_opens_before_it_closes() -> None:
 def test_a_window_time_has_an_offset() -> None:
     with pytest.raises(ValidationError):
         RegistrationWindow.model_validate({"registration_opens_at": "2027-01-10T09:00:00"})
+
+
+def test_rules_without_completion_or_reminders_keep_their_defaults() -> None:
+    """Replicas hold rules stored before these fields existed."""
+    rules = SessionRules.model_validate_json('{"confirmation_hours": 48}')
+    assert rules.completion_rate is None
+    assert rules.reminder_hours == [24]
+
+
+@pytest.mark.parametrize("rate", [1, 80, 100, 80.0])
+def test_a_completion_rate_is_a_whole_percentage(rate: float) -> None:
+    assert SessionRules(completion_rate=rate).completion_rate == int(rate)
+
+
+@pytest.mark.parametrize("rate", [0, -5, 101, 80.5])
+def test_a_completion_rate_outside_1_to_100_is_refused(rate: object) -> None:
+    assert _error(completion_rate=rate)[0] == ("completion_rate",)
+
+
+def test_reminders_are_up_to_five_hours_before_or_none() -> None:
+    assert SessionRules(reminder_hours=[]).reminder_hours == []
+    hours = [0.5, 2, 24, 72, 8_760]
+    assert SessionRules.model_validate({"reminder_hours": hours}).reminder_hours == hours
+
+
+@pytest.mark.parametrize("hours", [0, -1, 8_760.5])
+def test_each_reminder_is_bounded_as_every_hours(hours: float) -> None:
+    assert _error(reminder_hours=[24, hours])[0] == ("reminder_hours", 1)
+
+
+def test_at_most_five_reminders() -> None:
+    assert _error(reminder_hours=[1, 2, 3, 4, 5, 6])[0] == ("reminder_hours",)
+
+
+def test_a_reminder_hour_given_twice_is_refused() -> None:
+    loc, msg = _error(reminder_hours=[24, 2, 24.0])
+    assert loc == ("reminder_hours",)
+    assert "24.0 repeated" in msg
