@@ -77,6 +77,9 @@ registrations = Table(
     CheckConstraint(
         "waitlist_position IS NULL OR waitlist_position >= 1", name="waitlist_position_positive"
     ),
+    CheckConstraint(
+        "(status = 'offered') = (offer_expires_at IS NOT NULL)", name="offered_have_a_deadline"
+    ),
 )
 # An offered registration holds a seat: it is active.
 ACTIVE_SQL = "status IN ('pending', 'confirmed', 'waitlisted', 'offered')"

@@ -3,7 +3,8 @@ memory, for tests without PostgreSQL.
 
 It is held to what the database holds the real one to, so a use case that breaks them fails
 here as it would there: at once, what a constraint or the unique index refuses (one active
-registration per learner and session, a position exactly when waitlisted, seats not negative
+registration per learner and session, a position exactly when waitlisted, a deadline exactly
+when offered, seats not negative
 and `taken - beyond_limit <= max_users`); at commit, what the store's bookkeeping keeps (the
 line gap-free 1..n, and a session's counters equal to what its registrations hold). A
 transaction that raises leaves nothing behind; rows go in and out as copies, as the driver's
@@ -88,6 +89,14 @@ class FakeSeatBooks:
             if kind == "event" and (subject is None or event.subject == str(subject))
         ]
 
+    def events(self, subject: uuid.UUID) -> list[CloudEvent]:
+        """The events written about one registration, in order."""
+        return [
+            event
+            for kind, event in self._state.outbox
+            if kind == "event" and event.subject == str(subject)
+        ]
+
     def commands(self) -> list[CloudEvent]:
         return [event for kind, event in self._state.outbox if kind == "command"]
 
@@ -101,6 +110,10 @@ class FakeSeatBooks:
         """The learner's confirmation deadline is over by `now` (time passing, as the database
         tests set `expires_at` in the past)."""
         self._state.registrations[reg_id]["expires_at"] = now - timedelta(seconds=1)
+
+    def pass_offer_deadline(self, reg_id: uuid.UUID, now: datetime) -> None:
+        """The seat offered is held no longer by `now`."""
+        self._state.registrations[reg_id]["offer_expires_at"] = now - timedelta(seconds=1)
 
 
 class FakeSeatBook:
@@ -121,13 +134,7 @@ class FakeSeatBook:
         return copy.deepcopy(found)
 
     async def lock_sessions_with_due_requests(self, now: datetime, limit: int) -> list[SessionRow]:
-        due = {
-            row["session_id"]
-            for row in self._state.registrations.values()
-            if row["status"] in ACTIVE
-            and row["expires_at"] is not None
-            and row["expires_at"] <= now
-        }
+        due = {row["session_id"] for row in self._state.registrations.values() if _due(row, now)}
         return await self.lock_sessions(sorted(due)[:limit])
 
     async def session_by_id(self, session_id: uuid.UUID) -> SessionRow | None:
@@ -177,12 +184,8 @@ class FakeSeatBook:
     async def due_registrations(
         self, session_id: uuid.UUID, now: datetime
     ) -> list[RegistrationRow]:
-        due = [
-            row
-            for row in self._active(session_id)
-            if row["expires_at"] is not None and row["expires_at"] <= now
-        ]
-        return copy.deepcopy(sorted(due, key=lambda r: (r["expires_at"], r["id"])))
+        due = [row for row in self._active(session_id) if _due(row, now)]
+        return copy.deepcopy(sorted(due, key=lambda r: (_deadline(r), r["id"])))
 
     async def insert_registration(self, row: RegistrationRow) -> RegistrationRow:
         if row["id"] in self._state.registrations:
@@ -272,6 +275,8 @@ class FakeSeatBook:
             raise BrokenInvariant(f"waitlisted_have_a_position: {row['status']} {row['id']}")
         if row["waitlist_position"] is not None and row["waitlist_position"] < 1:
             raise BrokenInvariant(f"waitlist_position_positive: {row['id']}")
+        if (row["status"] == "offered") != (row["offer_expires_at"] is not None):
+            raise BrokenInvariant(f"offered_have_a_deadline: {row['status']} {row['id']}")
         if row["status"] in ACTIVE:
             others = [
                 other["id"]
@@ -281,6 +286,19 @@ class FakeSeatBook:
             if others:
                 raise BrokenInvariant(f"registrations_one_active_per_user: {row['user_id']}")
         self._state.registrations[row["id"]] = row
+
+
+def _due(row: RegistrationRow, now: datetime) -> bool:
+    """Past the confirmation's deadline (an active one) or the offer's (an offered one)."""
+    confirmation, offer = row["expires_at"], row["offer_expires_at"]
+    return (row["status"] in ACTIVE and confirmation is not None and confirmation <= now) or (
+        row["status"] == "offered" and offer is not None and offer <= now
+    )
+
+
+def _deadline(row: RegistrationRow) -> datetime:
+    """The earlier of its deadlines (SQL's `least`, which skips nulls)."""
+    return min(d for d in (row["expires_at"], row["offer_expires_at"]) if d is not None)
 
 
 def _waiting(state: _State, session_id: uuid.UUID) -> list[RegistrationRow]:

@@ -3,7 +3,7 @@ actions on one registration, move and expiry — their states, seats, lines and 
 write, fast and without PostgreSQL. The fake is passed in as the facade passes PostgreSQL's."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from registration.use_cases.admission import (
 
 from shared.auth import Principal
 from shared.events import Registration, RegistrationUser
-from shared.refusals import Conflict, Invalid, NotFound
+from shared.refusals import Conflict, Forbidden, Invalid, NotFound
 
 from .conftest import session_data
 from .fakes import BrokenInvariant, FakeSeatBooks, FollowUp
@@ -311,6 +311,140 @@ async def test_expiry_ends_the_due_and_promotes_the_line() -> None:
     assert books.facts(due.id)[-1] == "registration.expired"
     assert books.facts(waiting.id)[-1] == "registration.promoted"
     assert await expiry.expire_due(books, now) == 0
+
+
+# --- seats offered from the line (waitlist_offer_hours) -----------------------------------------
+
+OFFER_HOURS = 2.0
+
+
+async def offered_session(
+    books: FakeSeatBooks, **rules: Any
+) -> tuple[SessionRow, Registration, Registration, Registration]:
+    """A full session offering freed seats: its seat holder was cancelled, so the head of the
+    line (`offered`) holds the seat on offer and one more waits behind."""
+    session = await new_session(books, max_users=1, waitlist_offer_hours=OFFER_HOURS, **rules)
+    seated, head, behind = await register(books, session, *(themself(session, n) for n in range(3)))
+    await actions.cancel(books, MANAGER, seated.id, None)
+    return session, seated, head, behind
+
+
+async def test_a_freed_seat_is_offered_to_the_head_of_the_line_until_its_deadline() -> None:
+    books = FakeSeatBooks()
+    before = datetime.now(UTC)
+    session, _, head, behind = await offered_session(books)
+    row = books.registration(head.id)
+    assert (row["status"], row["waitlist_position"]) == ("offered", None)
+    assert row["offer_expires_at"] is not None
+    assert row["offer_expires_at"] - before >= timedelta(hours=OFFER_HOURS)
+    assert books.line(session["id"]) == [behind.id]
+    assert books.registration(behind.id)["waitlist_position"] == 1
+    seats = books.seats(session["id"])
+    assert (seats.taken, seats.waitlisted) == (1, 1)  # the offer holds the seat
+    offered = books.events(head.id)[-1]
+    assert offered.type == "registration.offered"
+    assert offered.data["status"] == "offered"
+    assert offered.data["previous_status"] == "waitlisted"
+    assert datetime.fromisoformat(offered.data["offer_expires_at"]) == row["offer_expires_at"]
+
+
+async def test_accepting_an_offer_takes_the_seat_as_a_promotion() -> None:
+    books = FakeSeatBooks()
+    session, _, head, behind = await offered_session(books)
+    accepted = await actions.accept(books, learner(1), head.id)
+    assert (accepted.status, accepted.offer_expires_at) == ("confirmed", None)
+    assert books.registration(head.id)["offer_expires_at"] is None
+    assert books.facts(head.id)[-3:] == [
+        "registration.offered",
+        "registration.promoted",
+        "registration.confirmed",
+    ]
+    promoted = books.events(head.id)[-2]
+    assert promoted.data["previous_status"] == "offered"
+    assert books.line(session["id"]) == [behind.id]
+    assert books.seats(session["id"]).taken == 1
+    assert books.follow_ups()[-1] == FollowUp(head.id, "confirmed", "offered")
+
+
+async def test_an_offer_accepted_with_validations_left_is_pending() -> None:
+    books = FakeSeatBooks()
+    _, _, head, _ = await offered_session(books, registration_validation=True)
+    accepted = await actions.accept(books, MANAGER, head.id)  # a manager answers for the learner
+    assert (accepted.status, accepted.pending_validations) == ("pending", ["registration"])
+    assert books.facts(head.id)[-1] == "registration.promoted"
+
+
+async def test_only_the_learner_or_a_manager_answers_and_only_an_offer() -> None:
+    books = FakeSeatBooks()
+    _, _, head, behind = await offered_session(books)
+    with pytest.raises(Forbidden):
+        await actions.accept(books, learner(2), head.id)
+    with pytest.raises(Forbidden):
+        await actions.decline(books, learner(2), head.id)
+    with pytest.raises(Conflict):
+        await actions.accept(books, learner(2), behind.id)  # waitlisted: nothing offered
+    assert books.registration(head.id)["status"] == "offered"
+
+
+async def test_declining_an_offer_offers_the_seat_to_the_next_in_line() -> None:
+    books = FakeSeatBooks()
+    session, _, head, behind = await offered_session(books)
+    declined = await actions.decline(books, learner(1), head.id)
+    assert (declined.status, declined.offer_expires_at) == ("cancelled", None)
+    cancelled = books.events(head.id)[-1]
+    assert (cancelled.type, cancelled.data["reason"]) == (
+        "registration.cancelled",
+        "offer_declined",
+    )
+    assert cancelled.data["previous_status"] == "offered"
+    assert books.registration(behind.id)["status"] == "offered"
+    assert books.line(session["id"]) == []
+    with pytest.raises(Conflict):
+        await actions.decline(books, learner(1), head.id)
+
+
+async def test_answering_an_offer_past_its_deadline_expires_it() -> None:
+    books = FakeSeatBooks()
+    _, _, head, behind = await offered_session(books)
+    books.pass_offer_deadline(head.id, datetime.now(UTC))
+    with pytest.raises(Conflict):
+        await actions.accept(books, learner(1), head.id)
+    row = books.registration(head.id)
+    assert (row["status"], row["offer_expires_at"]) == ("expired", None)
+    expired = books.events(head.id)[-1]
+    assert (expired.type, expired.data["reason"]) == ("registration.expired", "offer_expired")
+    assert books.registration(behind.id)["status"] == "offered"
+
+
+async def test_expiry_ends_due_offers_and_offers_the_seat_on() -> None:
+    books = FakeSeatBooks()
+    session, _, head, behind = await offered_session(books)
+    now = datetime.now(UTC)
+    assert await expiry.expire_due(books, now) == 0  # not yet due
+    books.pass_offer_deadline(head.id, now)
+    assert await expiry.expire_due(books, now) == 1
+    assert books.registration(head.id)["status"] == "expired"
+    expired = books.events(head.id)[-1]
+    assert (expired.data["reason"], expired.data["previous_status"]) == ("offer_expired", "offered")
+    assert books.registration(behind.id)["status"] == "offered"
+    seats = books.seats(session["id"])
+    assert (seats.taken, seats.waitlisted) == (1, 0)
+    assert await expiry.expire_due(books, now) == 0
+
+
+async def test_seats_added_by_catalog_are_offered_by_the_rules_it_tells() -> None:
+    books = FakeSeatBooks()
+    data = session_data(max_users=1, waitlist_offer_hours=OFFER_HOURS)
+    await replicas.replicate_session(books, "e1", "catalog.session.created", data)
+    session = books.session(data.id)
+    _, first, second = await register(books, session, *(themself(session, n) for n in range(3)))
+    raised = data.model_copy(update={"version": 2, "max_users": 2})
+    await replicas.replicate_session(books, "e2", "catalog.session.updated", raised)
+    assert books.registration(first.id)["status"] == "offered"
+    assert books.line(data.id) == [second.id]
+    at_once = raised.model_copy(update={"version": 3, "max_users": 3, "waitlist_offer_hours": None})
+    await replicas.replicate_session(books, "e3", "catalog.session.updated", at_once)
+    assert books.registration(second.id)["status"] == "confirmed"
 
 
 # --- the fake is held to the database's invariants ----------------------------------------------

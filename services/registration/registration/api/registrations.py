@@ -100,6 +100,8 @@ class Move(BaseModel):
                 "refuse",
                 "cancel",
                 "move",
+                "accept",
+                "decline",
             ),
         ),
     },
@@ -240,6 +242,28 @@ async def cancel(
     body: Reason | None = None,
 ) -> Registration:
     return await registrations.cancel(actor, registration_id, body.reason if body else None)
+
+
+@router.post(
+    "/registrations/{registration_id}/accept",
+    response_model=Registration,
+    responses=problems(403, 409),
+)
+async def accept(
+    registration_id: uuid.UUID, actor: CurrentPrincipal, registrations: RegistrationService
+) -> Registration:
+    return await registrations.accept(actor, registration_id)
+
+
+@router.post(
+    "/registrations/{registration_id}/decline",
+    response_model=Registration,
+    responses=problems(403, 409),
+)
+async def decline(
+    registration_id: uuid.UUID, actor: CurrentPrincipal, registrations: RegistrationService
+) -> Registration:
+    return await registrations.decline(actor, registration_id)
 
 
 @router.post(

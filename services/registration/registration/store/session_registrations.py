@@ -1,12 +1,13 @@
 """Session registrations: one row per registration, a new `version` per change; at most one
-active (pending, confirmed, waitlisted) per learner and session (a unique partial index)."""
+active (pending, confirmed, waitlisted, offered) per learner and session (a unique partial
+index)."""
 
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import cast, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, cast, func, insert, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +19,20 @@ from registration.store.visibility import Visibility, texts
 from registration.tables import registrations, sessions
 from shared.listing import Listing, page_of
 
-_active = registrations.c.status.in_(sorted(ACTIVE))
+# Statuses are written into the SQL as constants, not parameters: the planner matches a partial
+# index's predicate (tables.py) only against constants, and a prepared statement's generic plan
+# would see parameters.
+_active = registrations.c.status.in_([literal_column(f"'{status}'") for status in sorted(ACTIVE)])
+_offered = registrations.c.status == literal_column("'offered'")
+
+
+def due(now: datetime) -> ColumnElement[bool]:
+    """A registration past a deadline: its confirmation's (`registrations_due`) or its
+    offer's (`registrations_offer_due`)."""
+    return or_(
+        and_(registrations.c.expires_at <= now, _active),
+        and_(registrations.c.offer_expires_at <= now, _offered),
+    )
 
 
 async def active_registration_id(
@@ -111,12 +125,11 @@ async def due_registrations(
 ) -> list[RegistrationRow]:
     query = (
         select(registrations)
-        .where(
-            registrations.c.session_id == session_id,
-            registrations.c.expires_at <= now,
-            _active,
+        .where(registrations.c.session_id == session_id, due(now))
+        .order_by(
+            func.least(registrations.c.expires_at, registrations.c.offer_expires_at),
+            registrations.c.id,
         )
-        .order_by(registrations.c.expires_at, registrations.c.id)
     )
     return await every(db, query, RegistrationRow)
 

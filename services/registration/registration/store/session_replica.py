@@ -12,9 +12,10 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registration.domain import ACTIVE, Seats
+from registration.domain import Seats
 from registration.records import EventRow, SessionRow, SessionSeatsRow, SessionValues
 from registration.store.rows import every, first
+from registration.store.session_registrations import due
 from registration.tables import registrations, sessions
 from shared.events import SessionData, SessionRules
 
@@ -111,15 +112,11 @@ async def seats_for(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[
 async def lock_sessions_with_due_requests(
     db: AsyncSession, now: datetime, limit: int
 ) -> list[SessionRow]:
-    """Sessions with an expired request, locked; those another replica holds are skipped."""
-    due = exists().where(
-        registrations.c.session_id == sessions.c.id,
-        registrations.c.expires_at <= now,
-        registrations.c.status.in_(sorted(ACTIVE)),
-    )
+    """Sessions with an expired request or offer, locked; those another replica holds are
+    skipped."""
     query = (
         select(sessions)
-        .where(due)
+        .where(exists().where(registrations.c.session_id == sessions.c.id, due(now)))
         .order_by(sessions.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

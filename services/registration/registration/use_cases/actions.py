@@ -1,11 +1,12 @@
-"""The actions on one registration — confirm, validate, refuse, cancel: the domain decides on
+"""The actions on one registration — confirm, validate, refuse, cancel, accept or decline a seat
+offered: the domain decides on
 the registration as it is under its session's lock; `changes.apply` writes and promotes."""
 
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from registration import domain
+from registration import domain, offers
 from registration.domain import Change, Rights, State
 from registration.records import RegistrationRow
 from registration.use_cases.changes import apply, registration_of, state_of, token_matches
@@ -45,6 +46,38 @@ async def confirm(
             "The confirmation period is over: the registration has expired.",
             id=str(registration.id),
         )
+    return registration
+
+
+async def accept(books: SeatBooks, actor: Principal, reg_id: uuid.UUID) -> Registration:
+    """The learner (or a manager) takes the seat offered; past its deadline the offer expires."""
+    return await _answer_offer(books, actor, reg_id, offers.accept)
+
+
+async def decline(books: SeatBooks, actor: Principal, reg_id: uuid.UUID) -> Registration:
+    """The seat offered is refused and goes to the next in line; past its deadline it expires."""
+    return await _answer_offer(books, actor, reg_id, offers.decline)
+
+
+async def _answer_offer(
+    books: SeatBooks,
+    actor: Principal,
+    reg_id: uuid.UUID,
+    answer: Callable[[State, Rights], Change],
+) -> Registration:
+    expired = False
+
+    def decide(state: State, rights: Rights, row: RegistrationRow, _: SessionRules) -> list[Change]:
+        nonlocal expired
+        change = answer(state, rights)  # who may answer, and whether there is an offer
+        if offers.offer_is_due(state, row["offer_expires_at"], datetime.now(UTC)):
+            expired = True
+            return [offers.expire_offer(state)]
+        return [change]
+
+    registration = await act(books, actor, reg_id, decide)
+    if expired:
+        raise conflict("The offer is over: the registration has expired.", id=str(registration.id))
     return registration
 
 

@@ -8,7 +8,7 @@ import secrets
 import uuid
 from datetime import datetime
 
-from registration import domain, store
+from registration import domain, offers, store
 from registration.answers import Answers
 from registration.domain import Change, Seats, State
 from registration.records import RegistrationRow, RegistrationUpdate, SessionRow
@@ -81,7 +81,8 @@ async def apply(
     for change in changes:
         row = await write(book, row, change, actor, now)
         seats = await leave(book, session["id"], seats, change, now)
-    seats = await promote_waitlist(book, session["id"], seats, actor, now)
+    rules = SessionRules.model_validate(session["rules"])
+    seats = await hand_out_seats(book, session["id"], seats, rules, actor, now)
     await book.set_seats(session["id"], seats)
     fresh = await book.registration_by_id(row["id"])
     assert fresh is not None
@@ -96,17 +97,23 @@ async def leave(
     return domain.release(seats, change)
 
 
-async def promote_waitlist(
-    book: SeatBook, session_id: uuid.UUID, seats: Seats, actor: str | None, now: datetime
+async def hand_out_seats(
+    book: SeatBook,
+    session_id: uuid.UUID,
+    seats: Seats,
+    rules: SessionRules,
+    actor: str | None,
+    now: datetime,
 ) -> Seats:
-    """Every free seat goes to the head of the line, in line order."""
-    after, count = domain.promote_waitlist(seats)
-    if count == 0:
+    """Every free seat goes to the head of the line, in line order: taken at once, or offered
+    when the session's rules carry `waitlist_offer_hours`."""
+    handout = offers.hand_out(seats, rules)
+    if handout.count == 0:
         return seats
-    for row in await book.head_of_line(session_id, count):
-        await write(book, row, domain.promote(state_of(row)), actor, now)
-    await book.move_line_up(session_id, count, count, now)
-    return after
+    for row in await book.head_of_line(session_id, handout.count):
+        await write(book, row, offers.seat_for_head(state_of(row), now, rules), actor, now)
+    await book.move_line_up(session_id, handout.count, handout.count, now)
+    return handout.seats
 
 
 async def write(
@@ -124,6 +131,7 @@ async def write(
         "validations_given": given,
         "version": row["version"] + 1,
         "updated_at": now,
+        "offer_expires_at": change.offer_expires_after(row["offer_expires_at"]),
     }
     if not after.awaits_user:
         values["confirmation_hash"] = None

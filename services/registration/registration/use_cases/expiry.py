@@ -1,16 +1,21 @@
-"""Unconfirmed requests past their deadline end `expired`; their seats go to the line."""
+"""Unconfirmed requests and seats offered past their deadline end `expired`; their seats go to
+the line."""
 
 from datetime import datetime
 
-from registration import domain, store
-from registration.use_cases.changes import leave, promote_waitlist, state_of, write
+from registration import domain, offers, store
+from registration.domain import Change, State
+from registration.records import RegistrationRow
+from registration.use_cases.changes import hand_out_seats, leave, state_of, write
 from registration.use_cases.seat_book import SeatBooks
+from shared.events import SessionRules
 
 EXPIRY_BATCH = 20
 
 
 async def expire_due(books: SeatBooks, now: datetime) -> int:
-    """End every request whose confirmation deadline has passed; how many ended.
+    """End every request whose confirmation deadline, and every offer whose deadline, has
+    passed; how many ended.
 
     Sessions another replica (or a request) holds right now are skipped: the next round
     takes them.
@@ -23,13 +28,22 @@ async def expire_due(books: SeatBooks, now: datetime) -> int:
                 # as it is now: an earlier expiry of this round may have moved it up the line
                 row = await book.registration_by_id(due["id"])
                 assert row is not None
-                state = state_of(row)
-                if not domain.is_due(state, row["expires_at"], now):
+                change = _expiry(state_of(row), row, now)
+                if change is None:
                     continue
-                change = domain.expire(state)
                 await write(book, row, change, None, now)
                 seats = await leave(book, session["id"], seats, change, now)
                 ended += 1
-            seats = await promote_waitlist(book, session["id"], seats, None, now)
+            rules = SessionRules.model_validate(session["rules"])
+            seats = await hand_out_seats(book, session["id"], seats, rules, None, now)
             await book.set_seats(session["id"], seats)
     return ended
+
+
+def _expiry(state: State, row: RegistrationRow, now: datetime) -> Change | None:
+    """How a registration found due ends, if it still is: the offer first (its seat is held)."""
+    if offers.offer_is_due(state, row["offer_expires_at"], now):
+        return offers.expire_offer(state)
+    if domain.is_due(state, row["expires_at"], now):
+        return domain.expire(state)
+    return None

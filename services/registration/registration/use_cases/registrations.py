@@ -106,6 +106,12 @@ class Registrations:
     async def cancel(self, actor: Principal, reg_id: uuid.UUID, reason: str | None) -> Registration:
         return await actions.cancel(self._books, actor, reg_id, reason)
 
+    async def accept(self, actor: Principal, reg_id: uuid.UUID) -> Registration:
+        return await actions.accept(self._books, actor, reg_id)
+
+    async def decline(self, actor: Principal, reg_id: uuid.UUID) -> Registration:
+        return await actions.decline(self._books, actor, reg_id)
+
     async def move(self, actor: Principal, reg_id: uuid.UUID, target_id: uuid.UUID) -> Registration:
         return await moving.move(self._books, actor, reg_id, target_id)
 

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime
 
 from registration import domain, store
-from registration.use_cases.changes import promote_waitlist, state_of, write
+from registration.use_cases.changes import hand_out_seats, state_of, write
 from registration.use_cases.seat_book import SeatBooks
-from shared.events import SessionData
+from shared.events import SessionData, SessionRules
 
 SESSIONS_CONSUMER = "registration.sessions"
 
@@ -15,7 +15,8 @@ async def replicate_session(
 ) -> None:
     """catalog.session.* → the replica, by version: a stale or replayed event changes nothing.
 
-    A raised `max_users` promotes the waitlist; a cancelled or deleted session ends every
+    A raised `max_users` hands the freed seats to the line (taken, or offered by the rules the
+    event carries); a cancelled or deleted session ends every
     active registration — in the same transaction.
     """
     status = "deleted" if event_type == "catalog.session.deleted" else data.status
@@ -41,5 +42,6 @@ async def replicate_session(
                 await write(book, row, change, None, now)
             seats = domain.emptied(seats)
         else:
-            seats = await promote_waitlist(book, data.id, seats, None, now)
+            rules = SessionRules.model_validate(values["rules"])
+            seats = await hand_out_seats(book, data.id, seats, rules, None, now)
         await book.set_seats(data.id, seats)

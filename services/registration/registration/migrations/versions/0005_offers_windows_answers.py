@@ -60,6 +60,11 @@ def upgrade() -> None:
             nullable=False,
         ),
     )
+    op.create_check_constraint(
+        "offered_have_a_deadline",
+        "registrations",
+        "(status = 'offered') = (offer_expires_at IS NOT NULL)",
+    )
     _drop_active_indexes()
     _active_indexes(ACTIVE)
     op.create_index(
@@ -75,6 +80,7 @@ def downgrade() -> None:
     op.drop_index("registrations_offer_due", table_name="registrations")
     _drop_active_indexes()
     _active_indexes(WAS_ACTIVE)
+    op.drop_constraint("offered_have_a_deadline", "registrations", type_="check")
     op.drop_column("registrations", "answers")
     op.drop_column("registrations", "offer_expires_at")
     for column in reversed(WINDOW):
