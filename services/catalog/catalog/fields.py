@@ -32,6 +32,8 @@ class RuleChanges(TypedDict, total=False):
     validators: list[str]
     confirmation_hours: float
     waitlist_offer_hours: float | None
+    completion_rate: int | None
+    reminder_hours: list[float]
     questions: list[QuestionFields]
 
 

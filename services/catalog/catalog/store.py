@@ -59,6 +59,8 @@ def _rule_columns() -> list[Column[Any]]:
         Column("validators", JSON_DOCUMENT, nullable=False),
         Column("confirmation_hours", Float, nullable=False),
         Column("waitlist_offer_hours", Float, nullable=True),
+        Column("completion_rate", Integer, nullable=True),
+        Column("reminder_hours", JSON_DOCUMENT, nullable=False, server_default=text("'[24]'")),
         Column("questions", JSON_DOCUMENT, nullable=False, server_default=text("'[]'")),
     ]
 

@@ -272,3 +272,19 @@ async def test_a_session_announces_its_window_and_copied_rules(
     (updated,) = await outbox_rows(engine, "catalog.session.updated", str(session.id))
     assert updated["data"]["registration_opens_at"] is None
     assert updated["data"]["version"] == 2
+
+
+async def test_a_session_announces_its_completion_rate_and_reminders(
+    database: Database, engine: AsyncEngine
+) -> None:
+    created = await training(database, completion_rate=75, reminder_hours=[48.0, 2.0])
+    session = await sessions.create(database, MANAGER, created.id, session_fields())
+    (announced,) = await outbox_rows(engine, "catalog.session.created", str(session.id))
+    assert announced["data"]["completion_rate"] == 75
+    assert announced["data"]["reminder_hours"] == [48.0, 2.0]
+
+    await sessions.update(
+        database, MANAGER, session.id, {"reminder_hours": [], "completion_rate": None}
+    )
+    (updated,) = await outbox_rows(engine, "catalog.session.updated", str(session.id))
+    assert (updated["data"]["reminder_hours"], updated["data"]["completion_rate"]) == ([], None)

@@ -1,6 +1,6 @@
-"""The rules a learner's registration follows, over the catalog's HTTP API: `waitlist_offer_hours`
-and `questions` on trainings (defaults) and sessions (their own copy, taken from the training
-when omitted), and a session's own registration window."""
+"""The rules a learner's registration follows, over the catalog's HTTP API: `waitlist_offer_hours`,
+`questions`, `completion_rate` and `reminder_hours` on trainings (defaults) and sessions (their own
+copy, taken from the training when omitted), and a session's own registration window."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -228,3 +228,68 @@ async def test_offer_hours_out_of_bounds_are_422(http: httpx.AsyncClient, hours:
         f"/api/trainings/{training['id']}", json={"waitlist_offer_hours": hours}
     )
     assert _refused_field(answer) == [["body", "waitlist_offer_hours"]]
+
+
+async def test_completion_and_reminders_default_and_are_copied_to_sessions(
+    http: httpx.AsyncClient,
+) -> None:
+    plain = await _training(http)
+    assert (plain["completion_rate"], plain["reminder_hours"]) == (None, [24])
+
+    training = await _training(http, completion_rate=80, reminder_hours=[48, 1.5])
+    assert (training["completion_rate"], training["reminder_hours"]) == (80, [48, 1.5])
+    session = await _session(http, training["id"])
+    assert (session["completion_rate"], session["reminder_hours"]) == (80, [48, 1.5])
+    shown = (await http.get(f"/api/sessions/{session['id']}")).json()
+    assert (shown["completion_rate"], shown["reminder_hours"]) == (80, [48, 1.5])
+
+    own = await _session(http, training["id"], completion_rate=None, reminder_hours=[])
+    assert (own["completion_rate"], own["reminder_hours"]) == (None, [])
+
+
+async def test_completion_and_reminders_change_by_patch(http: httpx.AsyncClient) -> None:
+    training = await _training(http, completion_rate=70)
+    path = f"/api/trainings/{training['id']}"
+    answer = await http.patch(path, json={"completion_rate": None, "reminder_hours": [2]})
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["completion_rate"], answer.json()["reminder_hours"]) == (None, [2])
+
+    session = await _session(http, training["id"])
+    path = f"/api/sessions/{session['id']}"
+    answer = await http.patch(path, json={"completion_rate": 100, "reminder_hours": [72, 24]})
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["completion_rate"], answer.json()["reminder_hours"]) == (100, [72, 24])
+    assert answer.json()["version"] == 2
+    again = await http.patch(path, json={"reminder_hours": [72.0, 24.0]})  # as it is
+    assert again.json()["version"] == 2
+    refused = await http.patch(path, json={"reminder_hours": None})  # [] is for no reminder
+    assert refused.status_code == 422
+    assert "reminder_hours may not be null" in refused.text
+
+
+@pytest.mark.parametrize(
+    ("rules", "loc"),
+    [
+        ({"completion_rate": 0}, ["body", "completion_rate"]),
+        ({"completion_rate": 101}, ["body", "completion_rate"]),
+        ({"completion_rate": 80.5}, ["body", "completion_rate"]),
+        ({"reminder_hours": [1, 2, 3, 4, 5, 6]}, ["body", "reminder_hours"]),
+        ({"reminder_hours": [24, 24]}, ["body", "reminder_hours"]),
+        ({"reminder_hours": [24, 0]}, ["body", "reminder_hours", "1"]),
+        ({"reminder_hours": [8_761]}, ["body", "reminder_hours", "0"]),
+    ],
+    ids=["rate-0", "rate-101", "rate-fraction", "6-reminders", "repeated", "0-hours", "8761-hours"],
+)
+async def test_completion_and_reminders_out_of_bounds_are_422(
+    http: httpx.AsyncClient, rules: dict[str, Any], loc: list[Any]
+) -> None:
+    body = {"code": unique_name("T"), "title": "T", "organizations": ["o1"], **rules}
+    assert _refused_field(await http.post("/api/trainings", json=body)) == [loc]
+
+    training = await _training(http)
+    session = await _session(http, training["id"])
+    for path in (f"/api/trainings/{training['id']}", f"/api/sessions/{session['id']}"):
+        assert _refused_field(await http.patch(path, json=rules)) == [loc]
+    session_body = {"title": "S", "start_date": "2027-03-01", "end_date": "2027-03-02", **rules}
+    answer = await http.post(f"/api/trainings/{training['id']}/sessions", json=session_body)
+    assert _refused_field(answer) == [loc]

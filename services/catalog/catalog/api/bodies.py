@@ -6,8 +6,8 @@ from typing import ClassVar, Self, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from shared.bounds import Hours, Ident, MaxUsers
-from shared.events import EventRegistrationMode, Questions
+from shared.bounds import CompletionRate, Hours, Ident, MaxUsers
+from shared.events import EventRegistrationMode, Questions, ReminderHours
 
 Shape = TypeVar("Shape", bound=Mapping[str, object])
 
@@ -50,7 +50,7 @@ class Patch(Strict):
 class RulesPatch(Patch):
     """The registration rules a training's or a session's PATCH may change."""
 
-    nullable = frozenset({"max_users", "waitlist_offer_hours"})
+    nullable = frozenset({"max_users", "waitlist_offer_hours", "completion_rate"})
 
     public_registration: bool | None = None
     public_unregistration: bool | None = None
@@ -62,4 +62,6 @@ class RulesPatch(Patch):
     validators: list[Ident] | None = None
     confirmation_hours: Hours | None = None
     waitlist_offer_hours: Hours | None = None
+    completion_rate: CompletionRate | None = None
+    reminder_hours: ReminderHours | None = None
     questions: Questions | None = None
