@@ -10,15 +10,15 @@ with a new `version` each.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Final, Literal, get_args
+from typing import Final, get_args
 
 from registration.event_domain import EventRights
+from shared.bounds import NOTE_TEXT
+from shared.events import PresenceCounts, PresenceStatus
 from shared.refusals import Forbidden, Invalid
 
-# TODO(shared.events): import PresenceStatus from shared.events once it lands there.
-PresenceStatus = Literal["unknown", "present", "absent_justified", "absent_unjustified"]
 PRESENCE_STATUSES: Final[tuple[PresenceStatus, ...]] = get_args(PresenceStatus)
-MAX_NOTE: Final = 2_000
+MAX_NOTE: Final = NOTE_TEXT
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Marked:
 class Validated(Marked):
     """A validation: `announces` is False when the attendance was validated already."""
 
-    counts: Mapping[PresenceStatus, int]
+    counts: PresenceCounts
     announces: bool
 
 
@@ -139,12 +139,12 @@ def _marked(before: PresenceState, item: Mark, actor: str) -> PresenceState | No
     return replace(before, status=item.status, note=note, signed_at=signed_at, marked_by=actor)
 
 
-def counts(presences: Sequence[PresenceState]) -> dict[PresenceStatus, int]:
+def counts(presences: Sequence[PresenceState]) -> PresenceCounts:
     """How many presences have each of the four statuses (`attendance.validated`'s `counts`)."""
     tally = dict.fromkeys(PRESENCE_STATUSES, 0)
     for presence in presences:
         tally[presence.status] += 1
-    return tally
+    return PresenceCounts(**tally)
 
 
 def validate(

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Final, Literal
 
-from registration.attendance import PresenceStatus
+from shared.events import Completion, PresenceStatus
 from shared.refusals import Conflict
 
 HOUR: Final = timedelta(hours=1)
@@ -60,16 +60,6 @@ class SummaryRow:
     hours_attended: float
     hours_total: float
     rate: float
-
-
-# TODO(shared.events): build shared.events.Completion once it lands there.
-@dataclass(frozen=True)
-class Completion:
-    completed: bool
-    hours_attended: float
-    hours_total: float
-    rate: float
-    decided_at: datetime
 
 
 def rate_of(attended: timedelta, total: timedelta) -> float:

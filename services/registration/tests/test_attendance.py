@@ -17,6 +17,7 @@ from registration.attendance import (
 )
 from registration.event_domain import EventRights
 
+from shared.events import PresenceCounts
 from shared.refusals import Forbidden, Invalid
 
 pytestmark = pytest.mark.unit
@@ -148,12 +149,7 @@ def test_validation_makes_every_unknown_absent_unjustified_and_counts() -> None:
         ("bob", "unknown"),
         ("cy", "unknown"),
     ]
-    assert done.counts == {
-        "unknown": 0,
-        "present": 1,
-        "absent_justified": 0,
-        "absent_unjustified": 2,
-    }
+    assert done.counts == PresenceCounts(present=1, absent_unjustified=2)
     assert done.announces
 
 
@@ -210,4 +206,4 @@ def test_marking_changes_exactly_the_presences_it_records(
     changed = {c.after.user_id for c in marked.changes}
     for before, after in zip(presences, marked.presences, strict=True):
         assert (before != after) == (before.user_id in changed)
-    assert sum(counts(marked.presences).values()) == len(presences)
+    assert sum(counts(marked.presences).model_dump().values()) == len(presences)

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from registration.attendance import PRESENCE_STATUSES, PresenceStatus
+from registration.attendance import PRESENCE_STATUSES
 from registration.completion import (
-    Completion,
     EventTimes,
     Learner,
     SummaryRow,
@@ -21,6 +20,7 @@ from registration.completion import (
     summary,
 )
 
+from shared.events import Completion, PresenceStatus
 from shared.refusals import Conflict
 
 pytestmark = pytest.mark.unit
@@ -112,18 +112,24 @@ def test_a_rate_exactly_at_the_completion_rate_completes() -> None:
         e.event_id: ("present" if i < 7 else "absent_unjustified") for i, e in enumerate(ten_hours)
     }
     done = decide(ten_hours, presences, 70, LATER)
-    assert done == Completion(True, 7.0, 10.0, 70.0, LATER)
+    assert done == Completion(
+        completed=True, hours_attended=7.0, hours_total=10.0, rate=70.0, decided_at=LATER
+    )
     assert not decide(ten_hours, presences, 70.000001, LATER).completed
     assert decide(ten_hours, presences, 69.999999, LATER).completed
 
 
 def test_a_learner_registered_to_no_event_has_rate_0() -> None:
-    assert decide(ENDED, {}, 50, LATER) == Completion(False, 0.0, 0.0, 0.0, LATER)
-    assert decide(ENDED, {}, 0.0, LATER).completed  # a rate of 0 asks for nothing
+    assert decide(ENDED, {}, 50, LATER) == Completion(
+        completed=False, hours_attended=0.0, hours_total=0.0, rate=0.0, decided_at=LATER
+    )
 
 
 def completion(completed: bool) -> Completion:
-    return Completion(completed, 1.0, 1.0, 100.0 if completed else 0.0, LATER)
+    rate = 100.0 if completed else 0.0
+    return Completion(
+        completed=completed, hours_attended=1.0, hours_total=1.0, rate=rate, decided_at=LATER
+    )
 
 
 def test_registration_completed_is_announced_when_it_becomes_completed() -> None:
