@@ -1,4 +1,4 @@
-"""What each document shows (CONTRACT §3 "Attendance and completion"), as its caller hands it over.
+"""What each document shows (docs/attendance.md), as its caller hands it over.
 
 Timestamps are aware and written in the offset they carry (an event's times as they read where it
 takes place); a learner's `signed_at` is written in the offset of the event's start.

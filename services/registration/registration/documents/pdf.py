@@ -6,8 +6,8 @@ whatever a document holds (learners' names are user input) never makes it open a
 connection. Fonts come from the machine's fontconfig (DejaVu, installed by `make setup`).
 """
 
-from weasyprint import CSS, HTML  # type: ignore[import-untyped, unused-ignore]
-from weasyprint.urls import URLFetcher  # type: ignore[import-untyped, unused-ignore]
+from weasyprint import CSS, HTML
+from weasyprint.urls import URLFetcher
 
 ALLOWED_URL_SCHEMES = frozenset({"data"})
 
