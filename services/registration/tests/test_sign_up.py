@@ -1,18 +1,20 @@
 """What a learner signs up with, on the in-memory `FakeSeatBooks`: the session's registration
 window (admission and cancelling decide on the locked session row; one applicant's refusal is
 that applicant's outcome only) and the answers to its questions (validated, stored, carried by a
-move)."""
+move) and the `registration.register` command carrying answers."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from registration.consumers import _applicant
 from registration.records import SessionRow
 from registration.use_cases import actions
 from registration.use_cases import move as moving
 from registration.use_cases.admission import Applicant, RegistrationRequest, admit_batch
 
-from shared.events import Registration, RegistrationUser
+from shared.events import REGISTER, Registration, RegistrationUser, new_event
+from shared.problems import Problem
 from shared.refusals import Conflict, Invalid
 
 from .fakes import FakeSeatBooks
@@ -179,3 +181,18 @@ async def test_a_move_keeps_the_answers_the_target_asks_for() -> None:
     assert books.registration(moved.id)["answers"] == {"topics": ["b"]}
     assert all(e.data["answers"] == {"topics": ["b"]} for e in books.events(moved.id))
     assert books.registration(reg.id)["answers"] == reg.answers
+
+
+def test_the_register_command_carries_answers_within_their_bounds() -> None:
+    session_id = "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a10"
+    answers = {"diet": "veg", "topics": ["a"], "parking": True}
+    command = new_event("platform", REGISTER, {"session_id": session_id, "answers": answers})
+    applicant = _applicant(command.to_message(), learner(1))
+    assert isinstance(applicant, Applicant)
+    assert applicant.request.answers == answers
+    too_many = {f"q{n}": "x" for n in range(21)}
+    command = new_event("platform", REGISTER, {"session_id": session_id, "answers": too_many})
+    refused = _applicant(command.to_message(), learner(1))
+    assert isinstance(refused, Problem)
+    assert refused.status == 422
+    assert refused.extra["errors"][0]["loc"] == ["answers"]
