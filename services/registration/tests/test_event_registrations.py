@@ -340,6 +340,32 @@ def curriculum(parent: uuid.UUID | None, *trainings: uuid.UUID, **fields: Any) -
     )
 
 
+async def test_a_curriculum_skips_closed_windows_and_required_questions_for_a_learner(
+    registrations: Registrations, curricula: Curricula
+) -> None:
+    """A curriculum request carries no answers and a learner is bound by each window: those
+    sessions are skipped with their reason (nothing else of the call fails); a manager is bound
+    by neither."""
+    now = datetime.now(UTC)
+    question = {"id": "diet", "label": "Diet", "kind": "text", "required": True}
+    later = await new_session(
+        registrations, default_session=True, registration_opens_at=now + timedelta(days=3)
+    )
+    asks = await new_session(registrations, default_session=True, questions=[question])
+    open_ = await new_session(registrations, default_session=True)
+    root = curriculum(None, later.training_id, asks.training_id, open_.training_id)
+    await curricula.replicate_curriculum(str(uuid.uuid4()), "catalog.curriculum.created", root)
+
+    mine = await curricula.register(learner("w1"), root.id, None)
+    assert [r.session_id for r in mine.registrations] == [open_.id]
+    assert [(s.session_id, s.reason) for s in mine.skipped] == [
+        (later.id, "registration_closed"),
+        (asks.id, "answers_required"),
+    ]
+    by_manager = await curricula.register(MANAGER, root.id, someone("w2"))
+    assert [r.session_id for r in by_manager.registrations] == [later.id, asks.id, open_.id]
+
+
 async def test_a_curriculum_registers_to_default_sessions_and_says_what_it_skipped(
     registrations: Registrations, curricula: Curricula
 ) -> None:

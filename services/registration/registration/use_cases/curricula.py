@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from registration import curriculum_domain, store
+from registration import curriculum_domain, store, windows
 from registration.records import CurriculumRow, SessionRow
 from registration.use_cases import Database
 from registration.use_cases.admission import RegistrationRequest
@@ -21,7 +21,7 @@ from shared.auth import Principal
 from shared.db import transaction
 from shared.events import CurriculumData, Registration, RegistrationUser, SessionRules
 from shared.messaging import first_delivery
-from shared.refusals import Conflict, Forbidden, NotFound, Refusal, forbidden, not_found
+from shared.refusals import Conflict, Forbidden, Invalid, NotFound, Refusal, forbidden, not_found
 
 CURRICULA_CONSUMER = "registration.curricula"
 
@@ -32,6 +32,8 @@ SkipReason = Literal[
     "no_default_session",
     "forbidden",
     "session_cancelled",
+    "registration_closed",
+    "answers_required",
 ]
 
 
@@ -146,8 +148,13 @@ def _refusal(actor: Principal, session: SessionRow, *, by_manager: bool) -> Skip
         return "session_cancelled"
     if by_manager:
         return None if actor.manages_training_of(session["organizations"]) else "forbidden"
-    if not SessionRules.model_validate(session["rules"]).public_registration:
+    rules = SessionRules.model_validate(session["rules"])
+    if not rules.public_registration:
         return "not_public"
+    if windows.registration_refusal(windows.window_of(session), datetime.now(UTC)) is not None:
+        return "registration_closed"
+    if any(question.required for question in rules.questions):
+        return "answers_required"  # a curriculum request carries no answers
     return None
 
 
@@ -164,7 +171,10 @@ def _skipped(refusal: Refusal, session: SessionRow, *, by_manager: bool) -> Skip
     elif isinstance(refusal, Forbidden):
         reason = "forbidden" if by_manager else "not_public"
     elif isinstance(refusal, Conflict):
-        reason = "session_cancelled"
+        closed = windows.registration_refusal(windows.window_of(session), datetime.now(UTC))
+        reason = "session_cancelled" if closed is None or by_manager else "registration_closed"
+    elif isinstance(refusal, Invalid):
+        reason = "answers_required"
     else:
         raise refusal
     return Skipped(session["id"], session["training_id"], reason)
