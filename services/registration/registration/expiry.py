@@ -5,13 +5,16 @@ import logging
 from contextlib import suppress
 from typing import Self
 
+from registration.use_cases.expiry import EXPIRY_BATCH
 from registration.use_cases.registrations import Registrations
 
 log = logging.getLogger(__name__)
 
 
 class ExpiryRounds:
-    """Every `interval` seconds, expire what is due; several replicas share the work."""
+    """Every `interval` seconds, expire what is due; several replicas share the work. A round
+    that ended a whole batch or more goes on at once: with many sessions due together, each
+    still ends within seconds of its deadline."""
 
     def __init__(self, registrations: Registrations, *, interval: float = 1.0) -> None:
         self._registrations = registrations
@@ -32,8 +35,11 @@ class ExpiryRounds:
 
     async def _run(self) -> None:
         while True:
+            ended = 0
             try:
-                self.expired += await self._registrations.expire_due()
+                ended = await self._registrations.expire_due()
+                self.expired += ended
             except Exception:
                 log.exception("expiry round failed; retrying")
-            await asyncio.sleep(self._interval)
+            if ended < EXPIRY_BATCH:
+                await asyncio.sleep(self._interval)
