@@ -447,6 +447,33 @@ async def test_seats_added_by_catalog_are_offered_by_the_rules_it_tells() -> Non
     assert books.registration(second.id)["status"] == "confirmed"
 
 
+async def test_changing_the_offer_hours_keeps_the_offers_out_and_rules_the_next_seat() -> None:
+    books = FakeSeatBooks()
+    data = session_data(max_users=1)
+    await replicas.replicate_session(books, "e1", "catalog.session.created", data)
+    session = books.session(data.id)
+    seated, first, second, third = await register(
+        books, session, *(themself(session, n) for n in range(4))
+    )
+    offering = data.model_copy(update={"version": 2, "waitlist_offer_hours": OFFER_HOURS})
+    await replicas.replicate_session(books, "e2", "catalog.session.updated", offering)
+    await actions.cancel(books, MANAGER, seated.id, None)  # null -> a number: offered
+    deadline = books.registration(first.id)["offer_expires_at"]
+    assert books.registration(first.id)["status"] == "offered"
+    longer = offering.model_copy(update={"version": 3, "waitlist_offer_hours": 5 * OFFER_HOURS})
+    await replicas.replicate_session(books, "e3", "catalog.session.updated", longer)
+    assert books.registration(first.id)["offer_expires_at"] == deadline  # the offer out stays
+    await actions.decline(books, learner(1), first.id)
+    next_offer = books.registration(second.id)["offer_expires_at"]
+    assert next_offer is not None
+    assert next_offer - deadline >= timedelta(hours=4 * OFFER_HOURS)  # the new hours rule it
+    at_once = longer.model_copy(update={"version": 4, "waitlist_offer_hours": None})
+    await replicas.replicate_session(books, "e4", "catalog.session.updated", at_once)
+    assert books.registration(second.id)["offer_expires_at"] == next_offer
+    await actions.decline(books, learner(2), second.id)  # a number -> null: promoted at once
+    assert books.registration(third.id)["status"] == "confirmed"
+
+
 # --- the fake is held to the database's invariants ----------------------------------------------
 
 
