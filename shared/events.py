@@ -35,6 +35,7 @@ from shared.bounds import (
     Note,
     Slug,
     Title,
+    Url,
 )
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
@@ -398,6 +399,19 @@ class SendConfirmation(_Data):
     expires_at: datetime
 
 
+class CertificateAvailable(_Data):
+    """`notification.certificate_available`: a learner's certificate can be downloaded (their
+    session's completion is decided and at least one event they attended is validated).
+
+    `certificate_url` is where the learner downloads it
+    (`<PUBLIC_URL>/api/registrations/<id>/certificate`); a third party checks it at
+    `<PUBLIC_URL>/api/certificates/<certificate_id>`."""
+
+    registration: Registration
+    certificate_id: uuid.UUID
+    certificate_url: Url
+
+
 class RegisterCommand(_Data):
     """`registration.register`: the body of `POST /api/registrations`, sent with the caller's
     bearer token in the AMQP header `authorization` (`Bearer <JWT>`), verified as on HTTP; a
@@ -459,7 +473,10 @@ ATTENDANCE_EVENTS = (
     "attendance.validated",
 )
 SEND_CONFIRMATION = "notification.send_confirmation"
+CERTIFICATE_AVAILABLE = "notification.certificate_available"
 REGISTER = "registration.register"
+REGISTRATION_COMMANDS = (SEND_CONFIRMATION, CERTIFICATE_AVAILABLE)
+"""The commands registration sends notification."""
 
 CATALOG_SOURCE = "training/catalog"
 REGISTRATION_SOURCE = "training/registration"
@@ -478,7 +495,7 @@ def owner_of(type_: str) -> str | None:
     `registration.register`, which the platform sends."""
     if type_ == REGISTER:
         return None
-    if type_ == SEND_CONFIRMATION:
+    if type_ in REGISTRATION_COMMANDS:
         return REGISTRATION_SOURCE
     return next((owner for prefix, owner in _OWNERS_BY_PREFIX if type_.startswith(prefix)), None)
 
@@ -493,6 +510,7 @@ DATA_MODELS: dict[str, type[_Data]] = {
     "attendance.recorded": PresenceData,
     "attendance.validated": AttendanceValidatedData,
     SEND_CONFIRMATION: SendConfirmation,
+    CERTIFICATE_AVAILABLE: CertificateAvailable,
     REGISTER: RegisterCommand,
 }
 
