@@ -7,12 +7,13 @@ database driver gives, with no copy on the peak-enrollment path.
 """
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NotRequired, TypedDict
 
 from shared.events import (
     EventRegistrationMode,
     EventRegistrationStatus,
+    PresenceStatus,
     RegistrationStatus,
     ValidationStep,
 )
@@ -41,6 +42,11 @@ class SessionRow(SessionValues):
     taken: int
     waitlisted: int
     beyond_limit: int
+    # What the reports and PDFs print; null for rows replicated before they were kept.
+    title: str | None
+    start_date: date | None
+    end_date: date | None
+    location: str | None
 
 
 class RegistrationRow(TypedDict):
@@ -64,6 +70,7 @@ class RegistrationRow(TypedDict):
     expires_at: datetime | None
     offer_expires_at: datetime | None
     answers: dict[str, Any]  # shared.events.Answer as JSON, by question id
+    completion: dict[str, Any] | None  # shared.events.Completion as JSON, null until decided
 
 
 class RegistrationUpdate(TypedDict):
@@ -112,6 +119,11 @@ class EventRow(TypedDict):
     taken: int
     waitlisted: int
     beyond_limit: int
+    title: str | None
+    location: str | None
+    attendance_validated_at: datetime | None  # null while its attendance is open
+    check_in_code: str | None  # kept as given out: managers and tutors read it back
+    check_in_code_issued_at: datetime | None
 
 
 class EventRegistrationRow(TypedDict):
@@ -148,4 +160,39 @@ class CurriculumRow(TypedDict):
     parent_id: uuid.UUID | None
     training_ids: list[str]
     blocking: bool
+    created_at: datetime
+
+
+class PresenceRow(TypedDict):
+    """A registered learner's presence at one event, one version of it."""
+
+    event_id: uuid.UUID
+    user_id: str
+    session_id: uuid.UUID
+    status: PresenceStatus
+    note: str | None
+    signed_at: datetime | None  # when the learner checked in themself
+    marked_by: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CertificateRow(TypedDict):
+    """The certificate of attendance of one registration: its id is the same on every download."""
+
+    certificate_id: uuid.UUID
+    registration_id: uuid.UUID
+    issued_at: datetime
+
+
+class TrainingRow(TypedDict):
+    """The replica of a catalog training, as the reports and certificates print it."""
+
+    id: uuid.UUID
+    version: int
+    code: str | None
+    title: str | None
+    organizations: list[str]
+    status: str  # active, deleted (a tombstone)
     created_at: datetime

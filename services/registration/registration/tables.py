@@ -1,18 +1,23 @@
 """Registration's tables, declared once: the session replica and its registrations, the event
-replica and its registrations, the curriculum replica, and the outbox, inbox and idempotency
-keys; `store` queries them, the migrations' `env.py` compares them to the database."""
+replica and its registrations, presences, check-in tries and certificates, the curriculum and
+training replicas, and the outbox, inbox and idempotency keys; `store` queries them, the
+migrations' `env.py` compares them to the database."""
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
+    Identity,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -42,6 +47,11 @@ sessions = Table(
     Column("registration_opens_at", DateTime(timezone=True), nullable=True),
     Column("registration_closes_at", DateTime(timezone=True), nullable=True),
     Column("unregistration_closes_at", DateTime(timezone=True), nullable=True),
+    # What the reports and PDFs print; null for rows replicated before they were kept.
+    Column("title", Text, nullable=True),
+    Column("start_date", Date, nullable=True),
+    Column("end_date", Date, nullable=True),
+    Column("location", Text, nullable=True),
     CheckConstraint("taken >= 0 AND waitlisted >= 0", name="seats_not_negative"),
     CheckConstraint(
         "beyond_limit >= 0 AND (max_users IS NULL OR taken - beyond_limit <= max_users)",
@@ -70,6 +80,7 @@ registrations = Table(
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("offer_expires_at", DateTime(timezone=True), nullable=True),
     Column("answers", JSON_DOCUMENT, nullable=False, server_default=text("'{}'")),
+    Column("completion", JSON_DOCUMENT, nullable=True),  # shared.events.Completion as JSON
     CheckConstraint(
         "(status = 'waitlisted') = (waitlist_position IS NOT NULL)",
         name="waitlisted_have_a_position",
@@ -124,6 +135,12 @@ events = Table(
     Column("taken", Integer, nullable=False, server_default="0"),
     Column("waitlisted", Integer, nullable=False, server_default="0"),
     Column("beyond_limit", Integer, nullable=False, server_default="0"),
+    Column("title", Text, nullable=True),
+    Column("location", Text, nullable=True),
+    Column("attendance_validated_at", DateTime(timezone=True), nullable=True),
+    # Managers read the code back, so it is kept as given out (and compared in constant time).
+    Column("check_in_code", Text, nullable=True),
+    Column("check_in_code_issued_at", DateTime(timezone=True), nullable=True),
     CheckConstraint("taken >= 0 AND waitlisted >= 0", name="event_seats_not_negative"),
     CheckConstraint(
         "beyond_limit >= 0 AND (max_users IS NULL OR taken - beyond_limit <= max_users)",
@@ -177,3 +194,55 @@ curricula = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 Index("curricula_parent", curricula.c.parent_id)
+
+presences = Table(
+    "presences",
+    metadata,
+    Column("event_id", UUID(as_uuid=True), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("status", String(24), nullable=False),  # shared.events.PresenceStatus
+    Column("note", Text, nullable=True),
+    Column("signed_at", DateTime(timezone=True), nullable=True),
+    Column("marked_by", String(200), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("presences_session", presences.c.session_id)
+
+check_in_wrong_tries = Table(
+    "check_in_wrong_tries",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("tried_at", DateTime(timezone=True), nullable=False),
+)
+Index(
+    "check_in_wrong_tries_recent",
+    check_in_wrong_tries.c.event_id,
+    check_in_wrong_tries.c.user_id,
+    check_in_wrong_tries.c.tried_at,
+)
+
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("certificate_id", UUID(as_uuid=True), primary_key=True),
+    Column("registration_id", UUID(as_uuid=True), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("registration_id", name="certificates_one_per_registration"),
+)
+
+trainings = Table(
+    "trainings",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("code", Text, nullable=True),
+    Column("title", Text, nullable=True),
+    Column("organizations", JSON_DOCUMENT, nullable=False),
+    Column("status", String(16), nullable=False),  # active, deleted (a tombstone)
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -51,6 +51,7 @@ def new_row(
         "expires_at": expires_at,
         "offer_expires_at": None,
         "answers": answers,
+        "completion": None,
     }
 
 
