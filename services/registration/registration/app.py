@@ -16,6 +16,7 @@ from registration.expiry import ExpiryRounds
 from registration.use_cases.curricula import Curricula
 from registration.use_cases.event_registrations import EventRegistrations
 from registration.use_cases.registrations import Registrations
+from registration.use_cases.trainings import Trainings
 from shared.app import ServiceParts, build_app
 from shared.auth import TokenVerifier
 from shared.db import make_engine, make_sessionmaker
@@ -38,6 +39,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     session_registrations = Registrations(sessions)
     event_registration_cases = EventRegistrations(sessions)
     curricula = Curricula(sessions, session_registrations)
+    trainings = Trainings(sessions)
 
     def verifier() -> TokenVerifier:
         """HTTP's own verifier: a command's token is checked exactly as a request's."""
@@ -45,7 +47,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         return http_verifier
 
     commands = subscribe_consumers(broker, session_registrations, verifier)
-    subscribe_catalog_replicas(broker, event_registration_cases, curricula)
+    subscribe_catalog_replicas(broker, event_registration_cases, curricula, trainings)
     app = build_app(
         ServiceParts(
             name=SERVICE,
@@ -71,6 +73,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
                 "registrations": session_registrations,
                 "event_registrations": event_registration_cases,
                 "curricula": curricula,
+                "trainings": trainings,
             },
         )
     )

@@ -34,6 +34,11 @@ class SessionValues(TypedDict):
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     unregistration_closes_at: datetime | None
+    # What the reports and PDFs print; null for rows replicated before they were kept.
+    title: str | None
+    start_date: date | None
+    end_date: date | None
+    location: str | None
 
 
 class SessionRow(SessionValues):
@@ -42,11 +47,6 @@ class SessionRow(SessionValues):
     taken: int
     waitlisted: int
     beyond_limit: int
-    # What the reports and PDFs print; null for rows replicated before they were kept.
-    title: str | None
-    start_date: date | None
-    end_date: date | None
-    location: str | None
 
 
 class RegistrationRow(TypedDict):
@@ -196,3 +196,15 @@ class TrainingRow(TypedDict):
     organizations: list[str]
     status: str  # active, deleted (a tombstone)
     created_at: datetime
+
+
+class RegisteredPresenceRow(TypedDict):
+    """A learner registered to an event, with their presence there (`unknown` before any)."""
+
+    event_id: uuid.UUID
+    user_id: str
+    registration_id: uuid.UUID  # the session registration
+    user: dict[str, Any]  # shared.events.RegistrationUser as JSON
+    status: PresenceStatus
+    note: str | None
+    signed_at: datetime | None

@@ -3,11 +3,15 @@ SQL, one module per aggregate, every row typed (`registration.records`).
 
 `session_replica` (catalog's sessions, their seats and locks), `session_registrations`,
 `event_replica` (catalog's events, their seats and locks), `event_places` (event
-registrations), `curriculum_replica`, `journal` (the outbox, and the inbox of refused commands);
+registrations), `curriculum_replica`, `training_replica`, `attendance_reports` (what the
+attendance reports and documents read), `certificates`, `journal` (the outbox, and the inbox of
+refused commands);
 `lines` and `replicas` hold what two aggregates share. Callers name them all as `store.<name>`,
 the tables too.
 """
 
+from registration.store.attendance_reports import registered_presences, session_events
+from registration.store.certificates import certificate_by_id, issue_certificate
 from registration.store.curriculum_replica import (
     curriculum_by_id,
     curriculum_subtree,
@@ -67,8 +71,10 @@ from registration.store.session_replica import (
     set_seats,
     update_session,
 )
+from registration.store.training_replica import lock_training, training_by_id
 from registration.store.visibility import Visibility
 from registration.tables import (
+    certificates,
     curricula,
     event_registrations,
     events,
@@ -78,6 +84,7 @@ from registration.tables import (
     outbox,
     registrations,
     sessions,
+    trainings,
 )
 
 __all__ = [
@@ -87,6 +94,8 @@ __all__ = [
     "active_registration_id",
     "active_registration_ids",
     "active_registrations",
+    "certificate_by_id",
+    "certificates",
     "confirmed_registration",
     "confirmed_registrations",
     "curricula",
@@ -107,6 +116,7 @@ __all__ = [
     "insert_registrations",
     "insert_replica_if_new",
     "insert_session_if_new",
+    "issue_certificate",
     "latest_registration",
     "list_event_registrations",
     "list_registrations",
@@ -117,6 +127,7 @@ __all__ = [
     "lock_session",
     "lock_sessions",
     "lock_sessions_with_due_requests",
+    "lock_training",
     "metadata",
     "move_event_line_up",
     "move_line_up",
@@ -124,17 +135,21 @@ __all__ = [
     "record_all",
     "record_command",
     "record_event",
+    "registered_presences",
     "registration_by_id",
     "registrations",
     "seats_for",
     "seats_of",
     "session_by_id",
+    "session_events",
     "session_registrations",
     "session_values",
     "sessions",
     "sessions_of_trainings",
     "set_event_seats",
     "set_seats",
+    "training_by_id",
+    "trainings",
     "update_event_registration",
     "update_registration",
     "update_replica",

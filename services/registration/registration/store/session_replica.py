@@ -36,6 +36,10 @@ def session_values(session: SessionData, status: str) -> SessionValues:
         "registration_opens_at": session.registration_opens_at,
         "registration_closes_at": session.registration_closes_at,
         "unregistration_closes_at": session.unregistration_closes_at,
+        "title": session.title,
+        "start_date": session.start_date,
+        "end_date": session.end_date,
+        "location": session.location,
     }
 
 

@@ -336,6 +336,8 @@ def _event_values(data: EventData, status: str) -> dict[str, Any]:
         "organizations": data.organizations,
         "tutors": data.tutors,
         "max_users": data.max_users,
+        "title": data.title,
+        "location": data.location,
     }
 
 
