@@ -1,5 +1,6 @@
 """What notification hears: catalog sessions and events (replicas), registration and event
-registration facts (told to learners and validators), and the send_confirmation command."""
+registration facts (told to learners and validators), and registration's commands
+(send_confirmation, certificate_available) on one queue."""
 
 from collections.abc import Awaitable, Callable
 
@@ -13,7 +14,7 @@ from notification.use_cases.facts import (
     REGISTRATIONS,
     SESSIONS,
 )
-from shared.events import SEND_CONFIRMATION, CloudEvent
+from shared.events import CERTIFICATE_AVAILABLE, SEND_CONFIRMATION, CloudEvent
 from shared.messaging import (
     COMMANDS_EXCHANGE,
     Envelope,
@@ -23,6 +24,7 @@ from shared.messaging import (
     service_queue,
     subscribe,
 )
+from shared.messaging.consumer import Rejected
 
 REGISTRATIONS_QUEUE = service_queue(
     "notification", "registrations", binding_keys=["registration.#"]
@@ -33,7 +35,10 @@ EVENT_REGISTRATIONS_QUEUE = service_queue(
 SESSIONS_QUEUE = service_queue("notification", "sessions", binding_keys=["catalog.session.#"])
 EVENTS_QUEUE = service_queue("notification", "events", binding_keys=["catalog.event.#"])
 CONFIRMATIONS_QUEUE = service_queue(
-    "notification", "confirmations", binding_keys=[SEND_CONFIRMATION], exchange=COMMANDS_EXCHANGE
+    "notification",
+    "confirmations",
+    binding_keys=[SEND_CONFIRMATION, CERTIFICATE_AVAILABLE],
+    exchange=COMMANDS_EXCHANGE,
 )
 # each queue's name is also its consumer's name in the inbox table
 assert REGISTRATIONS_QUEUE.name == REGISTRATIONS
@@ -81,8 +86,16 @@ def subscribe_consumers(broker: ServiceBroker, notifications: Notifications) -> 
         EVENT_REGISTRATIONS_QUEUE,
         _with_retries(EVENT_REGISTRATIONS_QUEUE, notifications.on_event_registration_fact),
     )
-    subscribe(
-        broker,
-        CONFIRMATIONS_QUEUE,
-        _with_retries(CONFIRMATIONS_QUEUE, notifications.send_confirmation),
-    )
+    commands: dict[str, Fact] = {
+        SEND_CONFIRMATION: notifications.send_confirmation,
+        CERTIFICATE_AVAILABLE: notifications.certificate_available,
+    }
+
+    async def on_command(event: CloudEvent, *, last_chance: bool = True) -> None:
+        """notification.send_confirmation → the link to confirm; notification.certificate_available
+        → the link to the certificate."""
+        if (carry_out := commands.get(event.type)) is None:
+            raise Rejected(f"not a command of notification's: {event.type}")
+        await carry_out(event, last_chance=last_chance)
+
+    subscribe(broker, CONFIRMATIONS_QUEUE, _with_retries(CONFIRMATIONS_QUEUE, on_command))

@@ -24,6 +24,8 @@ from notification.domain import (
     session_calendar,
 )
 from shared.events import (
+    CertificateAvailable,
+    Completion,
     Locale,
     Registration,
     RegistrationData,
@@ -85,6 +87,14 @@ class ConfirmationWords(TypedDict):
     expires_at: datetime
 
 
+class CertificateWords(TypedDict):
+    name: str
+    session: SessionView | None
+    completion: Completion | None
+    certificate_url: str
+    verification_url: str
+
+
 def _link(public_url: str, page: str, query: Mapping[str, str]) -> str:
     return f"{public_url.rstrip('/')}/{page}?{urlencode(query)}"
 
@@ -96,6 +106,11 @@ def confirmation_url(public_url: str, registration_id: uuid.UUID, token: str) ->
 def offer_url(public_url: str, registration_id: uuid.UUID, answer: OfferAnswer) -> str:
     """Where the learner accepts or declines a seat offered from the waitlist."""
     return _link(public_url, "offer", {"registration": str(registration_id), "answer": answer})
+
+
+def verification_url(public_url: str, certificate_id: uuid.UUID) -> str:
+    """Where a third party checks a certificate the learner shows them."""
+    return f"{public_url.rstrip('/')}/api/certificates/{certificate_id}"
 
 
 _TOKEN_IN_LINK = re.compile(r"([?&]token=)[A-Za-z0-9_-]+")
@@ -269,4 +284,28 @@ def confirmation_notice(
         channels_for(learner),
         words,
         _registration_ref(registration),
+    )
+
+
+def certificate_notice(
+    command: CertificateAvailable, session: SessionView | None, public_url: str
+) -> Notice:
+    """The learner's certificate is available: once per registration, however often registration
+    says so (a redelivery, or the command sent again with a new event id)."""
+    registration = command.registration
+    learner = _learner(registration)
+    words = CertificateWords(
+        name=learner.name,
+        session=session,
+        completion=registration.completion,
+        certificate_url=command.certificate_url,
+        verification_url=verification_url(public_url, command.certificate_id),
+    )
+    return Notice(
+        "registration.certificate_available",
+        f"registration:{registration.id}:certificate",
+        learner,
+        channels_for(learner),
+        words,
+        {**_registration_ref(registration), "certificate_id": str(command.certificate_id)},
     )

@@ -24,6 +24,7 @@ ACTIONS: dict[str, dict[Locale, str]] = {
     "confirm_url": {"fr": "Confirmer mon inscription", "en": "Confirm my registration"},
     "accept_url": {"fr": "Accepter la place", "en": "Accept the seat"},
     "decline_url": {"fr": "Refuser la place", "en": "Decline the seat"},
+    "certificate_url": {"fr": "Télécharger mon attestation", "en": "Download my certificate"},
 }
 """The links a notice's words may carry, each a button in the HTML part, in this order."""
 

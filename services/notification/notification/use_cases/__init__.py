@@ -49,6 +49,12 @@ class Notifications:
             self._sessions, self._letterhead, event, last_chance=last_chance
         )
 
+    async def certificate_available(self, event: CloudEvent, *, last_chance: bool = True) -> None:
+        """notification.certificate_available: the learner's message and email with the link."""
+        await facts.certificate_available(
+            self._sessions, self._letterhead, event, last_chance=last_chance
+        )
+
     async def on_event_registration_fact(
         self, event: CloudEvent, *, last_chance: bool = True
     ) -> None:

@@ -10,12 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from notification import domain, store
 from notification.domain import Notice
 from notification.event_notices import event_registration_notices
-from notification.registration_notices import confirmation_notice, registration_notices
+from notification.registration_notices import (
+    certificate_notice,
+    confirmation_notice,
+    registration_notices,
+)
 from notification.session_notices import session_cancelled_notices, session_rescheduled_notices
 from notification.use_cases.notices import Letterhead, deliver
 from notification.use_cases.views import event_view, recipient, roster, session_view
 from shared.db import transaction
 from shared.events import (
+    CertificateAvailable,
     CloudEvent,
     EventData,
     EventRegistrationData,
@@ -32,6 +37,7 @@ EVENT_REGISTRATIONS = "notification.event-registrations"
 SESSIONS = "notification.sessions"
 EVENTS = "notification.events"
 CONFIRMATIONS = "notification.confirmations"
+"""Also where the other commands arrive: its queue is bound to each of them."""
 
 
 class NotKnownYet(Exception):
@@ -169,6 +175,26 @@ async def send_confirmation(
         ):
             return  # it ended meanwhile: a link to confirm it would only mislead
         notice = confirmation_notice(event.id, command, session, letterhead.public_url)
+        await deliver(db, letterhead, [notice])
+
+
+async def certificate_available(
+    sessions: async_sessionmaker[AsyncSession],
+    letterhead: Letterhead,
+    event: CloudEvent,
+    *,
+    last_chance: bool = True,
+) -> None:
+    """notification.certificate_available: the learner's inbox message and email with the
+    download link, once per registration (its delivery keys), whatever the command's id."""
+    command = CertificateAvailable.model_validate(event.data)
+    registration = RegistrationData.model_validate(command.registration.model_dump())
+    async with transaction(sessions) as db:
+        if not await first_delivery(db, store.inbox, CONFIRMATIONS, event.id):
+            return
+        session = await _session_for(db, registration.session_id, last_chance=last_chance)
+        await _keep_registration(db, registration)
+        notice = certificate_notice(command, session, letterhead.public_url)
         await deliver(db, letterhead, [notice])
 
 
