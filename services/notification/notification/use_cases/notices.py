@@ -21,7 +21,8 @@ class Letterhead:
     """Who the notices come from and where their links point."""
 
     public_url: str = "http://127.0.0.1:8080"
-    """The base of the links: confirmation, and the answers to an offered seat."""
+    """The base of the links: confirmation, the answers to an offered seat, a certificate's
+    verification."""
     organizer: str = _NO_REPLY
     """The invitations' ORGANIZER: the address of the From header."""
 
