@@ -5,6 +5,8 @@ from fastapi import FastAPI
 from registration import store
 from registration.api import (
     answers,
+    attendance_reports,
+    certificates,
     curriculum_registrations,
     event_registrations,
     registrations,
@@ -13,9 +15,11 @@ from registration.api import (
 from registration.catalog_replicas import subscribe_catalog_replicas
 from registration.consumers import subscribe_consumers
 from registration.expiry import ExpiryRounds
+from registration.use_cases.certificates import Certificates
 from registration.use_cases.curricula import Curricula
 from registration.use_cases.event_registrations import EventRegistrations
 from registration.use_cases.registrations import Registrations
+from registration.use_cases.reports import Reports
 from registration.use_cases.trainings import Trainings
 from shared.app import ServiceParts, build_app
 from shared.auth import TokenVerifier
@@ -40,6 +44,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     event_registration_cases = EventRegistrations(sessions)
     curricula = Curricula(sessions, session_registrations)
     trainings = Trainings(sessions)
+    reports = Reports(sessions)
+    certificate_cases = Certificates(sessions, settings.public_url)
 
     def verifier() -> TokenVerifier:
         """HTTP's own verifier: a command's token is checked exactly as a request's."""
@@ -60,6 +66,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
                 answers.router,
                 event_registrations.router,
                 curriculum_registrations.router,
+                attendance_reports.router,
+                certificates.router,
             ],
             idempotency_keys=store.idempotency_keys,
             inbox=store.inbox,
@@ -74,6 +82,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
                 "event_registrations": event_registration_cases,
                 "curricula": curricula,
                 "trainings": trainings,
+                "reports": reports,
+                "certificates": certificate_cases,
             },
         )
     )
