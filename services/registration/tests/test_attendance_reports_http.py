@@ -5,6 +5,7 @@ the certificate's id issued once, the verification endpoint, and every who-may r
 
 Presences are set up by writing their rows (the attendance API is tested on its own)."""
 
+import asyncio
 import csv
 import io
 import re
@@ -21,11 +22,11 @@ from pypdf import PdfReader
 from registration import store
 from registration.app import create_app
 from registration.settings import RegistrationSettings
-from registration.tables import presences
+from registration.tables import certificates, presences
 from registration.use_cases.event_registrations import EventRegistrations
 from registration.use_cases.registrations import Registrations
 from registration.use_cases.trainings import Trainings
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -465,10 +466,27 @@ async def test_the_openapi_document_declares_the_pdf_and_csv_answers(
 ) -> None:
     paths = (await http.get("/openapi.json")).json()["paths"]
     ok = "200"
-    sheet = paths["/api/events/{event_id}/attendance-sheet"]["get"]["responses"][ok]
+    sheet = paths["/api/events/{ident}/attendance-sheet"]["get"]["responses"][ok]
     certificate = paths["/api/registrations/{registration_id}/certificate"]["get"]["responses"]
     export = paths["/api/sessions/{session_id}/attendance/export"]["get"]["responses"][ok]
     assert set(sheet["content"]) == {"application/pdf"}
     assert set(certificate[ok]["content"]) == {"application/pdf"}
     assert "409" in certificate
     assert set(export["content"]) == {"text/csv"}
+
+
+async def test_first_downloads_at_once_issue_one_certificate(
+    http: httpx.AsyncClient, engine: AsyncEngine, scenario: Scenario
+) -> None:
+    await validate(engine, scenario.afternoon)
+    john = scenario.registrations["john"]["id"]
+    url = f"/api/registrations/{john}/certificate"
+    answers = await asyncio.gather(*(http.get(url, headers=JOHN) for _ in range(4)))
+    assert [a.status_code for a in answers] == [200] * 4
+    ids = {tuple(CERTIFICATE_URL.findall(text_of(a.content))) for a in answers}
+    assert len(ids) == 1
+    async with engine.connect() as conn:
+        issued = await conn.execute(
+            select(certificates.c.certificate_id).where(certificates.c.registration_id == john)
+        )
+        assert [(str(row.certificate_id),) for row in issued] == list(ids)

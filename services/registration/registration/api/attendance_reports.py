@@ -112,7 +112,7 @@ async def attendance_export(
 
 
 @router.get(
-    "/events/{event_id}/attendance-sheet",
+    "/events/{ident}/attendance-sheet",
     response_class=Response,
     responses={
         200: {
@@ -124,14 +124,14 @@ async def attendance_export(
     },
 )
 async def attendance_sheet(
-    event_id: uuid.UUID, actor: CurrentPrincipal, reports: ReportService, filled: bool = False
+    ident: uuid.UUID, actor: CurrentPrincipal, reports: ReportService, filled: bool = False
 ) -> Response:
-    pdf = await reports.attendance_sheet(actor, event_id, filled=filled)
+    pdf = await reports.attendance_sheet(actor, ident, filled=filled)
     kind = "filled" if filled else "blank"
     return Response(
         pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="attendance-sheet-{event_id}-{kind}.pdf"'
+            "Content-Disposition": f'attachment; filename="attendance-sheet-{ident}-{kind}.pdf"'
         },
     )
