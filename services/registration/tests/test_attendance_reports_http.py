@@ -8,6 +8,7 @@ Presences are set up by writing their rows (the attendance API is tested on its 
 import asyncio
 import csv
 import io
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -16,13 +17,14 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
+import aio_pika
 import httpx
 import pytest
 from pypdf import PdfReader
 from registration import store
 from registration.app import create_app
 from registration.settings import RegistrationSettings
-from registration.tables import certificates, presences
+from registration.tables import certificates, presences, trainings
 from registration.use_cases.event_registrations import EventRegistrations
 from registration.use_cases.registrations import Registrations
 from registration.use_cases.trainings import Trainings
@@ -31,8 +33,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth import mint_token
-from shared.events import EventData, PresenceStatus, SessionData, TrainingData
+from shared.events import EventData, PresenceStatus, SessionData, TrainingData, new_event
 from testsupport.infra import Servers, create_vhost, delete_vhost, unique_name
+from testsupport.waiting import eventually
 
 from .conftest import session_data
 
@@ -46,23 +49,28 @@ CERTIFICATE_URL = re.compile(
 
 
 @pytest.fixture(scope="module")
-async def http(servers: Servers, registration_database: str) -> AsyncIterator[httpx.AsyncClient]:
+async def amqp_url(servers: Servers) -> AsyncIterator[str]:
     vhost = unique_name("reports")
+    try:
+        yield create_vhost(servers, vhost)
+    finally:
+        delete_vhost(servers, vhost)
+
+
+@pytest.fixture(scope="module")
+async def http(registration_database: str, amqp_url: str) -> AsyncIterator[httpx.AsyncClient]:
     settings = RegistrationSettings(
         database_url=registration_database,
-        amqp_url=create_vhost(servers, vhost),
+        amqp_url=amqp_url,
         jwt_secret=SECRET,
         public_url_override=PUBLIC_URL + "/",
     )
     app = create_app(settings)
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as http,
-        ):
-            yield http
-    finally:
-        delete_vhost(servers, vhost)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as http,
+    ):
+        yield http
 
 
 def state(http: httpx.AsyncClient, name: str) -> Any:
@@ -105,7 +113,7 @@ class Scenario:
     registrations: dict[str, dict[str, Any]]
 
 
-async def new_event(http: httpx.AsyncClient, session: SessionData, **fields: Any) -> EventData:
+async def catalog_event(http: httpx.AsyncClient, session: SessionData, **fields: Any) -> EventData:
     now = datetime.now(UTC)
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
@@ -175,8 +183,8 @@ async def scenario(http: httpx.AsyncClient, engine: AsyncEngine) -> Scenario:
             "organizations": ["org-a"],
         }
     )
-    trainings: Trainings = state(http, "trainings")
-    await trainings.replicate_training(str(uuid.uuid4()), "catalog.training.created", training)
+    replica: Trainings = state(http, "trainings")
+    await replica.replicate_training(str(uuid.uuid4()), "catalog.training.created", training)
     session = session_data(
         training_id=training.id,
         title="Session de janvier",
@@ -195,16 +203,16 @@ async def scenario(http: httpx.AsyncClient, engine: AsyncEngine) -> Scenario:
         assert answer.status_code == 201, answer.text
         assert answer.json()["status"] == "confirmed"
         signed_up[name] = answer.json()
-    morning = await new_event(http, session, title="Gestes & postures", location="Salle B")
-    afternoon = await new_event(http, session, title="Incendie")
-    extra = await new_event(http, session, title="Rattrapage", registration_mode="manual")
+    morning = await catalog_event(http, session, title="Gestes & postures", location="Salle B")
+    afternoon = await catalog_event(http, session, title="Incendie")
+    extra = await catalog_event(http, session, title="Rattrapage", registration_mode="manual")
     answer = await http.post(
         "/api/event-registrations",
         json={"event_id": str(extra.id), "user_id": "zoe"},
         headers=MANAGER,
     )
     assert answer.status_code == 201, answer.text
-    coming = await new_event(http, session, title="Bilan")
+    coming = await catalog_event(http, session, title="Bilan")
     await move_to(http, morning, DAY, 3)
     await move_to(http, afternoon, DAY + timedelta(hours=5), 4)
     await move_to(http, extra, DAY + timedelta(days=1), 1)
@@ -490,3 +498,42 @@ async def test_first_downloads_at_once_issue_one_certificate(
             select(certificates.c.certificate_id).where(certificates.c.registration_id == john)
         )
         assert [(str(row.certificate_id),) for row in issued] == list(ids)
+
+
+async def test_catalog_trainings_reach_the_replica_through_the_broker(
+    http: httpx.AsyncClient, amqp_url: str, engine: AsyncEngine
+) -> None:
+    now = datetime.now(UTC)
+    training = TrainingData.model_validate(
+        {
+            "id": uuid.uuid4(),
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "code": "BRK-1",
+            "title": "Par le courtier",
+            "organizations": ["org-a"],
+        }
+    )
+    event = new_event("catalog", "catalog.training.created", training, subject=str(training.id))
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange("training.events")
+        await exchange.publish(
+            aio_pika.Message(
+                json.dumps(event.to_message()).encode(),
+                content_type="application/cloudevents+json",
+                message_id=event.id,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+            routing_key=event.type,
+        )
+
+    async def replicated() -> str | None:
+        async with engine.connect() as conn:
+            query = select(trainings.c.title).where(trainings.c.id == training.id)
+            title: str | None = (await conn.execute(query)).scalar()
+            return title
+
+    assert await eventually(replicated, what="the training in the replica") == "Par le courtier"
