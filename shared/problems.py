@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.refusals import Conflict, Forbidden, Invalid, NotFound, Refusal
+from shared.refusals import Conflict, Forbidden, Invalid, NotFound, Refusal, TooManyRequests
 
 # the refusal helpers, importable from here too (a route raises them like a use case does)
 from shared.refusals import conflict as conflict
@@ -62,6 +62,9 @@ def problem_of(refusal: Refusal) -> Problem:
         case Invalid():
             errors = [{"loc": ["body", refusal.field], "msg": refusal.msg}]
             return Problem(422, "Invalid request", refusal.detail, extra={"errors": errors})
+        case TooManyRequests():
+            retry_after = {"Retry-After": str(refusal.retry_after_seconds)}
+            return Problem(429, "Too many requests", refusal.detail, headers=retry_after)
     raise TypeError(f"no problem for {type(refusal).__name__}")
 
 

@@ -31,6 +31,14 @@ class Conflict(Refusal):
     """The thing is not in a state that allows it (or it exists already)."""
 
 
+class TooManyRequests(Refusal):
+    """The caller tried too often; they may try again after `retry_after_seconds`."""
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class Invalid(Refusal):
     """A rule the request schema cannot express, broken by the value of `field`."""
 

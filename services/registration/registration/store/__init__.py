@@ -3,7 +3,8 @@ SQL, one module per aggregate, every row typed (`registration.records`).
 
 `session_replica` (catalog's sessions, their seats and locks), `session_registrations`,
 `event_replica` (catalog's events, their seats and locks), `event_places` (event
-registrations), `curriculum_replica`, `training_replica`, `attendance_reports` (what the
+registrations), `presences` (presences, an event's check-in code and validation, wrong check-in
+tries), `curriculum_replica`, `training_replica`, `attendance_reports` (what the
 attendance reports and documents read), `certificates`, `journal` (the outbox, and the inbox of
 refused commands);
 `lines` and `replicas` hold what two aggregates share. Callers name them all as `store.<name>`,
@@ -40,6 +41,21 @@ from registration.store.journal import (
     record_command,
     record_event,
 )
+from registration.store.presences import (
+    add_presence,
+    event_presences,
+    forget_wrong_tries,
+    give_check_in_code_if_none,
+    lock_presence,
+    lock_presences,
+    recent_wrong_tries,
+    record_wrong_try,
+    remove_presence,
+    session_presences,
+    set_attendance_validated,
+    set_check_in_code,
+    update_presence,
+)
 from registration.store.replicas import insert_replica_if_new, update_replica
 from registration.store.session_registrations import (
     active_registration_id,
@@ -56,6 +72,7 @@ from registration.store.session_registrations import (
     move_line_up,
     registration_by_id,
     session_registrations,
+    set_completion,
     update_registration,
 )
 from registration.store.session_replica import (
@@ -94,6 +111,7 @@ __all__ = [
     "active_registration_id",
     "active_registration_ids",
     "active_registrations",
+    "add_presence",
     "certificate_by_id",
     "certificates",
     "confirmed_registration",
@@ -104,10 +122,13 @@ __all__ = [
     "due_registrations",
     "event_by_id",
     "event_head_of_line",
+    "event_presences",
     "event_registration_by_id",
     "event_registrations",
     "events",
     "forget_commands",
+    "forget_wrong_tries",
+    "give_check_in_code_if_none",
     "head_of_line",
     "idempotency_keys",
     "inbox",
@@ -124,6 +145,8 @@ __all__ = [
     "lock_curriculum",
     "lock_event",
     "lock_events",
+    "lock_presence",
+    "lock_presences",
     "lock_session",
     "lock_sessions",
     "lock_sessions_with_due_requests",
@@ -132,25 +155,33 @@ __all__ = [
     "move_event_line_up",
     "move_line_up",
     "outbox",
+    "recent_wrong_tries",
     "record_all",
     "record_command",
     "record_event",
+    "record_wrong_try",
     "registered_presences",
     "registration_by_id",
     "registrations",
+    "remove_presence",
     "seats_for",
     "seats_of",
     "session_by_id",
     "session_events",
+    "session_presences",
     "session_registrations",
     "session_values",
     "sessions",
     "sessions_of_trainings",
+    "set_attendance_validated",
+    "set_check_in_code",
+    "set_completion",
     "set_event_seats",
     "set_seats",
     "training_by_id",
     "trainings",
     "update_event_registration",
+    "update_presence",
     "update_registration",
     "update_replica",
     "update_session",

@@ -97,6 +97,19 @@ async def update_registration(
     return await one(db, query, RegistrationRow)
 
 
+async def set_completion(
+    db: AsyncSession, row: RegistrationRow, completion: dict[str, Any], now: datetime
+) -> RegistrationRow:
+    """The registration's completion decided (again): a new version."""
+    query = (
+        update(registrations)
+        .where(registrations.c.id == row["id"])
+        .values(completion=completion, version=row["version"] + 1, updated_at=now)
+        .returning(registrations)
+    )
+    return await one(db, query, RegistrationRow)
+
+
 async def head_of_line(
     db: AsyncSession, session_id: uuid.UUID, count: int
 ) -> list[RegistrationRow]:

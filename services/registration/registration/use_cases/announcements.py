@@ -1,5 +1,6 @@
-"""What registration tells: one event per fact of a session or an event registration, written to
-the outbox in the transaction of the change (docs/reference/events.md)."""
+"""What registration tells: one event per fact of a session or an event registration and per
+presence changed or attendance validated, written to the outbox in the transaction of the change
+(docs/reference/events.md)."""
 
 import uuid
 from collections.abc import Sequence
@@ -9,14 +10,19 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration import store
+from registration.attendance import PresenceChange
 from registration.event_domain import EventChange
 from registration.records import EventRegistrationRow
 from shared.events import (
     SEND_CONFIRMATION,
+    AttendanceValidatedData,
     CloudEvent,
     EventRegistration,
     EventRegistrationData,
     MovedTo,
+    Presence,
+    PresenceCounts,
+    PresenceData,
     Registration,
     RegistrationData,
     RegistrationStatus,
@@ -111,6 +117,36 @@ async def announce_event_registration(
         f"event_registration.{change.fact}",
         data,
         subject=str(row["id"]),
+        request_id=request_id.get(),
+    )
+    await store.record_event(db, event)
+
+
+async def announce_presence(db: AsyncSession, presence: Presence, change: PresenceChange) -> None:
+    """`attendance.recorded` of one presence changed; its subject is the event."""
+    data = PresenceData(
+        **presence.model_dump(), previous_status=change.previous_status, actor=change.actor
+    )
+    event = new_event(
+        SERVICE,
+        "attendance.recorded",
+        data,
+        subject=str(presence.event_id),
+        request_id=request_id.get(),
+    )
+    await store.record_event(db, event)
+
+
+async def announce_validated(
+    db: AsyncSession, event_id: uuid.UUID, session_id: uuid.UUID, counts: PresenceCounts
+) -> None:
+    """`attendance.validated` of an event's attendance locked."""
+    data = AttendanceValidatedData(event_id=event_id, session_id=session_id, counts=counts)
+    event = new_event(
+        SERVICE,
+        "attendance.validated",
+        data,
+        subject=str(event_id),
         request_id=request_id.get(),
     )
     await store.record_event(db, event)

@@ -50,7 +50,7 @@ class EventRegistrations:
         """POST /api/event-registrations: `registered`, or `waitlisted` when the event is full."""
         now = datetime.now(UTC)
         async with transaction(self._sessions) as db:
-            event = await _lock_live_event(db, request.event_id)
+            event = await lock_live_event(db, request.event_id)
             learner = request.user_id or actor.sub
             rights = event_rights(actor, event, learner)
             event_domain.may_register_to_event(event["registration_mode"], rights)
@@ -215,7 +215,8 @@ async def follow_new(db: AsyncSession, rows: list[RegistrationRow], now: datetim
 # --- the decision path -------------------------------------------------------------------------
 
 
-async def _lock_live_event(db: AsyncSession, event_id: uuid.UUID) -> EventRow:
+async def lock_live_event(db: AsyncSession, event_id: uuid.UUID) -> EventRow:
+    """The event and its session's row, locked in that order; deleted or unknown: 404."""
     event = await store.event_by_id(db, event_id)
     if event is not None and event["status"] != "deleted":
         await store.lock_session(db, event["session_id"])
@@ -264,6 +265,7 @@ async def _join(
         },
     )
     await announce_event_registration(db, row, change, actor)
+    await _presence_follows(db, row, now)
     return row
 
 
@@ -317,7 +319,17 @@ async def _write(
         },
     )
     await announce_event_registration(db, updated, change, actor)
+    await _presence_follows(db, updated, now)
     return updated
+
+
+async def _presence_follows(db: AsyncSession, row: EventRegistrationRow, now: datetime) -> None:
+    """A registered learner has a presence (`unknown` at first); one whose place ended has none
+    (docs/attendance.md: a marked presence goes with it)."""
+    if row["status"] == "registered":
+        await store.add_presence(db, row["event_id"], row["session_id"], row["user_id"], now)
+    elif row["status"] == "cancelled":
+        await store.remove_presence(db, row["event_id"], row["user_id"])
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -1,16 +1,19 @@
-"""What a session registration sets off in event registrations — the one place it is wired.
+"""What a session registration sets off in event registrations, and what an event's attendance
+sets off in its session's completion — the one place each is wired.
 
 Every change of a session registration (`changes.write`, a moved-in registration) and every
 batch of new ones (`admission`) calls here, with the session's seat row already locked, so the
-event rows are taken after it (the lock order of `event_registrations`).
+event rows are taken after it (the lock order of `event_registrations`). So does every
+validation of an event's attendance and every change of a validated one (`attendance`), with
+the session's row and the event's locked.
 """
 
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registration.records import RegistrationRow
-from registration.use_cases import event_registrations
+from registration.records import EventRow, RegistrationRow
+from registration.use_cases import completions, event_registrations
 from shared.events import RegistrationStatus
 
 
@@ -31,3 +34,11 @@ async def registrations_created(
 ) -> None:
     """New registrations of one session: those created `confirmed` join its `auto` events."""
     await event_registrations.follow_new(db, rows, now)
+
+
+async def attendance_validated(
+    db: AsyncSession, event: EventRow, actor: str, now: datetime
+) -> None:
+    """An event's attendance validated, or a validated presence changed by a manager: the
+    session's completion is decided (again) once every event of it has ended validated."""
+    await completions.decide(db, event["session_id"], actor, now)

@@ -1,7 +1,8 @@
-"""attendance and completion: a presence per registered learner and event, the event replica's
-check-in code and validation time, wrong check-in tries, a registration's completion and its
-certificate, and the replicas' titles, dates and places the reports and PDFs print (null for
-rows replicated before this revision), with a replica of trainings
+"""attendance and completion: a presence per registered learner and event (those registered
+already get an `unknown` one), the event replica's check-in code and validation time, wrong
+check-in tries, a registration's completion and its certificate, and the replicas' titles, dates
+and places the reports and PDFs print (null for rows replicated before this revision), with a
+replica of trainings
 
 Revision ID: 0006
 Revises: 0005
@@ -63,6 +64,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("event_id", "user_id"),
     )
     op.create_index("presences_session", "presences", ["session_id"], unique=False)
+    # Every learner registered to an event before this revision has a presence too.
+    op.execute(
+        "INSERT INTO presences (event_id, session_id, user_id, status, version)"
+        " SELECT event_id, session_id, user_id, 'unknown', 1 FROM event_registrations"
+        " WHERE status = 'registered'"
+    )
     op.create_table(
         "check_in_wrong_tries",
         sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
