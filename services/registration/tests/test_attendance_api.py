@@ -2,6 +2,7 @@
 in bulk, validating, the check-in code and a learner's check-in (its window, its wrong tries),
 who may do each, the `attendance.*` events in the outbox, and the session's completion."""
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -401,3 +402,15 @@ async def test_ten_wrong_codes_then_429_with_retry_after_even_for_the_right_one(
 
 def _all() -> Listing:
     return Listing(limit=500)
+
+
+async def test_wrong_codes_tried_at_once_never_pass_the_limit(
+    registrations: Registrations, events: EventRegistrations, http: httpx.AsyncClient
+) -> None:
+    session, event = await an_event(registrations, events, learners=1)
+    me = someone_of(session, 0)
+    code = await code_of(http, event)
+    wrong = "22222222" if code != "22222222" else "33333333"
+    replies = await asyncio.gather(*(check_in(http, event, me, wrong) for _ in range(15)))
+    answered = sorted(reply.status_code for reply in replies)
+    assert answered == [422] * 10 + [429] * 5
