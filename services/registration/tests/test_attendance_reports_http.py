@@ -3,7 +3,7 @@ session's summary (ended events only, rate over the hours the learner was regist
 CSV export, the attendance sheet and the certificate of attendance read back from their PDFs,
 the certificate's id issued once, the verification endpoint, and every who-may rule refused.
 
-Presences are set up by writing their rows (the attendance API is tested on its own)."""
+Presences are set up through the attendance API: a check-in, marks and validations."""
 
 import asyncio
 import csv
@@ -21,19 +21,18 @@ import aio_pika
 import httpx
 import pytest
 from pypdf import PdfReader
-from registration import store
 from registration.app import create_app
+from registration.documents import signed_time
 from registration.settings import RegistrationSettings
-from registration.tables import certificates, presences, trainings
+from registration.tables import certificates, trainings
 from registration.use_cases.event_registrations import EventRegistrations
 from registration.use_cases.registrations import Registrations
 from registration.use_cases.trainings import Trainings
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth import mint_token
-from shared.events import EventData, PresenceStatus, SessionData, TrainingData, new_event
+from shared.events import EventData, SessionData, TrainingData, new_event
 from testsupport.infra import Servers, create_vhost, delete_vhost, unique_name
 from testsupport.waiting import eventually
 
@@ -111,6 +110,7 @@ class Scenario:
     extra: EventData  # 1 h, ended, manual: only zoe registered, and present
     coming: EventData  # not ended: never counted
     registrations: dict[str, dict[str, Any]]
+    signed_at: datetime  # zoe's check-in at the morning event
 
 
 async def catalog_event(http: httpx.AsyncClient, session: SessionData, **fields: Any) -> EventData:
@@ -143,30 +143,27 @@ async def move_to(http: httpx.AsyncClient, event: EventData, start: datetime, ho
     await events.replicate_event(str(uuid.uuid4()), "catalog.event.updated", moved)
 
 
-async def mark(
-    engine: AsyncEngine,
-    event: EventData,
-    user_id: str,
-    status: PresenceStatus,
-    signed_at: datetime | None = None,
-    note: str | None = None,
-) -> None:
-    values = {"status": status, "signed_at": signed_at, "note": note, "version": 2}
-    async with engine.begin() as conn:
-        await conn.execute(
-            pg_insert(presences)
-            .values(event_id=event.id, session_id=event.session_id, user_id=user_id, **values)
-            .on_conflict_do_update(index_elements=["event_id", "user_id"], set_=values)
-        )
+async def mark(http: httpx.AsyncClient, event: EventData, *items: dict[str, str]) -> None:
+    answer = await http.put(
+        f"/api/events/{event.id}/attendance", json={"items": list(items)}, headers=MANAGER
+    )
+    assert answer.status_code == 200, answer.text
 
 
-async def validate(engine: AsyncEngine, event: EventData) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(
-            update(store.events)
-            .where(store.events.c.id == event.id)
-            .values(attendance_validated_at=datetime.now(UTC))
-        )
+async def validate(http: httpx.AsyncClient, event: EventData) -> None:
+    answer = await http.post(f"/api/events/{event.id}/attendance/validate", headers=MANAGER)
+    assert answer.status_code == 200, answer.text
+
+
+async def check_in(http: httpx.AsyncClient, event: EventData, learner: dict[str, str]) -> datetime:
+    """The learner signs in with the event's code; when they did."""
+    code = await http.get(f"/api/events/{event.id}/check-in-code", headers=TUTOR)
+    assert code.status_code == 200, code.text
+    answer = await http.post(
+        f"/api/events/{event.id}/check-in", json={"code": code.json()["code"]}, headers=learner
+    )
+    assert answer.status_code == 200, answer.text
+    return datetime.fromisoformat(answer.json()["signed_at"])
 
 
 @pytest.fixture
@@ -203,7 +200,15 @@ async def scenario(http: httpx.AsyncClient, engine: AsyncEngine) -> Scenario:
         assert answer.status_code == 201, answer.text
         assert answer.json()["status"] == "confirmed"
         signed_up[name] = answer.json()
-    morning = await catalog_event(http, session, title="Gestes & postures", location="Salle B")
+    morning = await catalog_event(
+        http,
+        session,
+        title="Gestes & postures",
+        location="Salle B",
+        start=now + timedelta(minutes=10),
+        end=now + timedelta(hours=3, minutes=10),
+    )
+    signed_at = await check_in(http, morning, ZOE)  # its window is open: it starts soon
     afternoon = await catalog_event(http, session, title="Incendie")
     extra = await catalog_event(http, session, title="Rattrapage", registration_mode="manual")
     answer = await http.post(
@@ -216,14 +221,18 @@ async def scenario(http: httpx.AsyncClient, engine: AsyncEngine) -> Scenario:
     await move_to(http, morning, DAY, 3)
     await move_to(http, afternoon, DAY + timedelta(hours=5), 4)
     await move_to(http, extra, DAY + timedelta(days=1), 1)
-    await mark(engine, morning, "zoe", "present", signed_at=DAY - timedelta(minutes=5))
-    await mark(engine, morning, "john", "absent_justified", note="=cmd|' /C calc'!A0")
-    await mark(engine, afternoon, "zoe", "present")
-    await mark(engine, afternoon, "john", "present")
-    await mark(engine, afternoon, "mal", "absent_unjustified")
-    await mark(engine, extra, "zoe", "present")
-    await mark(engine, coming, "zoe", "present")
-    return Scenario(session, training, morning, afternoon, extra, coming, signed_up)
+    note = "=cmd|' /C calc'!A0"
+    await mark(http, morning, {"user_id": "john", "status": "absent_justified", "note": note})
+    await mark(
+        http,
+        afternoon,
+        {"user_id": "zoe", "status": "present"},
+        {"user_id": "john", "status": "present"},
+        {"user_id": "mal", "status": "absent_unjustified"},
+    )
+    await mark(http, extra, {"user_id": "zoe", "status": "present"})
+    await mark(http, coming, {"user_id": "zoe", "status": "present"})
+    return Scenario(session, training, morning, afternoon, extra, coming, signed_up, signed_at)
 
 
 # --- the session's summary and export ------------------------------------------------------------
@@ -320,7 +329,7 @@ async def test_the_export_has_a_row_per_learner_and_ended_event(
     assert zoe_morning[3] == str(scenario.morning.id)
     assert datetime.fromisoformat(zoe_morning[5]) == DAY
     assert datetime.fromisoformat(zoe_morning[6]) == DAY + timedelta(hours=3)
-    assert datetime.fromisoformat(zoe_morning[8]) == DAY - timedelta(minutes=5)
+    assert datetime.fromisoformat(zoe_morning[8]) == scenario.signed_at
     assert (zoe_morning[9], john[8]) == ("", "")
 
 
@@ -363,7 +372,8 @@ async def test_the_filled_sheet_shows_statuses_and_signatures(
     text = text_of(answer.content)
     assert "Attendance sheet" in text
     assert f"{DAY.day} {DAY:%B %Y}, 09:00 {DASH} 12:00" in text
-    assert "Zoé Lefèvre-Château Present 08:55" in text
+    signed = signed_time(scenario.signed_at, DAY, "en")  # another day than the event's, moved
+    assert f"Zoé Lefèvre-Château Present {signed}" in text
     assert "John Smith Absent (justified)" in text
     assert "=1+1 Malicious Not recorded" in text
 
@@ -386,7 +396,7 @@ async def test_the_certificate_waits_for_a_validated_attended_event_then_keeps_i
     url = f"/api/registrations/{zoe}/certificate"
     refused = await http.get(url, headers=ZOE)
     assert refused.status_code == 409, refused.text
-    await validate(engine, scenario.morning)
+    await validate(http, scenario.morning)
     first = await http.get(url, headers=ZOE)
     assert first.status_code == 200, first.text
     assert first.headers["content-type"] == "application/pdf"
@@ -405,7 +415,7 @@ async def test_the_certificate_waits_for_a_validated_attended_event_then_keeps_i
     assert "Incendie" not in text  # not validated yet: not on the certificate
     [certificate_id] = set(CERTIFICATE_URL.findall(text))
     assert certificate_id in text.replace(f"certificates/{certificate_id}", "")
-    await validate(engine, scenario.afternoon)
+    await validate(http, scenario.afternoon)
     again = text_of((await http.get(url, headers=MANAGER)).content)
     assert CERTIFICATE_URL.findall(again) == [certificate_id]
     assert "Incendie" in again
@@ -415,8 +425,8 @@ async def test_the_certificate_waits_for_a_validated_attended_event_then_keeps_i
 async def test_a_certificate_in_english_and_its_verification(
     http: httpx.AsyncClient, engine: AsyncEngine, scenario: Scenario
 ) -> None:
-    await validate(engine, scenario.morning)
-    await validate(engine, scenario.afternoon)
+    await validate(http, scenario.morning)
+    await validate(http, scenario.afternoon)
     john = scenario.registrations["john"]["id"]
     answer = await http.get(f"/api/registrations/{john}/certificate", headers=JOHN)
     assert answer.status_code == 200, answer.text
@@ -453,7 +463,7 @@ async def test_a_certificate_in_english_and_its_verification(
 async def test_who_gets_a_certificate_and_who_checks_one(
     http: httpx.AsyncClient, engine: AsyncEngine, scenario: Scenario
 ) -> None:
-    await validate(engine, scenario.morning)
+    await validate(http, scenario.morning)
     john = scenario.registrations["john"]["id"]
     url = f"/api/registrations/{john}/certificate"
     for who in (ZOE, TUTOR, OTHER_MANAGER, STRANGER):
@@ -486,7 +496,7 @@ async def test_the_openapi_document_declares_the_pdf_and_csv_answers(
 async def test_first_downloads_at_once_issue_one_certificate(
     http: httpx.AsyncClient, engine: AsyncEngine, scenario: Scenario
 ) -> None:
-    await validate(engine, scenario.afternoon)
+    await validate(http, scenario.afternoon)
     john = scenario.registrations["john"]["id"]
     url = f"/api/registrations/{john}/certificate"
     answers = await asyncio.gather(*(http.get(url, headers=JOHN) for _ in range(4)))
