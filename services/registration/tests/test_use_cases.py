@@ -459,6 +459,7 @@ async def test_changing_the_offer_hours_keeps_the_offers_out_and_rules_the_next_
     await replicas.replicate_session(books, "e2", "catalog.session.updated", offering)
     await actions.cancel(books, MANAGER, seated.id, None)  # null -> a number: offered
     deadline = books.registration(first.id)["offer_expires_at"]
+    assert deadline is not None
     assert books.registration(first.id)["status"] == "offered"
     longer = offering.model_copy(update={"version": 3, "waitlist_offer_hours": 5 * OFFER_HOURS})
     await replicas.replicate_session(books, "e3", "catalog.session.updated", longer)
