@@ -167,7 +167,12 @@ async def test_notification_names_the_exchanges_its_queues_are_bound_to(
     }
     confirmations = messages_of(document, document["channels"]["notification.confirmations"])
     assert [m["payload"] for m in confirmations] == [
-        {"$ref": SCHEMAS_REF + "NotificationSendConfirmation"}
+        {
+            "oneOf": [
+                {"$ref": SCHEMAS_REF + "NotificationSendConfirmation"},
+                {"$ref": SCHEMAS_REF + "NotificationCertificateAvailable"},
+            ]
+        }
     ]
 
 

@@ -28,7 +28,7 @@ from shared.events import (
     CLOUDEVENTS_CONTENT_TYPE,
     DATA_MODELS,
     REGISTER,
-    SEND_CONFIRMATION,
+    REGISTRATION_COMMANDS,
     CloudEvent,
 )
 
@@ -37,7 +37,7 @@ from .topology import COMMANDS_EXCHANGE, ServiceQueue
 
 Document = dict[str, Any]
 
-COMMANDS = (SEND_CONFIRMATION, REGISTER)
+COMMANDS = (*REGISTRATION_COMMANDS, REGISTER)
 """The types that travel on `training.commands`; every other known type is an event."""
 
 _SCHEMAS_REF = "#/components/schemas/"

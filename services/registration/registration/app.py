@@ -29,8 +29,8 @@ from shared.db import make_engine, make_sessionmaker
 from shared.events import (
     ATTENDANCE_EVENTS,
     EVENT_REGISTRATION_EVENTS,
+    REGISTRATION_COMMANDS,
     REGISTRATION_EVENTS,
-    SEND_CONFIRMATION,
 )
 from shared.messaging import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, OutboxRelay, make_broker
 from shared.messaging.documentation import document_published
@@ -47,7 +47,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         (*REGISTRATION_EVENTS, *EVENT_REGISTRATION_EVENTS, *ATTENDANCE_EVENTS),
         EVENTS_EXCHANGE,
     )
-    document_published(broker, (SEND_CONFIRMATION,), COMMANDS_EXCHANGE)
+    document_published(broker, REGISTRATION_COMMANDS, COMMANDS_EXCHANGE)
     relay = OutboxRelay(engine, store.outbox, broker, name=f"{SERVICE}-outbox")
     sessions = make_sessionmaker(engine)
     # what a session registration sets off in event registrations, and an event's attendance
@@ -55,7 +55,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     session_registrations = Registrations(sessions)
     event_registration_cases = EventRegistrations(sessions)
     curricula = Curricula(sessions, session_registrations)
-    presences = Presences(sessions)
+    presences = Presences(sessions, settings.public_url)
     trainings = Trainings(sessions)
     reports = Reports(sessions)
     certificate_cases = Certificates(sessions, settings.public_url)

@@ -162,8 +162,13 @@ def announces(previous: Completion | None, decided: Completion) -> tuple[Complet
     return ()
 
 
-def ensure_certificate_available(attended: Iterable[tuple[PresenceStatus, bool]]) -> None:
+def certificate_available(attended: Iterable[tuple[PresenceStatus, bool]]) -> bool:
     """From each of the learner's presences, (status, whether that event's attendance is
-    validated): a certificate exists once at least one `present` is validated (409 before)."""
-    if not any(status == "present" and validated for status, validated in attended):
+    validated): a certificate exists once at least one `present` is validated."""
+    return any(status == "present" and validated for status, validated in attended)
+
+
+def ensure_certificate_available(attended: Iterable[tuple[PresenceStatus, bool]]) -> None:
+    """`certificate_available`, or 409."""
+    if not certificate_available(attended):
         raise Conflict("No attended event of this registration has validated attendance yet.")

@@ -184,6 +184,7 @@ class CertificateRow(TypedDict):
     certificate_id: uuid.UUID
     registration_id: uuid.UUID
     issued_at: datetime
+    certificate_announced_at: datetime | None  # `notification.certificate_available` written
 
 
 class TrainingRow(TypedDict):

@@ -232,6 +232,7 @@ certificates = Table(
     Column("certificate_id", UUID(as_uuid=True), primary_key=True),
     Column("registration_id", UUID(as_uuid=True), nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("certificate_announced_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("registration_id", name="certificates_one_per_registration"),
 )
 

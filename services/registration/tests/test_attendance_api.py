@@ -45,6 +45,7 @@ pytestmark = pytest.mark.integration
 
 SECRET = "attendance-api-secret-0123456789-abcdef"
 CODE = re.compile(r"[A-Z2-9]{8}")
+PUBLIC_URL = "https://training.example"
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ async def http(
     app.include_router(attendance_api.router)
     app.include_router(registrations_api.router)
     app.state.registrations = registrations
-    app.state.presences = Presences(make_sessionmaker(engine))
+    app.state.presences = Presences(make_sessionmaker(engine), PUBLIC_URL)
     app.state.token_verifier = TokenVerifier(secret=SECRET)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://registration") as client:

@@ -12,7 +12,11 @@ the tables too.
 """
 
 from registration.store.attendance_reports import registered_presences, session_events
-from registration.store.certificates import certificate_by_id, issue_certificate
+from registration.store.certificates import (
+    certificate_by_id,
+    issue_certificate,
+    mark_certificate_announced,
+)
 from registration.store.curriculum_replica import (
     curriculum_by_id,
     curriculum_subtree,
@@ -151,6 +155,7 @@ __all__ = [
     "lock_sessions",
     "lock_sessions_with_due_requests",
     "lock_training",
+    "mark_certificate_announced",
     "metadata",
     "move_event_line_up",
     "move_line_up",

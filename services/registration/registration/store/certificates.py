@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +27,23 @@ async def issue_certificate(
     )
     query = select(certificates).where(certificates.c.registration_id == registration_id)
     return await one(db, query, CertificateRow)
+
+
+async def mark_certificate_announced(
+    db: AsyncSession, registration_id: uuid.UUID, now: datetime
+) -> bool:
+    """Whether this call is the one that marks the registration's certificate announced (it had
+    not been): `notification.certificate_available` is then written once per registration."""
+    marked = await db.execute(
+        update(certificates)
+        .where(
+            certificates.c.registration_id == registration_id,
+            certificates.c.certificate_announced_at.is_(None),
+        )
+        .values(certificate_announced_at=now)
+        .returning(certificates.c.certificate_id)
+    )
+    return marked.first() is not None
 
 
 async def certificate_by_id(db: AsyncSession, certificate_id: uuid.UUID) -> CertificateRow | None:

@@ -14,8 +14,10 @@ from registration.attendance import PresenceChange
 from registration.event_domain import EventChange
 from registration.records import EventRegistrationRow
 from shared.events import (
+    CERTIFICATE_AVAILABLE,
     SEND_CONFIRMATION,
     AttendanceValidatedData,
+    CertificateAvailable,
     CloudEvent,
     EventRegistration,
     EventRegistrationData,
@@ -158,3 +160,14 @@ def confirmation_command(
     """The `notification.send_confirmation` command with the token only the learner gets."""
     command = SendConfirmation(registration=registration, token=token, expires_at=expires_at)
     return new_event(SERVICE, SEND_CONFIRMATION, command, subject=str(registration.id))
+
+
+def certificate_command(
+    registration: Registration, certificate_id: uuid.UUID, public_url: str
+) -> CloudEvent:
+    """The `notification.certificate_available` command: the learner's download link."""
+    url = f"{public_url.rstrip('/')}/api/registrations/{registration.id}/certificate"
+    command = CertificateAvailable(
+        registration=registration, certificate_id=certificate_id, certificate_url=url
+    )
+    return new_event(SERVICE, CERTIFICATE_AVAILABLE, command, subject=str(registration.id))

@@ -37,8 +37,9 @@ async def registrations_created(
 
 
 async def attendance_validated(
-    db: AsyncSession, event: EventRow, actor: str, now: datetime
+    db: AsyncSession, event: EventRow, actor: str, now: datetime, public_url: str
 ) -> None:
     """An event's attendance validated, or a validated presence changed by a manager: the
-    session's completion is decided (again) once every event of it has ended validated."""
-    await completions.decide(db, event["session_id"], actor, now)
+    session's completion is decided (again) once every event of it has ended validated, and
+    each learner's certificate announced once available (`public_url` for its link)."""
+    await completions.decide(db, event["session_id"], actor, now, public_url)

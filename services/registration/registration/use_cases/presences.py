@@ -45,8 +45,9 @@ class CheckInCode(BaseModel):
 
 
 class Presences:
-    def __init__(self, sessions: Database) -> None:
+    def __init__(self, sessions: Database, public_url: str) -> None:
         self._sessions = sessions
+        self._public_url = public_url  # the certificate's link, in what completion announces
 
     async def attendance(self, actor: Principal, event_id: uuid.UUID) -> EventAttendance:
         """Managers and tutors of the session read it."""
@@ -75,7 +76,7 @@ class Presences:
             )
             rows = await _write(db, event, rows, marked.changes, now)
             if validated and marked.changes:
-                await follow_ups.attendance_validated(db, event, actor.sub, now)
+                await follow_ups.attendance_validated(db, event, actor.sub, now, self._public_url)
         return _attendance(event, rows)
 
     async def validate(self, actor: Principal, event_id: uuid.UUID) -> EventAttendance:
@@ -98,7 +99,7 @@ class Presences:
                 event["attendance_validated_at"] = now
                 rows = await _write(db, event, rows, validated.changes, now)
                 await announce_validated(db, event_id, event["session_id"], validated.counts)
-            await follow_ups.attendance_validated(db, event, actor.sub, now)
+            await follow_ups.attendance_validated(db, event, actor.sub, now, self._public_url)
         return _attendance(event, rows)
 
     async def check_in_code(self, actor: Principal, event_id: uuid.UUID) -> CheckInCode:
