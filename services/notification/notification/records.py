@@ -2,7 +2,7 @@
 values it writes."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NotRequired, TypedDict
 
@@ -23,6 +23,8 @@ class SessionRow:
     status: str
     version: int
     replicated_at: datetime
+    reminder_hours: list[float] = field(default_factory=lambda: [24.0])
+    """Hours before each event its learners are reminded (the rule of that name)."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ class SessionValues(TypedDict):
     validators: list[str]
     status: str
     version: int
+    reminder_hours: list[float]
 
 
 class EventValues(TypedDict):

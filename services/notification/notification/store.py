@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     false,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -90,6 +92,7 @@ sessions = Table(
     Column("status", String(20), nullable=False),
     Column("version", Integer, nullable=False),
     Column("replicated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("reminder_hours", JSONB, nullable=False, server_default=text("'[24]'")),
 )
 
 events = Table(
@@ -123,6 +126,21 @@ registrations = Table(
     Column("replicated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 Index("registrations_session_status", registrations.c.session_id, registrations.c.status)
+
+event_registrations = Table(
+    "event_registrations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("session_id", UUID(as_uuid=True), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("replicated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index(
+    "event_registrations_event_status", event_registrations.c.event_id, event_registrations.c.status
+)
 
 contacts = Table(
     "contacts",
@@ -179,6 +197,26 @@ Index(
 )
 Index("deliveries_user_created", deliveries.c.user_id, deliveries.c.created_at)
 Index("deliveries_session_message", deliveries.c.session_message_id)
+
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("hours", Float(precision=53), nullable=False),
+    # the event's start it was planned for: a moved event is a new reminder
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint(
+        "event_id", "user_id", "hours", "start", name="reminders_event_user_hours_start_key"
+    ),
+)
+Index("reminders_due", reminders.c.due_at, postgresql_where=reminders.c.status == "pending")
 
 DELIVERIES_CHANNEL = "deliveries"
 LEASED_COLUMNS = tuple(f.name for f in fields(LeasedDelivery))

@@ -70,6 +70,7 @@ async def replicate_session(
                 "validators": data.validators,
                 "status": status,
                 "version": data.version,
+                "reminder_hours": data.reminder_hours,
             },
         )
         incoming = domain.SessionView(
