@@ -2,7 +2,8 @@
 
 A certificate counts only events whose attendance is validated (the proof a funder reads):
 the events the learner was `present` at among them, and their hours as completion.py counts
-them. Its id is issued on the first download and is the same on every later one.
+them. Its id is issued on the first download, or by the completion that announces it
+(`completions`), and is the same on every later one.
 """
 
 import asyncio
