@@ -1,5 +1,6 @@
 """What an event registration fact tells its learner, with the event's invitation; no I/O."""
 
+import uuid
 from typing import Final, TypedDict
 
 from notification.domain import (
@@ -24,6 +25,43 @@ class EventRegistrationWords(TypedDict):
     reason: str | None
 
 
+def event_uid(event_registration_id: uuid.UUID) -> str:
+    """Every invitation of one event registration has this UID: each replaces the one before."""
+    return f"event-registration-{event_registration_id}@training"
+
+
+def event_sequence(event_version: int, registration_version: int) -> int:
+    """The SEQUENCE of an event registration's invitation: the event's catalog version plus the
+    event registration's version. Both only grow and each invitation follows a change of one of
+    them, so it is higher than any sent before under that UID (a stale fact's is lower: calendars
+    keep the newer one)."""
+    return event_version + registration_version
+
+
+def event_entry(
+    event_registration_id: uuid.UUID,
+    registration_version: int,
+    event: EventView,
+    session: SessionView | None,
+    learner: Recipient,
+    *,
+    cancel: bool,
+) -> CalendarEntry:
+    """The event as a timed invitation (or its cancellation), under the event registration's
+    UID, for the event registration at `registration_version`."""
+    return CalendarEntry(
+        uid=event_uid(event_registration_id),
+        summary=event.title,
+        start=event.start,
+        end=event.end,
+        location=event.location,
+        description=session.title if session is not None else "",
+        sequence=event_sequence(event.version, registration_version),
+        method="CANCEL" if cancel else "REQUEST",
+        attendee=learner,
+    )
+
+
 def event_invitation(
     registration: EventRegistrationData,
     event: EventView,
@@ -33,16 +71,8 @@ def event_invitation(
     cancel: bool,
 ) -> CalendarEntry:
     """The event as a timed invitation, under the event registration's UID."""
-    return CalendarEntry(
-        uid=f"event-registration-{registration.id}@training",
-        summary=event.title,
-        start=event.start,
-        end=event.end,
-        location=event.location,
-        description=session.title if session is not None else "",
-        sequence=max(event.version, registration.version),
-        method="CANCEL" if cancel else "REQUEST",
-        attendee=learner,
+    return event_entry(
+        registration.id, registration.version, event, session, learner, cancel=cancel
     )
 
 
