@@ -11,15 +11,17 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
+from notification.preferences import Category
 from shared.events import Locale, RegistrationStatus
 
 Channel = Literal["internal", "email"]
-DeliveryStatus = Literal["pending", "sent", "captured", "failed"]
+DeliveryStatus = Literal["pending", "sent", "captured", "failed", "suppressed"]
 Audience = Literal["confirmed", "all"]
 
-DELIVERY_STATUSES: Final[tuple[DeliveryStatus, ...]] = ("pending", "sent", "captured", "failed")
+DELIVERY_STATUSES: Final[tuple[DeliveryStatus, ...]] = get_args(DeliveryStatus)
+"""`suppressed`: an optional email its recipient turned off (preferences.py), logged, not sent."""
 ACTIVE: Final[tuple[RegistrationStatus, ...]] = ("pending", "confirmed", "waitlisted", "offered")
 """Not ended: holding a seat, offered one, or in line for one."""
 BOTH: Final[tuple[Channel, ...]] = ("internal", "email")
@@ -111,6 +113,8 @@ class Notice:
     context: Mapping[str, object]
     ref: Mapping[str, str] = field(default_factory=dict)
     calendar: CalendarEntry | None = None
+    category: Category | None = None
+    """An optional email's (preferences.py): its recipient may turn it off; None, never."""
 
     def key(self, channel: Channel) -> str:
         return delivery_key(self.fact, self.recipient.user_id, channel)

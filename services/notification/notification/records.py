@@ -68,6 +68,18 @@ class RosterRow:
 
 
 @dataclass(frozen=True)
+class PlaceRow:
+    """A learner's place at an event (an event registration), as its replica holds it."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    session_id: uuid.UUID
+    user_id: str
+    status: str
+    version: int
+
+
+@dataclass(frozen=True)
 class ContactRow:
     """A user's email, name and locale, as of the latest registration change that gave them."""
 
@@ -137,6 +149,7 @@ class DeliveryRow:
     created_at: datetime
     updated_at: datetime
     sent_at: datetime | None
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,12 +164,38 @@ class LeasedDelivery:
     html_body: str
     calendar: str | None
     attempts: int
+    user_id: str = ""
+    category: str | None = None
+    """An optional email's: its unsubscribe link turns this category off for `user_id`."""
 
 
 @dataclass(frozen=True)
 class DeliverySlice:
     items: list[DeliveryRow]
     total: int
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    """A user's calendar feed: the rotation its secret is derived from, and that secret's hash."""
+
+    user_id: str
+    rotation: int
+    secret_hash: str
+
+
+@dataclass(frozen=True)
+class FeedEventRow:
+    """An event of someone's calendar feed, with its session's title and when it last changed."""
+
+    id: uuid.UUID
+    title: str
+    start: datetime
+    end: datetime
+    location: str | None
+    version: int
+    replicated_at: datetime
+    session_title: str
 
 
 # --- what store.py writes -------------------------------------------------------------------
@@ -201,6 +240,15 @@ class RegistrationValues(TypedDict):
     version: int
 
 
+class EventRegistrationValues(TypedDict):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    session_id: uuid.UUID
+    user_id: str
+    status: str
+    version: int
+
+
 class ContactValues(TypedDict):
     user_id: str
     email: str
@@ -233,6 +281,7 @@ class NewDelivery(TypedDict):
     calendar: NotRequired[str | None]
     session_message_id: NotRequired[uuid.UUID | None]
     next_attempt_at: NotRequired[datetime]
+    category: NotRequired[str | None]
 
 
 class NewSessionMessage(TypedDict):

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -21,18 +22,22 @@ from sqlalchemy import (
     func,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notification.domain import ACTIVE, DELIVERY_STATUSES
+from notification.preferences import CATEGORIES
 from notification.records import (
     AttemptOutcome,
     ContactRow,
     ContactValues,
     DeliveryRow,
     DeliverySlice,
+    EventRegistrationValues,
     EventRow,
     EventValues,
     InboxRow,
@@ -41,6 +46,7 @@ from notification.records import (
     NewDelivery,
     NewInboxMessage,
     NewSessionMessage,
+    PlaceRow,
     RegistrationState,
     RegistrationValues,
     RosterRow,
@@ -54,6 +60,11 @@ from shared.listing import Listing, page_of
 from shared.messaging import inbox_table
 
 metadata = MetaData()
+
+
+def _quoted(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
 
 messages = Table(
     "inbox_messages",
@@ -141,6 +152,10 @@ event_registrations = Table(
 Index(
     "event_registrations_event_status", event_registrations.c.event_id, event_registrations.c.status
 )
+# a user's calendar feed: the events they are registered to
+Index(
+    "event_registrations_user_status", event_registrations.c.user_id, event_registrations.c.status
+)
 
 contacts = Table(
     "contacts",
@@ -188,7 +203,13 @@ deliveries = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("sent_at", DateTime(timezone=True), nullable=True),
+    # an optional email's: the preference that may suppress it, the one its unsubscribe link ends
+    Column("category", String(20), nullable=True),
     UniqueConstraint("delivery_key", name="deliveries_delivery_key_key"),
+    CheckConstraint(f"status IN ({_quoted(DELIVERY_STATUSES)})", name="deliveries_status"),
+    CheckConstraint(
+        f"category IS NULL OR category IN ({_quoted(CATEGORIES)})", name="deliveries_category"
+    ),
 )
 Index(
     "deliveries_due",
@@ -197,6 +218,38 @@ Index(
 )
 Index("deliveries_user_created", deliveries.c.user_id, deliveries.c.created_at)
 Index("deliveries_session_message", deliveries.c.session_message_id)
+
+# --- what each user has of their own: a calendar feed, email preferences, unsubscribe links --
+
+calendar_feeds = Table(
+    "calendar_feeds",
+    metadata,
+    Column("user_id", String(200), primary_key=True),
+    # the feed's secret is derived from the user and this (links.py); only its hash is kept
+    Column("rotation", Integer, nullable=False, server_default="0"),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("secret_hash", name="calendar_feeds_secret_hash_key"),
+)
+
+email_preferences = Table(
+    "email_preferences",
+    metadata,
+    Column("user_id", String(200), primary_key=True),
+    *(Column(category, Boolean, nullable=False, server_default=true()) for category in CATEGORIES),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+unsubscribe_links = Table(
+    "unsubscribe_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(200), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(f"category IN ({_quoted(CATEGORIES)})", name="unsubscribe_links_category"),
+)
 
 reminders = Table(
     "reminders",
@@ -219,6 +272,7 @@ reminders = Table(
 Index("reminders_due", reminders.c.due_at, postgresql_where=reminders.c.status == "pending")
 
 DELIVERIES_CHANNEL = "deliveries"
+_PLACE = tuple(event_registrations.c[f.name] for f in fields(PlaceRow))
 LEASED_COLUMNS = tuple(f.name for f in fields(LeasedDelivery))
 
 
@@ -454,6 +508,72 @@ async def roster(
         query = query.where(registrations.c.status.in_(statuses))
     rows = await db.execute(query.order_by(registrations.c.user_id, registrations.c.id))
     return [RosterRow(**row) for row in rows.mappings()]
+
+
+# --- learners' places at events: who is told when an event changes or leaves a calendar ----
+
+
+async def hold_event(db: AsyncSession, event_id: uuid.UUID, *, exclusive: bool) -> None:
+    """A transaction lock on the event's id (taken even before its replica exists): a change of
+    the event (exclusive) waits for the event registration facts being handled (shared), so it
+    tells every learner whose invitation carried its old times."""
+    key = func.hashtextextended(f"event:{event_id}", 0)
+    lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+    await db.execute(select(lock(key)))
+
+
+async def place_by_id(db: AsyncSession, event_registration_id: uuid.UUID) -> PlaceRow | None:
+    query = select(*_PLACE).where(event_registrations.c.id == event_registration_id)
+    row = (await db.execute(query)).mappings().first()
+    return PlaceRow(**row) if row is not None else None
+
+
+async def save_place(db: AsyncSession, values: EventRegistrationValues) -> None:
+    """An event registration, replaced only by a newer version."""
+    stmt = pg_insert(event_registrations).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[event_registrations.c.id],
+        set_={**{k: stmt.excluded[k] for k in values if k != "id"}, "replicated_at": func.now()},
+        where=event_registrations.c.version < stmt.excluded.version,
+    )
+    await db.execute(stmt)
+
+
+async def places_at_event(db: AsyncSession, event_id: uuid.UUID) -> list[PlaceRow]:
+    """The event's `registered` places, but those of learners whose session registration has
+    ended as the roster holds it (registration's event_registration.cancelled may not be here
+    yet: they no longer have the event)."""
+    places = event_registrations.c
+    same = (registrations.c.session_id == places.session_id) & (
+        registrations.c.user_id == places.user_id
+    )
+    on_roster = select(registrations.c.id).where(same).exists()
+    active = select(registrations.c.id).where(same, registrations.c.status.in_(ACTIVE)).exists()
+    query = (
+        select(*_PLACE)
+        .where(places.event_id == event_id, places.status == "registered", active | ~on_roster)
+        .order_by(places.user_id, places.id)
+    )
+    return [PlaceRow(**row) for row in (await db.execute(query)).mappings()]
+
+
+async def places_in_session(
+    db: AsyncSession, session_id: uuid.UUID, user_id: str | None = None
+) -> list[PlaceRow]:
+    """The `registered` places at the session's events (of one learner, if given)."""
+    places = event_registrations.c
+    query = select(*_PLACE).where(places.session_id == session_id, places.status == "registered")
+    if user_id is not None:
+        query = query.where(places.user_id == user_id)
+    rows = await db.execute(query.order_by(places.user_id, places.event_id, places.id))
+    return [PlaceRow(**row) for row in rows.mappings()]
+
+
+async def events_by_ids(db: AsyncSession, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, EventRow]:
+    if not event_ids:
+        return {}
+    rows = await db.execute(select(events).where(events.c.id.in_(event_ids)))
+    return {row["id"]: EventRow(**row) for row in rows.mappings()}
 
 
 # --- managers' messages ---------------------------------------------------------------------
