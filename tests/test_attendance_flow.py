@@ -282,9 +282,6 @@ async def test_completion_and_the_certificate(system: System, course: Course) ->
     await call(system, "GET", f"/api/certificates/{uuid.uuid4()}", stranger, 404)
 
 
-@pytest.mark.xfail(
-    reason="registration's certificate_available command is being finished", strict=False
-)
 async def test_the_learner_is_emailed_that_the_certificate_is_available(
     system: System, course: Course, running_mail_server: MailServer
 ) -> None:
