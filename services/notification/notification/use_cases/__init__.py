@@ -34,8 +34,8 @@ class Notifications:
         await facts.replicate_session(self._sessions, self._letterhead, event)
 
     async def replicate_event(self, event: CloudEvent) -> None:
-        """catalog.event.*: title, times and place, for event registration emails."""
-        await facts.replicate_event(self._sessions, event)
+        """catalog.event.*: title, times and place; a change or deletion reaches its learners."""
+        await facts.replicate_event(self._sessions, self._letterhead, event)
 
     async def on_registration_fact(self, event: CloudEvent, *, last_chance: bool = True) -> None:
         """registration.*: the roster and contacts, then the learner's (and validators') notices."""

@@ -16,6 +16,7 @@ from notification.registration_notices import (
     registration_notices,
 )
 from notification.session_notices import session_cancelled_notices, session_rescheduled_notices
+from notification.use_cases import changes
 from notification.use_cases.notices import Letterhead, deliver
 from notification.use_cases.views import event_view, recipient, roster, session_view
 from shared.db import transaction
@@ -92,18 +93,25 @@ async def replicate_session(
         ):
             entries = roster(await store.roster(db, data.id))
             notices = session_cancelled_notices(current, entries, data.cancel_reason)
+            await changes.session_cancelled(db, letterhead, current)
         elif fact == "updated":
             entries = roster(await store.roster(db, data.id, domain.ACTIVE))
             notices = session_rescheduled_notices(before, incoming, entries)
         await deliver(db, letterhead, notices)
 
 
-async def replicate_event(sessions: async_sessionmaker[AsyncSession], event: CloudEvent) -> None:
-    """catalog.event.*: title, times and place, for event registration emails."""
+async def replicate_event(
+    sessions: async_sessionmaker[AsyncSession], letterhead: Letterhead, event: CloudEvent
+) -> None:
+    """catalog.event.*: title, times and place, for event registration emails; new times or
+    place, or a deletion, reach its registered learners."""
     data = EventData.model_validate(event.data)
+    deleted = event.type == "catalog.event.deleted"
     async with transaction(sessions) as db:
         if not await first_delivery(db, store.inbox, EVENTS, event.id):
             return
+        await store.hold_event(db, data.id, exclusive=True)
+        before = await store.event_by_id(db, data.id)
         await store.save_event(
             db,
             {
@@ -114,10 +122,11 @@ async def replicate_event(sessions: async_sessionmaker[AsyncSession], event: Clo
                 "end": data.end,
                 "location": data.location,
                 "utc_offset_minutes": _offset_minutes(data.start),
-                "deleted": event.type == "catalog.event.deleted",
+                "deleted": deleted,
                 "version": data.version,
             },
         )
+        await changes.event_replicated(db, letterhead, before, data, deleted=deleted)
 
 
 async def on_registration_fact(
@@ -151,6 +160,9 @@ async def on_registration_fact(
             contacts=contacts,
         )
         await deliver(db, letterhead, notices)
+        ended = data.status not in domain.ACTIVE
+        if ended and not domain.is_stale(data.version, known.version if known else None):
+            await changes.registration_ended(db, letterhead, data, session)
 
 
 async def send_confirmation(
@@ -213,6 +225,8 @@ async def on_event_registration_fact(
     async with transaction(sessions) as db:
         if not await first_delivery(db, store.inbox, EVENT_REGISTRATIONS, event.id):
             return
+        await store.hold_event(db, data.event_id, exclusive=False)
+        fact_id = await changes.keep_place(db, data, event.id)
         event_row = await store.event_by_id(db, data.event_id)
         if event_row is None and not last_chance:
             raise NotKnownYet(f"event {data.event_id} is not known yet")
@@ -224,7 +238,7 @@ async def on_event_registration_fact(
             found = (await store.contacts_of(db, [data.user_id])).get(data.user_id)
             contact = recipient(found) if found else None
         notices = event_registration_notices(
-            fact, event.id, data, event_view(event_row), session, contact
+            fact, fact_id, data, event_view(event_row), session, contact
         )
         await deliver(db, letterhead, notices)
 
