@@ -11,6 +11,7 @@ from notification.calendar import invitation
 from notification.change_notices import (
     CHANGES,
     Attendee,
+    cancelled_fact,
     ended_fact,
     event_cancelled_notices,
     event_changed_notices,
@@ -209,3 +210,22 @@ def test_a_learner_without_an_email_gets_the_inbox_message() -> None:
     unreachable = Recipient("zoe", None, "Zoé")
     [notice] = event_changed_notices(BEFORE, MOVED, SESSION, [_attendee(unreachable)])
     assert notice.channels == ("internal",)
+
+
+def test_the_events_of_a_cancelled_session_are_no_ones_to_move() -> None:
+    for status in ("cancelled", "deleted"):
+        gone = replace(SESSION, status=status)
+        assert event_changed_notices(BEFORE, MOVED, gone, [_attendee(LEA)]) == []
+    assert len(event_changed_notices(BEFORE, MOVED, None, [_attendee(LEA)])) == 1
+
+
+def test_registrations_own_end_of_a_place_is_the_fact_told_before() -> None:
+    place = uuid.uuid4()
+    ended = ended_fact(place, 2)
+    assert cancelled_fact("evt-1", place, ("registered", 2), 3) == ended
+    # a waitlisted place never had an invitation; an unknown one, a replay: their own fact
+    assert cancelled_fact("evt-1", place, ("waitlisted", 2), 3) == "evt-1"
+    assert cancelled_fact("evt-1", place, None, 3) == "evt-1"
+    assert cancelled_fact("evt-1", place, ("registered", 3), 3) == "evt-1"
+    [notice] = event_cancelled_notices(BEFORE, SESSION, [Attendee(place, LEA, 2)], "event_deleted")
+    assert notice.fact == ended
