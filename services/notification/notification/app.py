@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from notification import store
+from notification.api import personal
 from notification.api.routes import router
 from notification.consumers import subscribe_consumers
 from notification.mailer import transport_for
@@ -27,9 +28,10 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     engine = make_engine(config.database_url)
     sessions = make_sessionmaker(engine)
     broker = make_broker(config.amqp_url, app_id=SERVICE)
-    notifications = Notifications(
-        sessions, Letterhead.of(public_url=config.public_url, mail_from=config.mail_from)
+    letterhead = Letterhead.of(
+        public_url=config.public_url, mail_from=config.mail_from, link_key=config.link_key
     )
+    notifications = Notifications(sessions, letterhead)
     sender = DeliverySender(
         sessions,
         transport_for(config.smtp_url, timeout=config.smtp_timeout_seconds),
@@ -42,6 +44,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         listen_dsn=plain_url(config.database_url),
         batch_size=config.send_batch_size,
         poll_interval=config.send_poll_seconds,
+        links=letterhead.links,
     )
     subscribe_consumers(broker, notifications)
     return build_app(
@@ -50,7 +53,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             settings=config,
             engine=engine,
             broker=broker,
-            routers=[router],
+            routers=[router, personal.router, personal.public],
             idempotency_keys=store.idempotency_keys,
             inbox=store.inbox,
             background=[sender.running],

@@ -1,11 +1,13 @@
 """iCalendar (RFC 5545) invitations: text escaped, lines folded at 75 octets, CRLF; no I/O."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from notification.domain import CalendarEntry, Recipient
 
 PRODID = "-//training//notification//EN"
 LINE_OCTETS = 75
+FEED_REFRESH = "PT1H"
 
 
 def escape_text(value: str) -> str:
@@ -91,4 +93,38 @@ def invitation(entry: CalendarEntry, *, organizer: str, now: datetime) -> str:
             _person("ATTENDEE", entry.attendee, organizer, ";ROLE=REQ-PARTICIPANT;RSVP=FALSE")
         )
     lines += ["END:VEVENT", "END:VCALENDAR"]
+    return "".join(fold(line) + "\r\n" for line in lines)
+
+
+def feed(entries: Sequence[tuple[CalendarEntry, datetime]], *, name: str) -> str:
+    """A subscription calendar: one VEVENT per (entry, when it last changed), no METHOD (nothing
+    to act on, RFC 5546). Each DTSTAMP is that change, not the time of the fetch, so the same
+    events give the same text, and the same ETag."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        f"X-WR-CALNAME:{escape_text(name)}",
+        # how often a client should fetch it again (RFC 7986, and the name clients also read)
+        f"REFRESH-INTERVAL;VALUE=DURATION:{FEED_REFRESH}",
+        f"X-PUBLISHED-TTL:{FEED_REFRESH}",
+    ]
+    for entry, changed in entries:
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{entry.uid}",
+            f"DTSTAMP:{_utc(changed)}",
+            _when("DTSTART", entry.start),
+            _when("DTEND", entry.end, end=True),
+            f"SEQUENCE:{entry.sequence}",
+            f"SUMMARY:{escape_text(entry.summary)}",
+            "STATUS:CONFIRMED",
+        ]
+        if entry.location:
+            lines.append(f"LOCATION:{escape_text(entry.location)}")
+        if entry.description:
+            lines.append(f"DESCRIPTION:{escape_text(entry.description)}")
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)

@@ -46,9 +46,12 @@ def one_line(value: str) -> str:
     return " ".join("".join(c if c.isprintable() else " " for c in value).split())
 
 
-def email_of(delivery: LeasedDelivery, *, sender: str) -> EmailMessage:
+def email_of(
+    delivery: LeasedDelivery, *, sender: str, unsubscribe_url: str | None = None
+) -> EmailMessage:
     """Text and HTML alternatives; with an invitation, a text/calendar alternative
-    (method=REQUEST, what calendar programs act on) and the same as an invitation.ics file."""
+    (method=REQUEST, what calendar programs act on) and the same as an invitation.ics file.
+    An optional email carries its one-click unsubscribe link (RFC 8058)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = delivery.recipient
@@ -58,6 +61,9 @@ def email_of(delivery: LeasedDelivery, *, sender: str) -> EmailMessage:
     message["Message-ID"] = f"<{delivery.id}@notification.training>"
     message["Auto-Submitted"] = "auto-generated"
     message["X-Training-Kind"] = delivery.kind
+    if unsubscribe_url is not None:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(delivery.text_body)
     message.add_alternative(delivery.html_body, subtype="html")
     calendar = delivery.calendar

@@ -23,7 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notification import store
 from notification.domain import DeliveryStatus
+from notification.links import Links
 from notification.mailer import Transport, email_of
+from notification.preferences import category_of
 from notification.records import AttemptOutcome, LeasedDelivery
 from shared.db import transaction
 from shared.messaging.listen import Listener
@@ -79,6 +81,7 @@ class DeliverySender:
         record_retry: RetryPolicy = RECORD_RETRY,
         stop_grace: float = 5.0,
         lease: timedelta = LEASE,
+        links: Links | None = None,
     ) -> None:
         self._sessions = sessions
         self._transport = transport
@@ -90,6 +93,7 @@ class DeliverySender:
         self._record_retry = record_retry
         self._stop_grace = stop_grace
         self._lease = lease
+        self._links = links
         self._wake = asyncio.Event()
         self._unrecorded: dict[uuid.UUID, Attempt] = {}
         self._unreleased: list[uuid.UUID] = []
@@ -153,7 +157,10 @@ class DeliverySender:
         now = datetime.now(UTC)
         attempts_before = delivery.attempts
         try:
-            outcome = await self._transport.send(email_of(delivery, sender=self._sender_address))
+            email = email_of(
+                delivery, sender=self._sender_address, unsubscribe_url=self._unsubscribe(delivery)
+            )
+            outcome = await self._transport.send(email)
         except Exception as error:
             attempts = attempts_before + 1
             status = self._policy.after_failure(attempts)
@@ -179,6 +186,15 @@ class DeliverySender:
             delivery.id,
             attempts_before,
             {"status": outcome, "sent_at": now, "last_error": None},
+        )
+
+    def _unsubscribe(self, delivery: LeasedDelivery) -> str | None:
+        """An optional email's link, derived again: the token is never stored."""
+        category = category_of(delivery.category)
+        if self._links is None or category is None:
+            return None
+        return self._links.unsubscribe_url(
+            self._links.unsubscribe_token(delivery.user_id, category)
         )
 
     @staticmethod

@@ -137,6 +137,7 @@ def session_message_notices(
                 wanted,
                 words,
                 {"session_id": str(session.id), "message_id": str(message_id)},
+                category="messages",
             )
         )
     return notices

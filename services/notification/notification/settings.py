@@ -1,6 +1,11 @@
-from pydantic import Field
+import hmac
+from typing import Self
+
+from pydantic import Field, field_validator, model_validator
 
 from shared.settings import ServiceSettings, default_database_url
+
+LINK_SECRET_MIN_LENGTH = 32
 
 
 class NotificationSettings(ServiceSettings):
@@ -29,3 +34,36 @@ class NotificationSettings(ServiceSettings):
     smtp_timeout_seconds: float = Field(
         default=30.0, gt=0, validation_alias="NOTIFICATION_SMTP_TIMEOUT_SECONDS"
     )
+    # the reminder scheduler's longest sleep: a reminder goes out at most about this late
+    reminder_poll_seconds: float = Field(
+        default=5.0, gt=0, le=50, validation_alias="NOTIFICATION_REMINDER_POLL_SECONDS"
+    )
+    # what the secrets of calendar feed and unsubscribe URLs are derived with (links.py);
+    # unset, a key derived from JWT_SECRET
+    link_secret: str | None = Field(default=None, validation_alias="NOTIFICATION_LINK_SECRET")
+
+    @field_validator("link_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def link_key(self) -> str:
+        if self.link_secret:
+            return self.link_secret
+        return hmac.new(self.jwt_secret.encode(), b"notification links", "sha256").hexdigest()
+
+    @model_validator(mode="after")
+    def _a_link_key_of_its_own_outside_local(self) -> Self:
+        if self.environment == "local":
+            return self
+        if self.link_secret is not None and len(self.link_secret) < LINK_SECRET_MIN_LENGTH:
+            raise ValueError(
+                f"NOTIFICATION_LINK_SECRET must be {LINK_SECRET_MIN_LENGTH} characters at least"
+            )
+        if self.link_secret is None and self.jwt_jwks_url is not None:
+            # JWT_SECRET is then no secret of ours to derive the key from
+            raise ValueError(
+                f"ENVIRONMENT={self.environment} with JWT_JWKS_URL needs a NOTIFICATION_LINK_SECRET"
+            )
+        return self

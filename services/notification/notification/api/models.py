@@ -2,12 +2,14 @@
 becomes one."""
 
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, StrictBool, field_validator
 
 from notification import domain
 from notification.domain import Audience, Channel, DeliveryStatus
+from notification.preferences import EmailPreferences
 from notification.records import DeliveryRow, DeliverySlice, InboxRow, InboxSlice
 from notification.use_cases.messages import Message, Posted, Report
 from shared.bounds import Body, Title
@@ -143,6 +145,8 @@ class Delivery(BaseModel):
     attempts: int
     last_error: str | None
     calendar: bool
+    category: str | None = None
+    """An optional email's: the preference that turns it off (`suppressed`: it was off)."""
     session_message_id: uuid.UUID | None
     next_attempt_at: datetime
     sent_at: datetime | None
@@ -163,6 +167,7 @@ class Delivery(BaseModel):
                 "attempts": row.attempts,
                 "last_error": row.last_error,
                 "calendar": row.calendar is not None,
+                "category": row.category,
                 "session_message_id": row.session_message_id,
                 "next_attempt_at": row.next_attempt_at,
                 "sent_at": row.sent_at,
@@ -179,3 +184,40 @@ class DeliveryPage(BaseModel):
     @classmethod
     def of(cls, page: DeliverySlice) -> "DeliveryPage":
         return cls(items=[Delivery.of(row) for row in page.items], total=page.total)
+
+
+class EmailChoices(BaseModel):
+    """Which optional emails the user gets: each category on (true) or off, all three given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reminders: StrictBool
+    messages: StrictBool
+    changes: StrictBool
+
+
+class Preferences(BaseModel):
+    """`GET`/`PUT /api/preferences`. Registration facts and the confirmation link are always
+    sent, and the inbox always written, whatever these say."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"email": {"reminders": True, "messages": False, "changes": True}}]
+        },
+    )
+
+    email: EmailChoices
+
+    @classmethod
+    def of(cls, chosen: EmailPreferences) -> "Preferences":
+        return cls(email=EmailChoices(**asdict(chosen)))
+
+    def chosen(self) -> EmailPreferences:
+        return EmailPreferences(**self.email.model_dump())
+
+
+class CalendarFeed(BaseModel):
+    """The personal subscription URL of a calendar feed: it needs no token, so keep it secret."""
+
+    url: str

@@ -1,5 +1,6 @@
 """Notification's use cases, one module per family: `facts` (what the consumers record and tell),
-`inbox`, `messages` (managers' messages and their report), `deliveries` (the email log); `notices`
+`inbox`, `messages` (managers' messages and their report), `deliveries` (the email log),
+`calendar_feeds` (a person's feed), `preferences` (email preferences, unsubscribe); `notices`
 writes what they tell, `views` reads the replicas as the domain sees them.
 
 `Notifications` is the one facade the routes and consumers call: it holds what the use cases
@@ -11,10 +12,13 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notification.domain import DeliveryStatus
+from notification.preferences import EmailPreferences
 from notification.records import DeliverySlice, InboxRow, InboxSlice
-from notification.use_cases import deliveries, facts, inbox, messages
+from notification.use_cases import calendar_feeds, deliveries, facts, inbox, messages, preferences
+from notification.use_cases.calendar_feeds import Feed
 from notification.use_cases.messages import Message, Posted, Report
 from notification.use_cases.notices import Letterhead
+from notification.use_cases.preferences import Unsubscription
 from shared.auth import Principal
 from shared.events import CloudEvent
 from shared.listing import Listing
@@ -94,3 +98,25 @@ class Notifications:
 
     async def mark_read(self, reader: Principal, message_id: uuid.UUID) -> InboxRow:
         return await inbox.mark_read(self._sessions, reader, message_id)
+
+    # --- a person's calendar feed and email preferences -------------------------------------
+
+    async def calendar_url(self, reader: Principal) -> str:
+        return await calendar_feeds.feed_url(self._sessions, self._letterhead.links, reader)
+
+    async def rotate_calendar(self, reader: Principal) -> str:
+        return await calendar_feeds.rotate_feed(self._sessions, self._letterhead.links, reader)
+
+    async def calendar_feed(self, secret: str) -> Feed:
+        return await calendar_feeds.feed(self._sessions, secret)
+
+    async def preferences(self, reader: Principal) -> EmailPreferences:
+        return await preferences.preferences(self._sessions, reader)
+
+    async def set_preferences(
+        self, reader: Principal, chosen: EmailPreferences
+    ) -> EmailPreferences:
+        return await preferences.set_preferences(self._sessions, reader, chosen)
+
+    async def unsubscription(self, token: str, *, confirm: bool) -> Unsubscription:
+        return await preferences.unsubscription(self._sessions, token, confirm=confirm)

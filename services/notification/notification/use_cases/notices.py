@@ -2,16 +2,18 @@
 caller's transaction. The sender loop (sender.py) sends the emails after commit."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notification import store, templates
+from notification import personal_store, store, templates
 from notification.calendar import invitation
 from notification.domain import Notice
+from notification.links import DEV_LINK_SECRET, Links, digest
+from notification.preferences import EmailPreferences, email_allowed
 
 _NO_REPLY = "no-reply@training.local"
 
@@ -25,10 +27,18 @@ class Letterhead:
     verification."""
     organizer: str = _NO_REPLY
     """The invitations' ORGANIZER: the address of the From header."""
+    link_key: str = DEV_LINK_SECRET
+    """What the secrets of feed and unsubscribe URLs are derived with (links.py)."""
 
     @classmethod
-    def of(cls, *, public_url: str, mail_from: str) -> "Letterhead":
-        return cls(public_url, parseaddr(mail_from)[1] or _NO_REPLY)
+    def of(
+        cls, *, public_url: str, mail_from: str, link_key: str = DEV_LINK_SECRET
+    ) -> "Letterhead":
+        return cls(public_url, parseaddr(mail_from)[1] or _NO_REPLY, link_key)
+
+    @property
+    def links(self) -> Links:
+        return Links(self.public_url, self.link_key)
 
 
 async def deliver(
@@ -39,6 +49,7 @@ async def deliver(
     session_message_id: uuid.UUID | None = None,
 ) -> None:
     now = datetime.now(UTC)
+    allowed = await _optional_emails(db, letterhead.links, notices)
     for notice in notices:
         words = templates.render(notice)
         for channel in notice.channels:
@@ -73,7 +84,34 @@ async def deliver(
                         "html_body": words.html,
                         "calendar": calendar,
                         "session_message_id": session_message_id,
-                        "status": "pending",
+                        "status": "pending" if allowed(notice) else "suppressed",
                         "next_attempt_at": now,
+                        "category": notice.category,
                     },
                 )
+
+
+async def _optional_emails(
+    db: AsyncSession, links: Links, notices: Sequence[Notice]
+) -> Callable[[Notice], bool]:
+    """Whether each notice's email may go out, by its recipient's preferences; the unsubscribe
+    links of those that do, known before they are sent (only their hashes)."""
+    optional = [n for n in notices if n.category is not None and "email" in n.channels]
+    chosen = await personal_store.preferences_of(
+        db, sorted({notice.recipient.user_id for notice in optional})
+    )
+
+    def allowed(notice: Notice) -> bool:
+        wanted = chosen.get(notice.recipient.user_id, EmailPreferences())
+        return email_allowed(wanted, notice.category)
+
+    unsubscribe = {
+        digest(links.unsubscribe_token(n.recipient.user_id, n.category)): (
+            n.recipient.user_id,
+            n.category,
+        )
+        for n in optional
+        if n.category is not None and allowed(n)
+    }
+    await personal_store.add_unsubscribe_links(db, unsubscribe)
+    return allowed
