@@ -199,6 +199,7 @@ async def test_a_full_session_waitlists_and_a_freed_seat_promotes_the_head(
                     "taken": 1,
                     "waitlisted": 1,
                     "free": 0,
+                    "open": True,  # public_registration and no window: learners may register
                 }
             ]
         }
