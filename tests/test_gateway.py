@@ -173,14 +173,22 @@ async def start_gateway(
     """Start nginx with the template's variables as devstack computes them from `env`."""
     started: list[Gateway] = []
 
-    async def start(*, down: tuple[str, ...] = (), env: Mapping[str, str] | None = None) -> Gateway:
+    async def start(
+        *,
+        down: tuple[str, ...] = (),
+        env: Mapping[str, str] | None = None,
+        sink: Callable[[str, str], None] | None = None,
+    ) -> Gateway:
         ports = {
             f"{name.upper()}_PORT": str(free_port() if name in down else upstream.port)
             for name, upstream in upstreams.items()
         }
         config = StackConfig.from_env({"GATEWAY_PORT": str(free_port()), **ports, **(env or {})})
         gateway = Gateway(
-            ROOT, tmp_path / f"gateway-{len(started)}", config.gateway_variables(), sink=_print
+            ROOT,
+            tmp_path / f"gateway-{len(started)}",
+            config.gateway_variables(),
+            sink=sink or _print,
         )
         started.append(gateway)
         await gateway.start()
@@ -230,6 +238,11 @@ ROUTES = [
     ("/api/inbox?unread=true", "notification", None),
     ("/api/messages/8", "notification", None),
     ("/api/deliveries", "notification", None),
+    ("/api/calendar", "notification", None),
+    ("/api/calendar/rotate", "notification", None),
+    ("/api/preferences", "notification", None),
+    ("/calendar/0123456789abcdefghijklmnopqrstuvwxyzABCDEFG.ics", "notification", None),
+    ("/unsubscribe/0123456789abcdefghijklmnopqrstuvwxyzABCDEFG", "notification", None),
     *[(f"/health/{name}", name, "/health") for name in SERVICES],
     *[(f"/docs/{name}/openapi.json", name, "/openapi.json") for name in SERVICES],
     *[(f"/docs/{name}/asyncapi.json", name, "/asyncapi.json") for name in SERVICES],
@@ -532,6 +545,45 @@ async def test_the_paths_served_without_a_token_are_limited_per_address(
         assert authorized.status_code == 429
         # /api/ is not one of them (it has the token's limit and the address's higher one)
         assert (await client.get("/api/seats")).status_code == 200
+
+
+async def test_the_secret_urls_of_notification_are_limited_per_address_and_never_logged(
+    start_gateway: StartGateway, upstreams: dict[str, Upstream]
+) -> None:
+    """/calendar/ and /unsubscribe/ carry their own secret: no token, the address's tokenless
+    bucket, and an access log that never holds the secret, however the path is spelt."""
+    lines: list[str] = []
+    gateway = await start_gateway(
+        env={"GATEWAY_PUBLIC_RATE": "1r/m", "GATEWAY_PUBLIC_BURST": "2"},
+        sink=lambda name, line: lines.append(line),
+    )
+    secret = "Sec-" + "r" * 39
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        assert (await client.get(f"/calendar/{secret}.ics")).status_code == 200
+        assert (await client.post(f"/unsubscribe/{secret}")).status_code == 200
+        assert (await client.get(f"/%63alendar/{secret}.ics")).status_code == 200
+        assert_problem(await client.get(f"/unsubscribe/{secret}"), 429)
+        assert (await client.get("/health/catalog")).status_code == 429  # the same bucket
+    paths = [seen.path for seen in upstreams["notification"].seen]
+    assert paths == [
+        f"/calendar/{secret}.ics",
+        f"/unsubscribe/{secret}",
+        f"/%63alendar/{secret}.ics",
+    ]
+    assert all("authorization" not in seen.headers for seen in upstreams["notification"].seen)
+
+    def logged() -> list[str] | None:
+        found = [line for line in lines if "/calendar/***" in line or "/unsubscribe/***" in line]
+        return found if len(found) == 4 else None
+
+    found = await eventually(logged, what="the four access lines")
+    assert [line.split('"')[1] for line in found] == [
+        "GET /calendar/*** HTTP/1.1",
+        "POST /unsubscribe/*** HTTP/1.1",
+        "GET /calendar/*** HTTP/1.1",
+        "GET /unsubscribe/*** HTTP/1.1",
+    ]
+    assert not [line for line in lines if secret in line]
 
 
 async def test_a_flood_of_made_up_tokens_from_one_address_is_limited(
