@@ -1,4 +1,4 @@
-"""Wiring: settings → engine, broker and its consumers, the sender loop, routes."""
+"""Wiring: settings → engine, broker and its consumers, the sender and reminder loops, routes."""
 
 from fastapi import FastAPI
 
@@ -7,6 +7,7 @@ from notification.api import personal
 from notification.api.routes import router
 from notification.consumers import subscribe_consumers
 from notification.mailer import transport_for
+from notification.reminder_scheduler import ReminderScheduler
 from notification.sender import DeliverySender, RetryPolicy
 from notification.settings import NotificationSettings
 from notification.use_cases import Notifications
@@ -46,6 +47,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         poll_interval=config.send_poll_seconds,
         links=letterhead.links,
     )
+    scheduler = ReminderScheduler(sessions, letterhead, poll_interval=config.reminder_poll_seconds)
     subscribe_consumers(broker, notifications)
     return build_app(
         ServiceParts(
@@ -56,7 +58,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             routers=[router, personal.router, personal.public],
             idempotency_keys=store.idempotency_keys,
             inbox=store.inbox,
-            background=[sender.running],
-            state={"notifications": notifications, "sender": sender},
+            background=[sender.running, scheduler.running],
+            state={"notifications": notifications, "sender": sender, "scheduler": scheduler},
         )
     )

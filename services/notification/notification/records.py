@@ -198,6 +198,32 @@ class FeedEventRow:
     session_title: str
 
 
+@dataclass(frozen=True)
+class ReminderRow:
+    """A planned reminder of an event to a learner: `hours` before the `start` it was planned
+    for, due at `due_at`; `pending`, `sent` or `dropped`."""
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    user_id: str
+    hours: float
+    start: datetime
+    due_at: datetime
+    status: str
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReminderPlace:
+    """A learner's `registered` place at an event, as their reminders need it: the invitation's
+    UID and version, and since when the replica holds it so."""
+
+    id: uuid.UUID
+    user_id: str
+    version: int
+    replicated_at: datetime
+
+
 # --- what store.py writes -------------------------------------------------------------------
 
 

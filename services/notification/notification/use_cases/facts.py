@@ -16,7 +16,7 @@ from notification.registration_notices import (
     registration_notices,
 )
 from notification.session_notices import session_cancelled_notices, session_rescheduled_notices
-from notification.use_cases import changes
+from notification.use_cases import changes, reminders
 from notification.use_cases.notices import Letterhead, deliver
 from notification.use_cases.views import event_view, recipient, roster, session_view
 from shared.db import transaction
@@ -98,6 +98,7 @@ async def replicate_session(
             entries = roster(await store.roster(db, data.id, domain.ACTIVE))
             notices = session_rescheduled_notices(before, incoming, entries)
         await deliver(db, letterhead, notices)
+        await reminders.session_changed(db, data.id, as_of=data.updated_at)
 
 
 async def replicate_event(
@@ -127,6 +128,7 @@ async def replicate_event(
             },
         )
         await changes.event_replicated(db, letterhead, before, data, deleted=deleted)
+        await reminders.event_changed(db, data.id, as_of=data.updated_at)
 
 
 async def on_registration_fact(
@@ -241,6 +243,7 @@ async def on_event_registration_fact(
             fact, fact_id, data, event_view(event_row), session, contact
         )
         await deliver(db, letterhead, notices)
+        await reminders.place_changed(db, data)
 
 
 async def _session_for(
