@@ -7,6 +7,7 @@ from notification.api import personal
 from notification.api.routes import router
 from notification.consumers import subscribe_consumers
 from notification.mailer import transport_for
+from notification.redaction import redact_secret_paths
 from notification.reminder_scheduler import ReminderScheduler
 from notification.sender import DeliverySender, RetryPolicy
 from notification.settings import NotificationSettings
@@ -26,6 +27,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         if isinstance(settings, NotificationSettings)
         else NotificationSettings.model_validate(settings.model_dump())
     )
+    redact_secret_paths()
     engine = make_engine(config.database_url)
     sessions = make_sessionmaker(engine)
     broker = make_broker(config.amqp_url, app_id=SERVICE)

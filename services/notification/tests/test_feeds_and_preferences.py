@@ -1,6 +1,7 @@
 """Integration: a person's calendar feed, email preferences and one-click unsubscribe, on the real
 PostgreSQL, RabbitMQ and aiosmtpd; the facts published onto the bus as their producers would."""
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -157,7 +158,10 @@ async def test_a_feed_holds_its_owners_events_current_at_every_fetch(running: Ru
     }
 
 
-async def test_a_rotated_feed_url_is_dead_and_a_wrong_one_is_404(running: Running) -> None:
+async def test_a_rotated_feed_url_is_dead_and_a_wrong_one_is_404(
+    running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="access")
     user = f"cal-{uuid.uuid4().hex[:6]}"
     old = await feed_url(running, user)
     rotated = await running.http.post("/api/calendar/rotate", headers=running.auth(user))
@@ -168,10 +172,15 @@ async def test_a_rotated_feed_url_is_dead_and_a_wrong_one_is_404(running: Runnin
     assert_404(await running.http.get(path_of(old)))
     assert events_in(await running.http.get(path_of(new))) == {}
     made_up = "A" * 43
-    for wrong in (made_up, "short", made_up + "B", "../etc"):
+    for wrong in (made_up, "short", made_up + "B", "a.b"):
         assert_404(await running.http.get(f"/calendar/{wrong}.ics"))
     assert (await running.http.get("/api/calendar")).status_code == 401
     assert (await running.http.post("/api/calendar/rotate")).status_code == 401
+    # the service's access log names the paths without their secret
+    logged = [r.getMessage() for r in caplog.records if r.name == "access"]
+    assert "POST /api/calendar/rotate 200" in " ".join(logged)
+    assert len([line for line in logged if line.startswith("GET /calendar/*** ")]) == 6
+    assert not [line for line in logged if path_of(old) in line or path_of(new) in line]
 
 
 async def test_preferences_default_to_everything_and_take_only_booleans(running: Running) -> None:
