@@ -20,7 +20,7 @@ export UV_NO_PROGRESS := 1
 # apt-get as root, else through sudo when there is one
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
 
-.PHONY: help setup tools sync nginx asyncapi pdf infra run test lint format bench clean
+.PHONY: help setup tools sync nginx asyncapi pdf promtool infra run test lint format bench clean
 
 help:
 	@echo "make run     start the three services and the gateway in the foreground (Ctrl-C stops)"
@@ -28,9 +28,9 @@ help:
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make format  ruff format and ruff check --fix"
 	@echo "make bench   the benchmarks in bench/ (BENCH_ARGS=...)"
-	@echo "make setup   only the set-up: uv, packages, nginx, the AsyncAPI parser, PostgreSQL and RabbitMQ running"
+	@echo "make setup   only the set-up: uv, packages, nginx, the AsyncAPI parser, promtool, PostgreSQL and RabbitMQ running"
 
-setup: sync nginx asyncapi pdf infra
+setup: sync nginx asyncapi pdf promtool infra
 
 # uv itself, pinned, in a venv of its own (the machine has only python3)
 UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
@@ -63,6 +63,15 @@ pdf:
 	  echo "setup: installing the PDF libraries from Debian"; \
 	  $(SUDO) apt-get update -qq; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES) >/dev/null; \
+	fi
+
+# promtool (tests/test_alerts.py evaluates deploy/prometheus/rules.yaml with `promtool test rules`),
+# from Debian's prometheus package when missing; no recommends, and no server is started by it
+promtool:
+	@if ! command -v promtool >/dev/null 2>&1; then \
+	  echo "setup: installing promtool (Debian's prometheus package)"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
 	fi
 
 # the official AsyncAPI parser (tools/asyncapi/), which the tests validate each document with;
