@@ -25,6 +25,7 @@ from shared.db import ensure_database
 from shared.idempotency import IdempotentPosts, pruning_keys
 from shared.messaging import broker_ready, pruning_deliveries, running_broker
 from shared.messaging.documentation import render_asyncapi
+from shared.metrics import install_metrics
 from shared.migrations import upgrade_to_head
 from shared.observability import RequestContext, configure_logging
 from shared.openapi import install_openapi, operation_id
@@ -95,6 +96,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(ServerErrors)  # inside RequestContext: its logs carry the request id
     app.add_middleware(RequestContext)
+    install_metrics(app, parts.name)  # outermost: it times the whole request
     for router in parts.routers:
         app.include_router(router)
     install_openapi(app)

@@ -5,7 +5,12 @@ and Prometheus sums them. Label values are bounded: a service, a queue, a route 
 status, an event type, an outcome; never a user, a registration or a raw path.
 """
 
-from prometheus_client import Counter, Gauge, Histogram
+import time
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Seconds: a request, an SMTP exchange."""
@@ -98,3 +103,74 @@ notification_reminder_lateness = Histogram(
     "How long after its due time each reminder was written for sending.",
     buckets=LATENESS_BUCKETS,
 )
+
+
+# --- HTTP: the middleware and the endpoint -----------------------------------------------------
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "unmatched"
+"""The `route` of a request no route took (404): its raw path would be unbounded."""
+
+
+class RequestMetrics:
+    """Pure ASGI middleware: count and time each request by the route template it matched.
+
+    The labelled children are cached, so a request costs two dict look-ups and the updates.
+    """
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self._service = service
+        self._counts: dict[tuple[str, str, int], Counter] = {}
+        self._durations: dict[tuple[str, str], Histogram] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            # the router puts the matched route in the scope (Starlette 0.36+)
+            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            method = scope["method"] if scope["method"] in _METHODS else "other"
+            self._duration(method, route).observe(time.perf_counter() - started)
+            self._count(method, route, status).inc()
+
+    def _count(self, method: str, route: str, status: int) -> Counter:
+        key = (method, route, status)
+        child = self._counts.get(key)
+        if child is None:
+            child = self._counts[key] = http_requests.labels(
+                self._service, method, route, str(status)
+            )
+        return child
+
+    def _duration(self, method: str, route: str) -> Histogram:
+        key = (method, route)
+        child = self._durations.get(key)
+        if child is None:
+            child = self._durations[key] = http_request_duration.labels(
+                self._service, method, route
+            )
+        return child
+
+
+def install_metrics(app: FastAPI, service: str) -> None:
+    """`GET /metrics` (this process's registry, out of the OpenAPI) and the request metrics
+    around everything the app does (added last: the outermost middleware)."""
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(RequestMetrics, service=service)

@@ -327,6 +327,26 @@ async def test_unknown_paths_are_problem_404(start_gateway: StartGateway) -> Non
             assert_problem(await client.get(path), 404)
 
 
+async def test_the_services_metrics_are_not_routed(
+    start_gateway: StartGateway, upstreams: dict[str, Upstream]
+) -> None:
+    """`GET /metrics` is on each service's own port, for Prometheus only: no spelling of it
+    through the gateway reaches a service."""
+    gateway = await start_gateway()
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        for path in (
+            "/metrics",
+            "/metrics/",
+            "/api/metrics",
+            "/health/metrics",
+            *[f"/health/{name}/metrics" for name in SERVICES],
+            *[f"/docs/{name}/metrics" for name in SERVICES],
+            *[f"/metrics/{name}" for name in SERVICES],
+        ):
+            assert_problem(await client.get(path), 404)
+    assert [seen.path for upstream in upstreams.values() for seen in upstream.seen] == []
+
+
 # --- upstream behaviour ---------------------------------------------------------------------
 
 
