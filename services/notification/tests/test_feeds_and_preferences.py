@@ -141,6 +141,9 @@ async def test_a_feed_holds_its_owners_events_current_at_every_fetch(running: Ru
     assert first.headers["referrer-policy"] == "no-referrer"
 
     etag = first.headers["etag"]
+    head = await running.http.head(path_of(url))  # some clients ask before they fetch
+    assert (head.status_code, head.headers["etag"], head.content) == (200, etag, b"")
+    assert head.headers["content-type"].startswith("text/calendar")
     again = await running.http.get(path_of(url), headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.content == b""

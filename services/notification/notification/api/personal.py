@@ -85,6 +85,20 @@ async def calendar_feed(
     return Response(feed.text, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
+@public.head("/calendar/{secret}.ics", response_class=Response, responses=problems(404))
+async def calendar_feed_head(
+    secret: str,
+    notifications: NotificationService,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """What a GET would answer, without the calendar: some clients ask before they fetch."""
+    feed = await notifications.calendar_feed(secret)
+    headers = {**PRIVATE_HEADERS, "ETag": feed.etag}
+    if not_modified(if_none_match, feed.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(media_type="text/calendar; charset=utf-8", headers=headers)
+
+
 @public.get(
     "/unsubscribe/{token}",
     response_class=HTMLResponse,
