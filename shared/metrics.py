@@ -6,6 +6,9 @@ status, an event type, an outcome; never a user, a registration or a raw path.
 """
 
 import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from fastapi import FastAPI
 from fastapi.responses import Response
@@ -174,3 +177,79 @@ def install_metrics(app: FastAPI, service: str) -> None:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(RequestMetrics, service=service)
+
+
+# --- consumers ---------------------------------------------------------------------------------
+
+_duplicates: ContextVar[list[int] | None] = ContextVar("inbox_duplicates", default=None)
+
+
+def delivery_duplicates(count: int) -> None:
+    """The inbox found `count` deliveries it had already seen (called by shared.messaging.inbox);
+    they count as `duplicate` for the delivery being consumed, if any."""
+    seen = _duplicates.get()
+    if seen is not None and count:
+        seen[0] += count
+
+
+class QueueConsumption:
+    """`messages_consumed_total` of one service queue, its children made once."""
+
+    def __init__(self, service: str, queue: str) -> None:
+        self._handled = messages_consumed.labels(service, queue, "handled")
+        self._duplicate = messages_consumed.labels(service, queue, "duplicate")
+        self.retried = messages_consumed.labels(service, queue, "retried")
+        self.dead_lettered = messages_consumed.labels(service, queue, "dead_lettered")
+
+    @contextmanager
+    def acked(self) -> Iterator[Callable[[int], None]]:
+        """Around a handler: yields `done(n)`, to call once `n` deliveries succeeded; those the
+        inbox dropped as duplicates meanwhile count as such, the rest as handled."""
+        seen = [0]
+        token = _duplicates.set(seen)
+
+        def done(succeeded: int) -> None:
+            duplicates = min(seen[0], succeeded)
+            self._duplicate.inc(duplicates)
+            self._handled.inc(succeeded - duplicates)
+
+        try:
+            yield done
+        finally:
+            _duplicates.reset(token)
+
+
+# --- outbox relay ------------------------------------------------------------------------------
+
+
+class OutboxMetrics:
+    """A relay's published events and its measures of the rows waiting, children cached."""
+
+    def __init__(self, service: str, *, every_s: float) -> None:
+        self._service = service
+        self._every_s = every_s
+        self._next = 0.0
+        self._by_type: dict[str | None, Counter] = {}
+        self._waiting = outbox_rows_waiting.labels(service)
+        self._oldest = outbox_oldest_row_age.labels(service)
+
+    def published(self, types: Iterable[str | None]) -> None:
+        for type_ in types:
+            child = self._by_type.get(type_)
+            if child is None:
+                child = self._by_type[type_] = events_published.labels(
+                    self._service, type_ or "unknown"
+                )
+            child.inc()
+
+    def due(self) -> bool:
+        """Time to count the rows waiting again (at most every `every_s`)."""
+        now = time.monotonic()
+        if now < self._next:
+            return False
+        self._next = now + self._every_s
+        return True
+
+    def waiting(self, rows: int, oldest_age_s: float) -> None:
+        self._waiting.set(rows)
+        self._oldest.set(max(0.0, oldest_age_s) if rows else 0.0)

@@ -166,16 +166,18 @@ class BatchConsumer:
                 decoded.append((decode_envelope(message.body), message))
             except UndecodableMessage as error:
                 failed.append((message, error))
-        try:
-            outcomes: Sequence[Exception | None] = await self._handler(decoded)
-        except Exception as error:
-            outcomes = [error] * len(decoded)
-        succeeded = []
-        for (_, message), outcome in zip(decoded, outcomes, strict=True):
-            if outcome is None:
-                succeeded.append(message)
-            else:
-                failed.append((message, outcome))
+        with self._failures.consumed.acked() as done:
+            try:
+                outcomes: Sequence[Exception | None] = await self._handler(decoded)
+            except Exception as error:
+                outcomes = [error] * len(decoded)
+            succeeded = []
+            for (_, message), outcome in zip(decoded, outcomes, strict=True):
+                if outcome is None:
+                    succeeded.append(message)
+                else:
+                    failed.append((message, outcome))
+            done(len(succeeded))
         await self._settle(failed)
         if not succeeded:
             return

@@ -27,6 +27,7 @@ from faststream.rabbit.message import RabbitMessage
 from faststream.rabbit.subscriber import RabbitSubscriber
 
 from shared.events import owner_of
+from shared.metrics import QueueConsumption
 
 from .broker import DEFAULT_PUBLISH_TIMEOUT, ServiceBroker
 from .topology import ServiceQueue
@@ -98,20 +99,23 @@ class _Delivery:
     def __init__(self, broker: ServiceBroker, queue: ServiceQueue, handler: Handler) -> None:
         self._failures = Failures(broker, queue)
         self._handler = handler
+        self._consumed = self._failures.consumed
 
     async def handle(self, message: RabbitMessage) -> None:
         attempt = attempt_of(message)
-        try:
-            envelope = decode_envelope(message.body)
-            check_source(envelope)
-            check_route(envelope, message.raw_message)
-            await self._handler(envelope, message)
-        except Rejected as error:
-            await self._failures.settle(message.raw_message, attempt, error, retry=False)
-        except Exception as error:
-            await self._failures.settle(message.raw_message, attempt, error, retry=True)
-        else:
-            await message.ack()
+        with self._consumed.acked() as done:
+            try:
+                envelope = decode_envelope(message.body)
+                check_source(envelope)
+                check_route(envelope, message.raw_message)
+                await self._handler(envelope, message)
+            except Rejected as error:
+                await self._failures.settle(message.raw_message, attempt, error, retry=False)
+            except Exception as error:
+                await self._failures.settle(message.raw_message, attempt, error, retry=True)
+            else:
+                await message.ack()
+                done(1)
 
 
 class Failures:
@@ -120,6 +124,7 @@ class Failures:
     def __init__(self, broker: ServiceBroker, queue: ServiceQueue) -> None:
         self._broker = broker
         self._queue = queue
+        self.consumed = QueueConsumption(service_of(broker, queue), queue.name)
 
     async def settle(
         self, message: AbstractIncomingMessage, attempt: int, error: Exception, *, retry: bool
@@ -136,8 +141,10 @@ class Failures:
                     error,
                 )
                 await self._forward(message, self._queue.retry_queue_name(attempt), attempt + 1)
+                self.consumed.retried.inc()
             else:
                 await self._dead_letter(message, attempt, error)
+                self.consumed.dead_lettered.inc()
         except Exception:
             # Could not park it: give it back to the queue; the quorum delivery limit bounds this.
             log.exception("%s: could not move %s aside", self._queue.name, message.message_id)
@@ -210,6 +217,12 @@ class Failures:
             confirmation = await self._broker.publish(copy, routing_key=queue_name, mandatory=True)
         if not isinstance(confirmation, aiormq.spec.Basic.Ack):
             raise RuntimeError(f"{queue_name} did not take {raw.message_id}: {confirmation!r}")
+
+
+def service_of(broker: ServiceBroker, queue: ServiceQueue) -> str:
+    """The service consuming `queue`: the broker's `app_id`, else the queue's prefix."""
+    app_id = getattr(broker.config, "app_id", None)
+    return app_id if isinstance(app_id, str) and app_id else queue.name.partition(".")[0]
 
 
 def decode_envelope(body: bytes) -> Envelope:

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from shared.db import pruning
+from shared.metrics import delivery_duplicates
 
 
 def inbox_table(metadata: MetaData, name: str = "inbox") -> Table:
@@ -42,7 +43,10 @@ async def first_delivery(
         .on_conflict_do_nothing()
         .returning(table.c.event_id)
     )
-    return inserted.first() is not None
+    first = inserted.first() is not None
+    if not first:
+        delivery_duplicates(1)
+    return first
 
 
 async def first_deliveries(
@@ -60,7 +64,9 @@ async def first_deliveries(
         insert(table).on_conflict_do_nothing().returning(table.c.event_id),
         [{"consumer": consumer, "event_id": event_id} for event_id in ids],
     )
-    return {row[0] for row in inserted}
+    first = {row[0] for row in inserted}
+    delivery_duplicates(len(ids) - len(first))
+    return first
 
 
 KEEP_DELIVERIES = timedelta(days=14)

@@ -45,6 +45,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from shared.metrics import OutboxMetrics
+
 from .broker import (
     CLOUDEVENTS_CONTENT_TYPE,
     DEFAULT_PUBLISH_TIMEOUT,
@@ -160,6 +162,7 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._app_id = None if isinstance(broker, str) else broker.config.app_id
+        self._metrics = OutboxMetrics(self._app_id or name, every_s=poll_interval)
         self._channel = ConfirmChannel(
             broker if isinstance(broker, str) else broker.amqp_url,
             name=f"{name}:{table.name}",
@@ -241,6 +244,9 @@ class OutboxRelay:
             if published:
                 await conn.execute(delete(table).where(table.c.id.in_(published)))
         self.published += len(published)
+        if published:
+            sent = set(published)
+            self._metrics.published(row.event_type for row in rows if row.id in sent)
         # Forget rows that went out, and those due again but not fetched (deleted by another
         # relay, or locked by one): they are tried as any other row.
         fetched = {row.id for row in rows}
@@ -303,6 +309,8 @@ class OutboxRelay:
         backoff = self._min_backoff
         while not self._stopping.is_set():
             self._wake.clear()
+            if self._metrics.due():  # in a broker outage too: that is when the rows pile up
+                await self._measure()
             try:
                 count = await self.relay_batch()
             except Exception as error:
@@ -315,6 +323,21 @@ class OutboxRelay:
             if count < self._batch_size:
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._next_wait())
+
+    async def _measure(self) -> None:
+        """The rows waiting and the oldest one's age, for the gauges: one query, at most every
+        `poll_interval` (never per batch, nor per scrape)."""
+        table = self._table
+        query = select(
+            func.count(), func.extract("epoch", func.now() - func.min(table.c.created_at))
+        )
+        try:
+            async with self._engine.connect() as conn:
+                waiting, age = (await conn.execute(query)).one()
+        except Exception as error:  # the next round measures again
+            log.debug("outbox %s: rows not counted: %r", table.name, error)
+            return
+        self._metrics.waiting(int(waiting), float(age or 0.0))
 
     def _next_wait(self) -> float:
         """Until the next poll, or sooner when a row set aside may be tried again."""
