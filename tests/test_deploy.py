@@ -1,7 +1,10 @@
 """deploy/kubernetes: each overlay renders with kustomize, every object is valid against the
 Kubernetes JSON schemas (KEDA's objects against tests/schemas), and the pieces fit together:
 probes on the health endpoints, budgets and autoscaling that select real deployments, the queue
-KEDA watches is the one registration consumes, ports and upstreams agree with the code."""
+KEDA watches is the one registration consumes, ports and upstreams agree with the code, every
+replica of each service is scraped on its own port. The Prometheus Operator's objects are
+checked against its CRDs' schemas (tests/schemas/prometheus-operator-*.json: datreeio/CRDs-catalog's
+monitoring.coreos.com/*_v1.json, unchanged); tests/test_alerts.py tests the alert rules."""
 
 import base64
 import json
@@ -28,6 +31,11 @@ KEDA_SCHEMAS = {
     "ScaledObject": ROOT / "tests" / "schemas" / "keda-scaledobject.json",
     "TriggerAuthentication": ROOT / "tests" / "schemas" / "keda-triggerauthentication.json",
 }
+PROMETHEUS_OPERATOR_SCHEMAS = {
+    kind: ROOT / "tests" / "schemas" / f"prometheus-operator-{kind.lower()}.json"
+    for kind in ("PodMonitor", "ServiceMonitor", "PrometheusRule")
+}
+CUSTOM_SCHEMAS = {**KEDA_SCHEMAS, **PROMETHEUS_OPERATOR_SCHEMAS}
 SERVICE_PORTS = DEFAULT_SERVICE_PORTS
 SECRET_KEYS = {
     "AMQP_URL",
@@ -65,8 +73,10 @@ def container(deployment: dict[str, Any]) -> dict[str, Any]:
 def test_every_object_is_valid_against_its_schema(overlay: str) -> None:
     for obj in rendered(overlay):
         name = f"{obj['kind']}/{obj['metadata']['name']}"
-        if obj["kind"] in KEDA_SCHEMAS:
-            schema = json.loads(KEDA_SCHEMAS[obj["kind"]].read_text())
+        if obj["kind"] in CUSTOM_SCHEMAS:
+            if obj["kind"] in PROMETHEUS_OPERATOR_SCHEMAS:
+                assert obj["apiVersion"] == "monitoring.coreos.com/v1", name
+            schema = json.loads(CUSTOM_SCHEMAS[obj["kind"]].read_text())
             errors = list(jsonschema.Draft202012Validator(schema).iter_errors(obj))
             assert not errors, f"{name}: {[e.message for e in errors]}"
         else:
@@ -87,6 +97,14 @@ def test_the_schemas_refuse_what_is_wrong() -> None:
     del scaled["spec"]["scaleTargetRef"]
     schema = json.loads(KEDA_SCHEMAS["ScaledObject"].read_text())
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(scaled))
+    monitor = json.loads(json.dumps(objects("dev", "PodMonitor")["registration"]))
+    monitor["spec"]["podMetricsEndpoints"][0]["paht"] = "/metrics"
+    schema = json.loads(PROMETHEUS_OPERATOR_SCHEMAS["PodMonitor"].read_text())
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(monitor))
+    rule = json.loads(json.dumps(objects("dev", "PrometheusRule")["training-alerts"]))
+    del rule["spec"]["groups"][0]["rules"][0]["expr"]
+    schema = json.loads(PROMETHEUS_OPERATOR_SCHEMAS["PrometheusRule"].read_text())
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(rule))
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -194,3 +212,30 @@ def test_dev_starts_with_its_generated_secret_and_prod_refuses_that_secret() -> 
         overlay_settings("prod", generated)
     own = {**generated, "JWT_SECRET": "an-operator-secret-0123456789-0123456789"}
     assert overlay_settings("prod", own).environment == "production"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_replica_of_each_service_is_scraped_on_its_own_port(overlay: str) -> None:
+    """A PodMonitor per service (each pod, not the Service's one address), on the container's
+    port where /metrics is (the gateway does not route it), its job the service's name as in
+    deploy/prometheus/prometheus.yml and the alert rules."""
+    deployments = objects(overlay, "Deployment")
+    monitors = objects(overlay, "PodMonitor")
+    assert set(monitors) == set(SERVICES)
+    for name, monitor in monitors.items():
+        selected = monitor["spec"]["selector"]["matchLabels"]
+        matching = [
+            d["metadata"]["name"]
+            for d in deployments.values()
+            if selected.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
+        assert matching == [name]
+        pod_labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
+        assert pod_labels[monitor["spec"]["jobLabel"]] == name
+        (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+        assert endpoint["path"] == "/metrics"
+        (port,) = container(deployments[name])["ports"]
+        assert endpoint["port"] == port["name"]
+        assert port["containerPort"] == SERVICE_PORTS[name]
+    (rules,) = objects(overlay, "PrometheusRule").values()
+    assert rules["metadata"]["labels"]["app.kubernetes.io/part-of"] == "training"
