@@ -31,6 +31,7 @@ from shared.observability import RequestContext, configure_logging
 from shared.openapi import install_openapi, operation_id
 from shared.problems import BodyLimit, ServerErrors, install_problem_handlers, problem_response
 from shared.settings import ServiceSettings, SettingsError, read_settings
+from shared.tracing import install_tracing
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(ServerErrors)  # inside RequestContext: its logs carry the request id
     app.add_middleware(RequestContext)
+    install_tracing(app, parts.name)  # around all the rest: a request's span covers what it does
     install_metrics(app, parts.name)  # outermost: it times the whole request
     for router in parts.routers:
         app.include_router(router)

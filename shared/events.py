@@ -37,6 +37,7 @@ from shared.bounds import (
     Title,
     Url,
 )
+from shared.tracing import TRACEPARENT, TRACESTATE, current_trace
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
 
@@ -66,7 +67,8 @@ session's questions is the registration service's to decide."""
 
 
 class CloudEvent(BaseModel):
-    """Structured-mode CloudEvents 1.0; `requestid` is an extension attribute for tracing."""
+    """Structured-mode CloudEvents 1.0; `requestid` is an extension attribute for tracing, and
+    `traceparent`/`tracestate` the distributed tracing extension's (W3C trace context)."""
 
     specversion: Literal["1.0"] = "1.0"
     id: str
@@ -77,6 +79,14 @@ class CloudEvent(BaseModel):
     datacontenttype: Literal["application/json"] = "application/json"
     data: dict[str, Any] = Field(default_factory=dict)
     requestid: str | None = None
+    traceparent: str | None = Field(
+        default=None,
+        description="W3C trace context of the change that caused the event (distributed tracing "
+        "extension); left out outside any trace",
+    )
+    tracestate: str | None = Field(
+        default=None, description="W3C tracestate that goes with `traceparent`, when there is one"
+    )
 
     def to_message(self) -> dict[str, Any]:
         """The JSON body: optional envelope attributes left out when unset, `data` whole (its
@@ -93,7 +103,9 @@ def new_event(
     subject: str | None = None,
     request_id: str | None = None,
 ) -> CloudEvent:
+    """An event of the current trace: its context, if any, goes in the event (`shared.tracing`)."""
     payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
+    trace = current_trace()
     return CloudEvent(
         id=str(uuid.uuid4()),
         source=f"training/{service}",
@@ -102,6 +114,8 @@ def new_event(
         time=datetime.now(UTC),
         data=payload,
         requestid=request_id,
+        traceparent=trace.get(TRACEPARENT),
+        tracestate=trace.get(TRACESTATE),
     )
 
 

@@ -28,6 +28,7 @@ from faststream.rabbit.subscriber import RabbitSubscriber
 
 from shared.events import owner_of
 from shared.metrics import QueueConsumption
+from shared.tracing import consuming
 
 from .broker import DEFAULT_PUBLISH_TIMEOUT, ServiceBroker
 from .topology import ServiceQueue
@@ -70,7 +71,7 @@ def subscribe(
     Call before the broker starts: it declares the queue family and bindings on start.
     """
     channel = broker.consumer_channel(queue, prefetch)
-    delivery = _Delivery(broker, queue, handler)
+    delivery = _Delivery(broker, queue, _traced(queue.name, handler))
 
     async def consume(message: RabbitMessageParam) -> None:
         await delivery.handle(message)
@@ -87,6 +88,16 @@ def subscribe(
     )
     subscriber(consume)
     return subscriber
+
+
+def _traced(queue: str, handler: Handler) -> Handler:
+    """`handler` in a consumer span that continues the trace of the delivery (`consuming`)."""
+
+    async def handle(envelope: Envelope, message: RabbitMessage) -> None:
+        with consuming(queue, envelope, message.headers):
+            await handler(envelope, message)
+
+    return handle
 
 
 def attempt_of(message: RabbitMessage | AbstractIncomingMessage) -> int:

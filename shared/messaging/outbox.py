@@ -28,6 +28,7 @@ from typing import Any, Self
 import aio_pika
 import aiormq
 from faststream.rabbit import RabbitExchange
+from opentelemetry.trace import Span
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -45,7 +46,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from shared import tracing
 from shared.metrics import OutboxMetrics
+from shared.tracing import TRACEPARENT, TRACESTATE
 
 from .broker import (
     CLOUDEVENTS_CONTENT_TYPE,
@@ -188,6 +191,8 @@ class OutboxRelay:
             cast(table.c.payload, Text).label("body"),
             table.c.payload["id"].astext.label("event_id"),
             table.c.payload["type"].astext.label("event_type"),
+            table.c.payload[TRACEPARENT].astext.label(TRACEPARENT),
+            table.c.payload[TRACESTATE].astext.label(TRACESTATE),
         ).order_by(table.c.seq)
 
     async def start(self) -> None:
@@ -274,13 +279,17 @@ class OutboxRelay:
     async def _publish(self, rows: Sequence[Row[Any]]) -> list[PublishNotConfirmed | None]:
         sendable = []
         outcomes: list[PublishNotConfirmed | None] = []
-        for row in rows:
+        spans = [_publish_span(row) for row in rows] if tracing.exporting() else []
+        for n, row in enumerate(rows):
             try:
                 known_exchange(row.exchange)  # a missing exchange would close the channel
             except PublishNotConfirmed as error:
                 outcomes.append(error)
                 continue
             outcomes.append(None)
+            headers = dict(row.headers) if row.headers else None
+            if spans and (publish := spans[n]) is not None:
+                headers = {**(headers or {}), **tracing.fields_of(publish)}
             sendable.append(
                 Outgoing(
                     row.body.encode(),
@@ -293,16 +302,24 @@ class OutboxRelay:
                         correlation_id=row.event_id,
                         message_type=row.event_type,
                         app_id=self._app_id,
-                        headers=dict(row.headers) if row.headers else None,
+                        headers=headers,
                     ),
                     # a command nobody receives is lost: RabbitMQ returns it and the row stays
                     mandatory=row.exchange == COMMANDS_EXCHANGE.name,
                 )
             )
-        sent = iter(await self._channel.publish_all(sendable))
-        for n, row in enumerate(rows):
-            if outcomes[n] is None and (failure := next(sent)) is not None:
-                outcomes[n] = _not_confirmed(row, failure)
+        try:
+            sent = iter(await self._channel.publish_all(sendable))
+            for n, row in enumerate(rows):
+                if outcomes[n] is None and (failure := next(sent)) is not None:
+                    outcomes[n] = _not_confirmed(row, failure)
+        except Exception as error:
+            outcomes = [outcome or PublishNotConfirmed(repr(error)) for outcome in outcomes]
+            raise
+        finally:
+            for span, outcome in zip(spans, outcomes if spans else [], strict=True):
+                if span is not None:
+                    tracing.finish(span, outcome)
         return outcomes
 
     async def _relay_forever(self) -> None:
@@ -350,6 +367,23 @@ class OutboxRelay:
         # Wake-ups must not cut a back-off short; only stopping does.
         with suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
+
+
+def _publish_span(row: Row[Any]) -> Span | None:
+    """The publish span of one row, child of its event's trace context."""
+    return tracing.producer_span(
+        f"publish {row.routing_key}",
+        {TRACEPARENT: row.traceparent, TRACESTATE: row.tracestate},
+        {
+            "messaging.system": "rabbitmq",
+            "messaging.operation.type": "send",
+            "messaging.destination.name": row.exchange,
+            "messaging.rabbitmq.destination.routing_key": row.routing_key,
+            "messaging.message.id": row.event_id,
+            "cloudevents.event_id": row.event_id,
+            "cloudevents.event_type": row.event_type,
+        },
+    )
 
 
 def _not_confirmed(row: Row[Any], error: Exception) -> PublishNotConfirmed:

@@ -1,0 +1,116 @@
+"""The trace context as events carry it (CloudEvents distributed tracing extension) and as the
+consumers and HTTP requests continue it, with and without an SDK recording spans."""
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from shared import tracing
+from shared.events import CloudEvent, new_event
+
+pytestmark = pytest.mark.unit
+
+TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
+PARENT = f"00-{TRACE_ID}-b7ad6b7169203331-01"
+PUBLISH = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
+    """Spans recorded in memory, as if an endpoint were set (the global provider untouched)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(tracing, "tracer", provider.get_tracer("test"))
+    monkeypatch.setattr(tracing, "_exporting", True)
+    yield exporter
+    provider.shutdown()
+
+
+def _only(exporter: InMemorySpanExporter) -> ReadableSpan:
+    (span,) = exporter.get_finished_spans()
+    return span
+
+
+def test_an_event_outside_any_trace_carries_no_trace_context() -> None:
+    message = new_event("catalog", "catalog.training.created", {}).to_message()
+    assert "traceparent" not in message
+    assert "tracestate" not in message
+
+
+def test_without_an_sdk_an_event_carries_the_trace_context_it_was_made_in() -> None:
+    fields = {"traceparent": PARENT, "tracestate": "vendor=1"}
+    with tracing.within(tracing.context_of(fields)):
+        event = new_event("catalog", "catalog.training.created", {})
+    assert (event.traceparent, event.tracestate) == (PARENT, "vendor=1")
+    assert CloudEvent.model_validate(event.to_message()) == event
+
+
+def test_a_malformed_traceparent_starts_no_trace() -> None:
+    with tracing.within(tracing.context_of({"traceparent": "00-zz-yy-01"})):
+        assert tracing.current_trace() == {}
+
+
+def test_a_consumer_span_continues_the_publish_span_named_in_the_headers(
+    recorded: InMemorySpanExporter,
+) -> None:
+    envelope = {"id": "e1", "type": "registration.confirmed", "traceparent": PARENT}
+    with tracing.consuming("notification.registrations", envelope, {"traceparent": PUBLISH}):
+        made = new_event("notification", "x", {})
+    span = _only(recorded)
+    assert span.kind == SpanKind.CONSUMER
+    assert span.parent is not None
+    assert f"{span.parent.span_id:016x}" == PUBLISH.split("-")[2]
+    assert span.context.trace_id == int(TRACE_ID, 16)
+    assert made.traceparent == f"00-{TRACE_ID}-{span.context.span_id:016x}-01"
+
+
+def test_without_a_publish_span_the_consumer_continues_the_event(
+    recorded: InMemorySpanExporter,
+) -> None:
+    envelope = {"id": "e1", "type": "registration.confirmed", "traceparent": PARENT}
+    with tracing.consuming("notification.registrations", envelope, {"x-attempt": 2}):
+        pass
+    span = _only(recorded)
+    assert span.parent is not None
+    assert f"{span.parent.span_id:016x}" == PARENT.split("-")[2]
+
+
+def test_a_producer_span_is_a_child_of_its_event_and_travels_in_headers(
+    recorded: InMemorySpanExporter,
+) -> None:
+    span = tracing.producer_span("publish x", {"traceparent": PARENT}, {"a": 1})
+    assert span is not None
+    headers = tracing.fields_of(span)
+    tracing.finish(span, RuntimeError("nacked"))
+    finished = _only(recorded)
+    assert finished.kind == SpanKind.PRODUCER
+    assert not finished.status.is_ok
+    assert headers["traceparent"] == f"00-{TRACE_ID}-{finished.context.span_id:016x}-01"
+
+
+def test_nothing_is_made_when_nothing_is_exported() -> None:
+    assert not tracing.exporting()
+    assert tracing.producer_span("publish x", {"traceparent": PARENT}, {}) is None
+
+
+async def test_without_an_sdk_a_request_hands_its_traceparent_to_its_events() -> None:
+    app = FastAPI()
+    tracing.install_tracing(app, "catalog")
+
+    @app.post("/things")
+    async def create() -> dict[str, str | None]:
+        return {"traceparent": new_event("catalog", "x", {}).traceparent}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        traced = await client.post("/things", headers={"traceparent": PARENT})
+        untraced = await client.post("/things")
+    assert traced.json() == {"traceparent": PARENT}
+    assert untraced.json() == {"traceparent": None}
