@@ -73,6 +73,11 @@ def current_trace() -> dict[str, str]:
     return fields
 
 
+def current() -> Context:
+    """The current context, to continue later elsewhere (`within`)."""
+    return context.get_current()
+
+
 def context_of(fields: Mapping[str, Any]) -> Context:
     """The trace context that `fields` (an event, AMQP headers, a row) carry; an empty context
     (a new trace) when they carry none or a malformed one."""

@@ -36,6 +36,7 @@ from shared.messaging.confirms import ConfirmChannel, Outgoing
 from shared.messaging.consumer import Rejected
 from shared.problems import Problem, body_of, problem_of
 from shared.refusals import Refusal
+from shared.tracing import context_of
 
 SESSIONS_QUEUE = service_queue("registration", "sessions", binding_keys=["catalog.session.#"])
 COMMANDS_QUEUE = service_queue(
@@ -166,7 +167,7 @@ def _applicant(envelope: Envelope, caller: Principal | Problem) -> Applicant | P
         detail = "The command is not valid."
         return Problem(422, "Invalid request", detail, extra={"errors": errors})
     request = RegistrationRequest(command.session_id, command.user, command.force, command.answers)
-    return Applicant(caller, request, event.id)
+    return Applicant(caller, request, event.id, trace=context_of(envelope))
 
 
 async def _answer(

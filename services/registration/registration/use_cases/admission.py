@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry.context import Context
+
 from registration import domain, store
 from registration.admission import Outcome
 from registration.answers import Answers, validated_answers
@@ -17,6 +19,7 @@ from registration.use_cases.changes import confirmation, new_row, registration_o
 from registration.use_cases.rights import as_learner
 from registration.use_cases.seat_book import SeatBook, SeatBooks
 from registration.windows import ensure_may_register, window_of
+from shared import tracing
 from shared.auth import Principal
 from shared.events import (
     CloudEvent,
@@ -48,6 +51,8 @@ class Applicant:
     request: RegistrationRequest
     delivery_id: str | None = None  # a command's event id
     request_id: str | None = None  # the caller's, for the events (the batch runs elsewhere)
+    trace: Context = field(default_factory=tracing.current)
+    """The caller's trace context, which its events continue."""
 
 
 @dataclass(frozen=True)
@@ -199,11 +204,12 @@ async def _admit_all(
         registration = registration_of(row)
         outcomes[i] = registration
         rid = applicant.request_id
-        events.append(fact("requested", registration, applicant.actor.sub, rid))
-        if admission.status in ("confirmed", "waitlisted"):
-            events.append(fact(admission.status, registration, applicant.actor.sub, rid))
-        if token and expires_at:
-            commands.append(confirmation_command(registration, token, expires_at))
+        with tracing.within(applicant.trace):
+            events.append(fact("requested", registration, applicant.actor.sub, rid))
+            if admission.status in ("confirmed", "waitlisted"):
+                events.append(fact(admission.status, registration, applicant.actor.sub, rid))
+            if token and expires_at:
+                commands.append(confirmation_command(registration, token, expires_at))
     if rows:
         await book.set_seats(session["id"], seats)
         seated(session, seats)
