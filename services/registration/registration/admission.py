@@ -13,7 +13,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
-from shared.events import Registration
+from prometheus_client import Counter
+
+from shared.events import Registration, RegistrationStatus
+from shared.metrics import registration_batch_size, registration_decisions
+from shared.refusals import Refusal
 
 A = TypeVar("A")
 Outcome = Registration | Exception
@@ -22,6 +26,15 @@ DecideBatch = Callable[[uuid.UUID, Sequence[A]], Awaitable[Sequence[Outcome]]]
 MAX_BATCH = 500
 
 log = logging.getLogger(__name__)
+
+_SEAT, _WAITLIST, _REFUSED = (
+    registration_decisions.labels(outcome) for outcome in ("seat", "waitlist", "refused")
+)
+_DECISION_OF: dict[RegistrationStatus, Counter] = {
+    "pending": _SEAT,
+    "confirmed": _SEAT,
+    "waitlisted": _WAITLIST,
+}
 
 
 class Admissions(Generic[A]):
@@ -56,6 +69,14 @@ class Admissions(Generic[A]):
 
     async def decide(self, session_id: uuid.UUID, applicants: Sequence[A]) -> Sequence[Outcome]:
         """A batch that is already formed (a consumer's deliveries), decided at once."""
+        outcomes = await self._decide_or_split(session_id, applicants)
+        _count(outcomes)
+        registration_batch_size.observe(len(applicants))
+        return outcomes
+
+    async def _decide_or_split(
+        self, session_id: uuid.UUID, applicants: Sequence[A]
+    ) -> Sequence[Outcome]:
         try:
             return await self._decide(session_id, applicants)
         except Exception as error:
@@ -87,3 +108,13 @@ class Admissions(Generic[A]):
             return (await self._decide(session_id, [applicant]))[0]
         except Exception as error:
             return error
+
+
+def _count(outcomes: Sequence[Outcome]) -> None:
+    """The committed decisions (a redelivered command or a failure decides nothing)."""
+    for outcome in outcomes:
+        if isinstance(outcome, Registration):
+            if (decision := _DECISION_OF.get(outcome.status)) is not None:
+                decision.inc()
+        elif isinstance(outcome, Refusal):
+            _REFUSED.inc()

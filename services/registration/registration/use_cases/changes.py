@@ -15,6 +15,9 @@ from registration.records import RegistrationRow, RegistrationUpdate, SessionRow
 from registration.use_cases.announcements import announce
 from registration.use_cases.seat_book import SeatBook
 from shared.events import Registration, RegistrationUser, SessionRules, ValidationStep
+from shared.metrics import registration_decisions
+
+_OFFERED = registration_decisions.labels("offer")
 
 
 def new_row(
@@ -112,7 +115,10 @@ async def hand_out_seats(
     if handout.count == 0:
         return seats
     for row in await book.head_of_line(session_id, handout.count):
-        await write(book, row, offers.seat_for_head(state_of(row), now, rules), actor, now)
+        change = offers.seat_for_head(state_of(row), now, rules)
+        await write(book, row, change, actor, now)
+        if change.after.status == "offered":  # in the transaction: a rollback (rare) over-counts
+            _OFFERED.inc()
     await book.move_line_up(session_id, handout.count, handout.count, now)
     return handout.seats
 
