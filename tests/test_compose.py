@@ -1,5 +1,6 @@
 """docker-compose.yml: valid per the Compose Specification, the same system as `make run` (the
-same gateway template, rendered the same way), images that run each service as a non-root user."""
+same gateway template, rendered the same way), images that run each service as a non-root user,
+and Prometheus, Grafana and Jaeger watching it with the files of deploy/."""
 
 import re
 import subprocess
@@ -14,10 +15,12 @@ import yaml  # type: ignore[import-untyped]
 from devstack.defaults import GATEWAY_RATE_DEFAULTS, SERVICES
 from devstack.gateway import TEMPLATE, check_config, find_nginx, placeholders, render
 from shared.settings import DEV_JWT_SECRET, ServiceSettings, SettingsError, read_settings
+from testsupport.promql import promtool
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
 APP_SERVICES = set(SERVICES)
+OBSERVABILITY_SERVICES = {"prometheus", "grafana", "jaeger"}
 _INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}")
 
 
@@ -63,7 +66,14 @@ def test_the_compose_file_is_valid_per_the_compose_spec() -> None:
 
 def test_it_runs_the_whole_system() -> None:
     services = compose()["services"]
-    assert set(services) == {*APP_SERVICES, "gateway", "postgres", "rabbitmq", "mailpit"}
+    assert set(services) == {
+        *APP_SERVICES,
+        *OBSERVABILITY_SERVICES,
+        "gateway",
+        "postgres",
+        "rabbitmq",
+        "mailpit",
+    }
     assert "management" in services["rabbitmq"]["image"]
     for name in APP_SERVICES:
         service = services[name]
@@ -242,3 +252,82 @@ def test_env_example_names_every_variable() -> None:
     }
     missing = sorted(name for name in names if f"{name}=" not in example)
     assert not missing
+
+
+def bind_mounts(service: str) -> dict[str, Path]:
+    """Container path → the repository file a service mounts there."""
+    mounts: dict[str, Path] = {}
+    for volume in compose()["services"][service].get("volumes", []):
+        source, target, *_ = volume.split(":")
+        if source.startswith("./"):
+            mounts[target] = ROOT / source
+    return mounts
+
+
+def test_every_file_a_container_mounts_exists() -> None:
+    for name in compose()["services"]:
+        for target, source in bind_mounts(name).items():
+            assert source.exists(), f"{name} mounts missing {source} at {target}"
+
+
+def test_prometheus_scrapes_each_service_and_rabbitmq_and_loads_the_alerts() -> None:
+    mounts = bind_mounts("prometheus")
+    config_path = mounts["/etc/prometheus/prometheus.yml"]
+    config = yaml.safe_load(config_path.read_text())
+    # the rule files are relative to the configuration, mounted beside it
+    for rule_file in config["rule_files"]:
+        assert mounts[f"/etc/prometheus/{rule_file}"] == config_path.parent / rule_file
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert set(jobs) == {*APP_SERVICES, "rabbitmq"}
+    for name in APP_SERVICES:
+        port = int(compose()["services"][name]["environment"][f"{name.upper()}_PORT"])
+        (sd,) = jobs[name]["dns_sd_configs"]  # every replica, not one address of the service
+        assert (sd["names"], sd["type"], sd["port"]) == ([name], "A", port)
+        assert jobs[name].get("metrics_path", "/metrics") == "/metrics"
+    assert jobs["rabbitmq"]["static_configs"] == [{"targets": ["rabbitmq:15692"]}]
+    assert jobs["rabbitmq"]["metrics_path"] == "/metrics/per-object"
+    plugins = bind_mounts("rabbitmq")["/etc/rabbitmq/enabled_plugins"].read_text()
+    assert "rabbitmq_prometheus" in plugins
+    assert "rabbitmq_management" in plugins
+    result = subprocess.run(
+        [promtool(), "check", "config", str(config_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_grafana_is_provisioned_with_the_peak_dashboard_on_prometheus() -> None:
+    mounts = bind_mounts("grafana")
+    datasources = yaml.safe_load(
+        (mounts["/etc/grafana/provisioning/datasources"] / "datasources.yaml").read_text()
+    )["datasources"]
+    by_uid = {source["uid"]: source for source in datasources}
+    assert by_uid["prometheus"]["url"] == "http://prometheus:9090"
+    assert by_uid["jaeger"]["url"] == "http://jaeger:16686"
+    (provider,) = yaml.safe_load(
+        (mounts["/etc/grafana/provisioning/dashboards"] / "dashboards.yaml").read_text()
+    )["providers"]
+    dashboards = {
+        target: source
+        for target, source in mounts.items()
+        if target.startswith(provider["options"]["path"] + "/")
+    }
+    assert ROOT / "deploy" / "grafana" / "peak-enrollment.json" in dashboards.values()
+    env = compose()["services"]["grafana"]["environment"]
+    assert env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] in dashboards
+
+
+def test_the_services_export_their_traces_to_jaeger() -> None:
+    for name in APP_SERVICES:
+        env = service_environment(name, {})
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
+        elsewhere = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}
+        assert service_environment(name, elsewhere)["OTEL_EXPORTER_OTLP_ENDPOINT"] == (
+            "http://collector:4318"
+        )
+    jaeger = compose()["services"]["jaeger"]
+    assert jaeger["image"].startswith("jaegertracing/all-in-one:")
+    assert jaeger["environment"]["COLLECTOR_OTLP_ENABLED"] == "true"
