@@ -150,6 +150,8 @@ class DeliveryRow:
     updated_at: datetime
     sent_at: datetime | None
     category: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,9 @@ class LeasedDelivery:
     user_id: str = ""
     category: str | None = None
     """An optional email's: its unsubscribe link turns this category off for `user_id`."""
+    traceparent: str | None = None
+    """The trace context of the fact that wrote it, which sending it continues."""
+    tracestate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -308,6 +313,8 @@ class NewDelivery(TypedDict):
     session_message_id: NotRequired[uuid.UUID | None]
     next_attempt_at: NotRequired[datetime]
     category: NotRequired[str | None]
+    traceparent: NotRequired[str | None]
+    tracestate: NotRequired[str | None]
 
 
 class NewSessionMessage(TypedDict):

@@ -13,25 +13,33 @@ the lease is over the email is sent again, with the same Message-ID.
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notification import store
 from notification.domain import DeliveryStatus
 from notification.links import Links
-from notification.mailer import Transport, email_of
+from notification.mailer import Outcome, Transport, email_of
 from notification.preferences import category_of
 from notification.records import AttemptOutcome, LeasedDelivery
 from shared.db import transaction
 from shared.messaging.listen import Listener
+from shared.metrics import notification_emails, notification_smtp_send_duration
 from shared.problems import unavailable_dependency
+from shared.tracing import TRACEPARENT, TRACESTATE, context_of, failed, span
 
 log = logging.getLogger(__name__)
+
+_EMAILS = {status: notification_emails.labels(status) for status in ("sent", "captured")}
+_RETRIED, _FAILED = notification_emails.labels("retried"), notification_emails.labels("failed")
 
 
 @dataclass(frozen=True)
@@ -154,16 +162,29 @@ class DeliverySender:
         self._unreleased = []
 
     async def _attempt(self, delivery: LeasedDelivery) -> Attempt:
+        """One SMTP exchange, in a span of the trace of the fact that wrote the email."""
+        parent = context_of({TRACEPARENT: delivery.traceparent, TRACESTATE: delivery.tracestate})
+        attributes: dict[str, str | int] = {
+            "notification.delivery_id": str(delivery.id),
+            "notification.kind": delivery.kind,
+            "notification.attempt": delivery.attempts + 1,
+        }
+        with span("email send", parent, kind=SpanKind.CLIENT, attributes=attributes):
+            return await self._send(delivery)
+
+    async def _send(self, delivery: LeasedDelivery) -> Attempt:
         now = datetime.now(UTC)
         attempts_before = delivery.attempts
         try:
             email = email_of(
                 delivery, sender=self._sender_address, unsubscribe_url=self._unsubscribe(delivery)
             )
-            outcome = await self._transport.send(email)
+            outcome = await self._timed_send(email)
         except Exception as error:
+            failed(error)
             attempts = attempts_before + 1
             status = self._policy.after_failure(attempts)
+            (_RETRIED if status == "pending" else _FAILED).inc()
             retry_at = now + timedelta(seconds=self._policy.delay(attempts))
             # no address and no SMTP text (it may quote the address): `last_error` has it all
             log.warning(
@@ -182,11 +203,19 @@ class DeliverySender:
                     "next_attempt_at": retry_at,
                 },
             )
+        _EMAILS[outcome].inc()
         return Attempt(
             delivery.id,
             attempts_before,
             {"status": outcome, "sent_at": now, "last_error": None},
         )
+
+    async def _timed_send(self, email: EmailMessage) -> Outcome:
+        started = time.perf_counter()
+        try:
+            return await self._transport.send(email)
+        finally:
+            notification_smtp_send_duration.observe(time.perf_counter() - started)
 
     def _unsubscribe(self, delivery: LeasedDelivery) -> str | None:
         """An optional email's link, derived again: the token is never stored."""

@@ -205,6 +205,9 @@ deliveries = Table(
     Column("sent_at", DateTime(timezone=True), nullable=True),
     # an optional email's: the preference that may suppress it, the one its unsubscribe link ends
     Column("category", String(20), nullable=True),
+    # the trace context of the fact that wrote it: sending it continues that trace
+    Column("traceparent", String(55), nullable=True),
+    Column("tracestate", String(512), nullable=True),
     UniqueConstraint("delivery_key", name="deliveries_delivery_key_key"),
     CheckConstraint(f"status IN ({_quoted(DELIVERY_STATUSES)})", name="deliveries_status"),
     CheckConstraint(
