@@ -716,6 +716,44 @@ async def test_an_incoming_request_id_is_kept(
         assert missing.headers["x-request-id"] == "platform-404"
 
 
+# --- traces ---------------------------------------------------------------------------------
+
+TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-01")
+
+
+async def test_a_trace_is_started_where_none_came_and_passed_on(
+    start_gateway: StartGateway, upstreams: dict[str, Upstream]
+) -> None:
+    gateway = await start_gateway()
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        for headers in ({}, {"traceparent": "00-" + "0" * 32 + "-b7ad6b7169203331-01"}):
+            await client.get("/api/trainings", headers={**headers, "tracestate": "vendor=1"})
+    started = [seen.headers for seen in upstreams["catalog"].seen]
+    assert len(started) == 2
+    found = [TRACEPARENT.fullmatch(headers["traceparent"]) for headers in started]
+    assert all(found), started
+    trace_ids = {match.group(1) for match in found if match}
+    assert len(trace_ids) == 2  # each request a trace of its own
+    assert all("0" * 16 not in match.group(2) for match in found if match)
+    assert all("tracestate" not in headers for headers in started)  # not the caller's
+
+
+async def test_an_incoming_traceparent_is_passed_on_as_is(
+    start_gateway: StartGateway, upstreams: dict[str, Upstream]
+) -> None:
+    gateway = await start_gateway()
+    incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        await client.post(
+            "/api/registrations",
+            json={},
+            headers={"traceparent": incoming, "tracestate": "vendor=1"},
+        )
+    seen = upstreams["registration"].seen[-1].headers
+    assert seen["traceparent"] == incoming
+    assert seen["tracestate"] == "vendor=1"
+
+
 async def test_unreadable_requests_are_problem_400_and_414(start_gateway: StartGateway) -> None:
     gateway = await start_gateway()
 
