@@ -14,6 +14,7 @@ may be due sooner), so one goes out at most that late plus a round.
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -23,6 +24,7 @@ from notification import reminder_store
 from notification.use_cases import reminders
 from notification.use_cases.notices import Letterhead
 from shared.db import transaction
+from shared.metrics import notification_reminders_due, notification_reminders_late
 from shared.problems import unavailable_dependency
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class ReminderScheduler:
         self._letterhead = letterhead
         self._poll_interval = poll_interval
         self._batch_size = batch_size
+        self._measure_at = 0.0
 
     async def send_due(self) -> int:
         """One round; how many reminders were sent or dropped."""
@@ -55,6 +58,10 @@ class ReminderScheduler:
                 handled = await self.send_due()
                 async with self._sessions() as db:
                     due_in = await reminder_store.next_reminder_in(db)
+                    if (now := time.monotonic()) >= self._measure_at:
+                        # a burst of rounds costs one such query per interval
+                        self._measure_at = now + self._poll_interval
+                        await self.measure(db)
                 # one due now is another replica's, or failed this round: not before the poll
                 if due_in is not None and due_in > 0:
                     wait = min(wait, due_in)
@@ -66,6 +73,12 @@ class ReminderScheduler:
             if handled >= self._batch_size:
                 continue
             await asyncio.sleep(max(wait, 0.01))
+
+    async def measure(self, db: AsyncSession) -> None:
+        """The gauges of the reminders due and unsent (after a round: those it left)."""
+        due, late_s = await reminder_store.due_reminders(db)
+        notification_reminders_due.set(due)
+        notification_reminders_late.set(late_s)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator["ReminderScheduler"]:

@@ -126,6 +126,16 @@ async def settle_reminder(
     )
 
 
+async def due_reminders(db: AsyncSession) -> tuple[int, float]:
+    """How many pending reminders are due now, and how long ago the oldest fell due (0 when
+    none is): one range of the partial index `reminders_due`."""
+    query = select(
+        func.count(), func.extract("epoch", func.now() - func.min(reminders.c.due_at))
+    ).where(reminders.c.status == "pending", reminders.c.due_at <= func.now())
+    count, oldest = (await db.execute(query)).one()
+    return int(count), max(0.0, float(oldest or 0.0))
+
+
 async def next_reminder_in(db: AsyncSession) -> float | None:
     """Seconds until the next pending reminder is due (0 if one is due now), None if none."""
     query = select(func.extract("epoch", func.min(reminders.c.due_at) - func.now())).where(

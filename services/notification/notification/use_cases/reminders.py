@@ -19,6 +19,7 @@ from notification.reminders import Held, ReminderStatus, Slot, Standing, plan, s
 from notification.use_cases.notices import Letterhead, deliver
 from notification.use_cases.views import event_view, recipient, session_view
 from shared.events import EventRegistrationData
+from shared.metrics import notification_reminder_lateness
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ async def _send_or_drop(db: AsyncSession, letterhead: Letterhead, row: ReminderR
     )
     await deliver(db, letterhead, [notice])
     await reminder_store.settle_reminder(db, row.id, sent_at=now)
+    notification_reminder_lateness.observe((now - row.due_at).total_seconds())
 
 
 def _standing(
