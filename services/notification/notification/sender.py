@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notification import store
@@ -33,6 +34,7 @@ from shared.db import transaction
 from shared.messaging.listen import Listener
 from shared.metrics import notification_emails, notification_smtp_send_duration
 from shared.problems import unavailable_dependency
+from shared.tracing import TRACEPARENT, TRACESTATE, context_of, failed, span
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +162,17 @@ class DeliverySender:
         self._unreleased = []
 
     async def _attempt(self, delivery: LeasedDelivery) -> Attempt:
+        """One SMTP exchange, in a span of the trace of the fact that wrote the email."""
+        parent = context_of({TRACEPARENT: delivery.traceparent, TRACESTATE: delivery.tracestate})
+        attributes: dict[str, str | int] = {
+            "notification.delivery_id": str(delivery.id),
+            "notification.kind": delivery.kind,
+            "notification.attempt": delivery.attempts + 1,
+        }
+        with span("email send", parent, kind=SpanKind.CLIENT, attributes=attributes):
+            return await self._send(delivery)
+
+    async def _send(self, delivery: LeasedDelivery) -> Attempt:
         now = datetime.now(UTC)
         attempts_before = delivery.attempts
         try:
@@ -168,6 +181,7 @@ class DeliverySender:
             )
             outcome = await self._timed_send(email)
         except Exception as error:
+            failed(error)
             attempts = attempts_before + 1
             status = self._policy.after_failure(attempts)
             (_RETRIED if status == "pending" else _FAILED).inc()

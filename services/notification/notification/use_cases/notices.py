@@ -15,6 +15,7 @@ from notification.domain import Notice
 from notification.links import DEV_LINK_SECRET, Links, digest
 from notification.preferences import EmailPreferences, email_allowed
 from shared.metrics import notification_emails
+from shared.tracing import TRACEPARENT, TRACESTATE, current_trace
 
 _NO_REPLY = "no-reply@training.local"
 _SUPPRESSED = notification_emails.labels("suppressed")
@@ -52,6 +53,7 @@ async def deliver(
 ) -> None:
     now = datetime.now(UTC)
     allowed = await _optional_emails(db, letterhead.links, notices)
+    trace = current_trace()  # the fact's: sending its emails continues it
     for notice in notices:
         words = templates.render(notice)
         for channel in notice.channels:
@@ -89,6 +91,8 @@ async def deliver(
                         "status": "pending" if allowed(notice) else "suppressed",
                         "next_attempt_at": now,
                         "category": notice.category,
+                        "traceparent": trace.get(TRACEPARENT),
+                        "tracestate": trace.get(TRACESTATE),
                     },
                 )
                 if not allowed(notice):  # counted in the fact's transaction, with the row
