@@ -40,6 +40,7 @@ SERVICE_PORTS = DEFAULT_SERVICE_PORTS
 SECRET_KEYS = {
     "AMQP_URL",
     "JWT_SECRET",
+    "NOTIFICATION_LINK_SECRET",  # the key of notification's feed and unsubscribe URLs
     *(f"{service.upper()}_DATABASE_URL" for service in SERVICES),
 }
 
