@@ -22,6 +22,7 @@ pytestmark = pytest.mark.system
 
 ORG = "org-calendars"
 LEA, OTHER = "cal-lea", "cal-other"
+EMAIL = f"{LEA}@example.org"
 REMINDER = timedelta(hours=0.02)  # 72 s before the start
 LATE = timedelta(seconds=60)  # the contract's most a reminder may be late
 
@@ -59,11 +60,11 @@ def invitation(mail: Mail) -> tuple[str, icalendar.cal.Component] | None:
     return str(calendar["METHOD"]), event
 
 
-def about(
-    address: str, kinds: set[str], uid: str, method: str = "REQUEST"
-) -> Callable[[Mail], bool]:
+def about(kinds: set[str], uid: str, method: str = "REQUEST") -> Callable[[Mail], bool]:
+    """Lea's emails of those kinds with an invitation of that UID and METHOD."""
+
     def match(mail: Mail) -> bool:
-        if address not in mail.rcpt_tos or kind(mail) not in kinds:
+        if EMAIL not in mail.rcpt_tos or kind(mail) not in kinds:
             return False
         ics = invitation(mail)
         return ics is not None and ics[0] == method and str(ics[1]["UID"]) == uid
@@ -75,12 +76,6 @@ def start_of(event: icalendar.cal.Component) -> datetime:
     start = event.decoded("DTSTART")
     assert isinstance(start, datetime)
     return start
-
-
-def event_of(mail: Mail) -> icalendar.cal.Component:
-    ics = invitation(mail)
-    assert ics is not None
-    return ics[1]
 
 
 @dataclass(frozen=True)
@@ -111,12 +106,9 @@ async def register(system: System, session: dict[str, Any], sub: str) -> dict[st
         if response.status_code == 404:  # not in registration's replica yet
             return None
         assert response.status_code == 201, response.text
-        created: dict[str, Any] = response.json()
-        return created
+        return dict(response.json())
 
-    done: dict[str, Any] = await eventually(
-        registered, within=20, what="the session in registration"
-    )
+    done: dict[str, Any] = await eventually(registered, within=20, what="the session's replica")
     assert done["status"] == "confirmed"
     return done
 
@@ -154,9 +146,8 @@ async def course(system: System, mail_server: MailServer) -> Course:
     events["b"] = await new_event(system, b, base + timedelta(days=10))
     ids = await eventually(lambda: places(system, LEA, 3), within=20, what="lea on the events")
     uids = {n: f"event-registration-{ids[e['id']]}@training" for n, e in events.items() if n != "b"}
-    email = f"{LEA}@example.org"
     for name, uid in uids.items():  # notification knows her places: her reminders are planned
-        registered = about(email, {"event_registration.registered"}, uid)
+        registered = about({"event_registration.registered"}, uid)
         await mail_server.wait_for(registered, what=f"{name}'s invitation")
     assert datetime.now(UTC) < starts["e3"] - REMINDER, "too slow: the reminders are due already"
 
@@ -194,16 +185,17 @@ async def arrival(mail_server: MailServer, match: Callable[[Mail], bool], due: d
 async def test_reminders_at_their_time_a_moved_event_at_its_new_one(
     course: Course, running_mail_server: MailServer
 ) -> None:
-    mails, email = running_mail_server, f"{LEA}@example.org"
-    reminders = {n: about(email, {"event.reminder"}, uid) for n, uid in course.uids.items()}
+    mails = running_mail_server
+    reminders = {n: about({"event.reminder"}, uid) for n, uid in course.uids.items()}
     kinds = {"event.cancelled", "event_registration.cancelled"}
-    deleted = about(email, kinds, course.uids["e3"], "CANCEL")
+    deleted = about(kinds, course.uids["e3"], "CANCEL")
     await mails.wait_for(deleted, what="the deleted event's METHOD:CANCEL")
     for name in ("e1", "e2"):
         mail = await arrival(mails, reminders[name], course.dues[name])
         assert mail.subject.startswith("Reminder: ")
-        start = start_of(event_of(mail))
-        assert start == datetime.fromisoformat(course.events[name]["start"])
+        ics = invitation(mail)
+        assert ics is not None
+        assert start_of(ics[1]) == datetime.fromisoformat(course.events[name]["start"])
         assert mail.message["List-Unsubscribe"]  # an optional email
     # by now the first is 45 s past its due time, the deleted event's 50 s
     counts = {name: len(mails.matching(match)) for name, match in reminders.items()}
@@ -272,10 +264,10 @@ async def suppressed(system: System, course: Course, subject: str) -> None:
 async def test_preferences_and_one_click_unsubscribe(
     system: System, course: Course, running_mail_server: MailServer
 ) -> None:
-    mails, email = running_mail_server, f"{LEA}@example.org"
+    mails = running_mail_server
 
     def to_lea(subject: str) -> Callable[[Mail], bool]:
-        return lambda m: email in m.rcpt_tos and m.subject == subject
+        return lambda m: EMAIL in m.rcpt_tos and m.subject == subject
 
     async def choose(**choices: bool) -> None:
         body = {"email": {"reminders": True, "messages": True, "changes": True, **choices}}
@@ -309,7 +301,7 @@ async def test_preferences_and_one_click_unsubscribe(
 
     await register(system, course.sessions["c"], LEA)  # a registration fact is always emailed
     confirmed = await mails.wait_for(
-        lambda m: email in m.rcpt_tos and kind(m) == "registration.confirmed"
+        lambda m: EMAIL in m.rcpt_tos and kind(m) == "registration.confirmed"
         and "Plus tard" in m.subject,
         what="the registration's email",
     )  # fmt: skip
