@@ -22,7 +22,7 @@ from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
@@ -186,14 +186,20 @@ class RouteNames:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
-        finally:
+            return
+        server_span = trace.get_current_span()
+
+        async def send_named(message: Message) -> None:
+            # the response starting: routed, and the span not ended yet
             route = getattr(scope.get("route"), "path", None)
-            if scope["type"] == "http" and route:
-                server_span = trace.get_current_span()
+            if message["type"] == "http.response.start" and route:
                 server_span.update_name(f"{scope['method']} {route}")
                 server_span.set_attribute("http.route", route)
+            await send(message)
+
+        await self.app(scope, receive, send_named)
 
 
 class TraceContext:

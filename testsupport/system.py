@@ -2,7 +2,7 @@
 the proxies that stand between the services and their servers."""
 
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -52,14 +52,15 @@ class System:
 
 @asynccontextmanager
 async def running_system(
-    servers: Servers, mail_server: "MailServer", prefix: str
+    servers: Servers, mail_server: "MailServer", prefix: str, env: Mapping[str, str] | None = None
 ) -> AsyncIterator[System]:
-    """A whole stack on databases and a RabbitMQ vhost of its own, dropped afterwards."""
+    """A whole stack on databases and a RabbitMQ vhost of its own, dropped afterwards; `env`
+    adds to (or overrides) the environment of its processes."""
     run = unique_name(prefix)
     amqp_url = create_vhost(servers, run)
     amqp_proxy = await proxy_to(amqp_url, 5672)
     postgres_proxy = await proxy_to(servers.postgres_url, 5432)
-    env = {
+    stack_env = {
         "GATEWAY_PORT": str(free_port()),
         "AMQP_URL": through(amqp_proxy, amqp_url),
         "JWT_SECRET": "system-test-secret-" + run,
@@ -74,6 +75,7 @@ async def running_system(
             f"{s.upper()}_DATABASE_URL": through(postgres_proxy, servers.database_url(f"{run}_{s}"))
             for s in SERVICES
         },
+        **(env or {}),
     }
     logs: list[str] = []
 
@@ -81,7 +83,7 @@ async def running_system(
         logs.append(f"{name} | {line}")
         print_sink(name, line)
 
-    stack = Stack(env, inherit_environment=False, log=record)
+    stack = Stack(stack_env, inherit_environment=False, log=record)
     try:
         async with stack, httpx.AsyncClient(base_url=stack.gateway_url, timeout=10) as http:
             yield System(stack, http, amqp_url, amqp_proxy, postgres_proxy, logs)
