@@ -1,9 +1,13 @@
 """The sender loop: sends the pending emails the consumers wrote, with bounded retries.
 
 It wakes on NOTIFY (a delivery was committed) or when the next retry is due, and polls besides.
-A round leases a batch of due emails (`FOR UPDATE SKIP LOCKED`, then not due again for `LEASE`) in
-one short transaction, so replicas share the work and never send the same email at once, then
-sends each and writes its outcome in a transaction of its own, as soon as it is known.
+A round claims a batch of due emails (`FOR UPDATE SKIP LOCKED`, then not due again for
+`CLAIM_WINDOW`) in one short transaction, so replicas share the work; then, one by one, takes each
+for `LEASE` if the claim is still on it (one UPDATE: else another sender claimed it once the window
+passed, and it is skipped), sends it and writes its outcome in a transaction of its own, as soon as
+it is known. No two senders send the same email at once, and a sender that dies mid-round leaves
+the emails it had not taken due again when the window is over: only the one in flight waits its
+lease.
 
 An outcome that cannot be written (the database went away during the SMTP exchange) is kept in
 memory and written again, with back-off, before anything else is leased; the lease keeps the
@@ -62,8 +66,11 @@ class RetryPolicy:
 # writing a kept outcome again: soon after the database's return, without hammering it meanwhile
 RECORD_RETRY = RetryPolicy(base=0.1, cap=1.0)
 LEASE = timedelta(minutes=5)
-"""How long a leased email is one sender's alone: its SMTP exchange, and writing its outcome
+"""How long a taken email is one sender's alone: its SMTP exchange, and writing its outcome
 through an outage of the database. A sender that dies holding one delays it that long."""
+CLAIM_WINDOW = timedelta(seconds=20)
+"""How long the emails of a round are its sender's to take: a sender that dies mid-round delays
+those it had not taken that long. A round slower than this only leaves the rest to others."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,7 @@ class DeliverySender:
         record_retry: RetryPolicy = RECORD_RETRY,
         stop_grace: float = 5.0,
         lease: timedelta = LEASE,
+        claim_window: timedelta = CLAIM_WINDOW,
         links: Links | None = None,
     ) -> None:
         self._sessions = sessions
@@ -101,10 +109,11 @@ class DeliverySender:
         self._record_retry = record_retry
         self._stop_grace = stop_grace
         self._lease = lease
+        self._claim_window = claim_window
         self._links = links
         self._wake = asyncio.Event()
         self._unrecorded: dict[uuid.UUID, Attempt] = {}
-        self._unreleased: list[uuid.UUID] = []
+        self._unreleased: list[tuple[uuid.UUID, datetime]] = []
         self.record_failures = 0
 
     def wake(self) -> None:
@@ -116,24 +125,34 @@ class DeliverySender:
         return tuple(self._unrecorded)
 
     async def send_due(self) -> int:
-        """One round: lease what is due, send it, write each outcome; how many were handled.
+        """One round: claim what is due, take, send and write each in turn; how many were claimed.
 
         Each outcome is committed as soon as it is known, so a crash sends at most the email in
-        flight twice (after the lease). An outcome that cannot be written ends the round: it is
-        kept and written first in the next, before anything else is leased or sent."""
+        flight twice (after its lease). An outcome that cannot be written ends the round: it is
+        kept and written first in the next, before anything else is claimed or sent."""
         await self._record_kept()
         async with transaction(self._sessions) as db:
-            leased = await store.lease_due_deliveries(db, self._batch_size, self._lease)
-        untried = [delivery.id for delivery in leased]
+            claim = await store.claim_due_deliveries(db, self._batch_size, self._claim_window)
+        if claim is None:
+            return 0
+        untried = [(delivery.id, claim.until) for delivery in claim.deliveries]
         try:
-            for delivery in leased:
-                untried.remove(delivery.id)
-                if not await self._record_or_keep(await self._attempt(delivery)):
+            for delivery in claim.deliveries:
+                taken = await self._take(claim, delivery)
+                untried.remove((delivery.id, claim.until))
+                if taken and not await self._record_or_keep(await self._attempt(delivery)):
                     break
         finally:
             self._unreleased += untried
         await self._release()
-        return len(leased)
+        return len(claim.deliveries)
+
+    async def _take(self, claim: store.Claim, delivery: LeasedDelivery) -> bool:
+        async with transaction(self._sessions) as db:
+            taken = await store.take_claimed(db, claim, delivery, self._lease)
+        if not taken:
+            log.debug("email %s: claimed by another sender after this one's window", delivery.id)
+        return taken
 
     async def _record_or_keep(self, attempt: "Attempt") -> bool:
         """True when the outcome is written, False when it is kept to be written later."""
@@ -149,15 +168,15 @@ class DeliverySender:
         return True
 
     async def _release(self) -> None:
-        """Leased emails this sender did not try (a round cut short): due again at once rather
-        than after their lease, as soon as the database takes it."""
+        """Claimed emails this sender did not try (a round cut short): due again at once rather
+        than after the claim window, as soon as the database takes it (those still claimed)."""
         if not self._unreleased:
             return
         try:
             async with asyncio.timeout(2.0), transaction(self._sessions) as db:
                 await store.release_deliveries(db, self._unreleased)
-        except Exception as error:  # the next round tries again; the lease bounds the wait
-            log.debug("could not release %d leased emails yet: %r", len(self._unreleased), error)
+        except Exception as error:  # the next round tries again; the claim window bounds the wait
+            log.debug("could not release %d claimed emails yet: %r", len(self._unreleased), error)
             return
         self._unreleased = []
 

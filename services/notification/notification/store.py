@@ -1,7 +1,7 @@
 """Notification tables and the queries on them: the only module that writes SQL."""
 
 import uuid
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
@@ -23,6 +23,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -346,11 +347,20 @@ async def add_delivery(db: AsyncSession, values: NewDelivery) -> bool:
     return added
 
 
-async def lease_due_deliveries(
-    db: AsyncSession, limit: int, lease: timedelta
-) -> list[LeasedDelivery]:
-    """The oldest due pending emails, made this caller's for `lease`: not due for anyone else
-    until then (replicas skip the rows locked while this runs, and see them leased after)."""
+@dataclass(frozen=True)
+class Claim:
+    """Due emails one sender claimed at once: each is its own while `until` is still on its row
+    (`next_attempt_at`). A claim made later of the same row has a later `until`, as it is made
+    once this one's has passed (the database's clock, not the claimant's)."""
+
+    until: datetime
+    deliveries: list[LeasedDelivery]
+
+
+async def claim_due_deliveries(db: AsyncSession, limit: int, window: timedelta) -> Claim | None:
+    """The oldest due pending emails, claimed for `window` (None when none is due): not due for
+    anyone else until then (replicas skip the rows locked while this runs, and see them claimed
+    after); due again for all once the window has passed, unless taken to be sent."""
     due = (
         select(*(deliveries.c[name] for name in LEASED_COLUMNS))
         .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= func.now())
@@ -359,20 +369,45 @@ async def lease_due_deliveries(
         .with_for_update(skip_locked=True)
     )
     claimed = [LeasedDelivery(**row) for row in (await db.execute(due)).mappings()]
-    if claimed:
-        await db.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_([row.id for row in claimed]))
-            .values(next_attempt_at=func.now() + lease)
+    if not claimed:
+        return None
+    until = await db.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_([row.id for row in claimed]))
+        .values(next_attempt_at=func.now() + window)
+        .returning(deliveries.c.next_attempt_at)
+    )
+    return Claim(until.scalars().all()[0], claimed)  # now(): the same on every row
+
+
+async def take_claimed(
+    db: AsyncSession, claim: Claim, delivery: LeasedDelivery, lease: timedelta
+) -> bool:
+    """The claimed email made the claimant's for `lease`, to be sent now; False when the claim is
+    no longer on its row (its window passed and another sender claimed it: it is theirs)."""
+    stmt = (
+        update(deliveries)
+        .where(
+            deliveries.c.id == delivery.id,
+            deliveries.c.status == "pending",
+            deliveries.c.attempts == delivery.attempts,
+            deliveries.c.next_attempt_at == claim.until,
         )
-    return claimed
+        .values(next_attempt_at=func.now() + lease)
+        .returning(deliveries.c.id)
+    )
+    return (await db.execute(stmt)).first() is not None
 
 
-async def release_deliveries(db: AsyncSession, ids: list[uuid.UUID]) -> None:
-    """Leased emails this sender will not try after all: due again now."""
+async def release_deliveries(db: AsyncSession, claimed: list[tuple[uuid.UUID, datetime]]) -> None:
+    """Claimed emails (id, the claim's `until`) this sender will not try after all: due again
+    now, those still claimed by it."""
     await db.execute(
         update(deliveries)
-        .where(deliveries.c.id.in_(ids), deliveries.c.status == "pending")
+        .where(
+            tuple_(deliveries.c.id, deliveries.c.next_attempt_at).in_(claimed),
+            deliveries.c.status == "pending",
+        )
         .values(next_attempt_at=func.now())
     )
 
