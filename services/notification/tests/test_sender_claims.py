@@ -1,0 +1,124 @@
+"""Integration, on the real PostgreSQL: a round's emails are its sender's for a short claim window,
+and each for the full lease once taken to be sent. A sender that dies after its claim (the claim
+made and dropped, as by SIGKILL) leaves the emails it had not taken to another after the window;
+the one it had taken, possibly in flight, waits its lease."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from notification import store
+from notification.mailer import SmtpTransport, parse_smtp_url
+from notification.sender import LEASE, DeliverySender, RetryPolicy
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db import make_engine, make_sessionmaker, transaction
+from shared.migrations import upgrade_to_head
+from testsupport.infra import Servers, create_database, drop_databases, unique_name
+from testsupport.mailbox import MailServer
+from testsupport.waiting import eventually
+
+from .conftest import MIGRATIONS
+from .test_sender_outages import message_ids, pending_emails, rows
+
+pytestmark = pytest.mark.integration
+
+WINDOW = timedelta(seconds=2)
+"""Short, so that the window of a dead sender's claim passes within the test."""
+
+
+@pytest.fixture
+async def sessions(servers: Servers) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    name = unique_name("notifclaim")
+    url = await create_database(servers, name)
+    await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
+    engine = make_engine(url, pool_size=2, max_overflow=0)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+        await drop_databases(servers, name)
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[MailServer]:
+    server = MailServer()
+    await server.astart()
+    try:
+        yield server
+    finally:
+        await server.astop()
+
+
+def sender_for(sessions: async_sessionmaker[AsyncSession], server: MailServer) -> DeliverySender:
+    return DeliverySender(
+        sessions,
+        SmtpTransport(parse_smtp_url(server.url), timeout=5),
+        RetryPolicy(),
+        sender_address="Formation <no-reply@training.local>",
+        claim_window=WINDOW,
+    )
+
+
+async def claim(sessions: async_sessionmaker[AsyncSession]) -> store.Claim:
+    async with transaction(sessions) as db:
+        claimed = await store.claim_due_deliveries(db, 20, WINDOW)
+    assert claimed is not None
+    return claimed
+
+
+async def take(
+    sessions: async_sessionmaker[AsyncSession], claimed: store.Claim, index: int
+) -> bool:
+    async with transaction(sessions) as db:
+        return await store.take_claimed(db, claimed, claimed.deliveries[index], LEASE)
+
+
+async def test_a_dead_senders_claim_is_another_senders_after_the_window_but_what_it_took(
+    sessions: async_sessionmaker[AsyncSession], smtp: MailServer
+) -> None:
+    ids = await pending_emails(sessions, 3)
+    dead = await claim(sessions)
+    assert sorted(delivery.id for delivery in dead.deliveries) == sorted(ids)
+    assert await take(sessions, dead, 0)  # then it dies, that email in flight
+    in_flight = dead.deliveries[0].id
+    untaken = [delivery_id for delivery_id in ids if delivery_id != in_flight]
+    other = sender_for(sessions, smtp)
+    assert await other.send_due() == 0  # within the window: claimed, not due
+
+    async def sent() -> list[Any] | None:
+        await other.send_due()
+        found = await rows(sessions, untaken)
+        return found if all(row["status"] == "sent" for row in found) else None
+
+    await eventually(sent, within=WINDOW.total_seconds() + 10, what="the untaken emails sent")
+    for delivery_id in untaken:
+        assert message_ids(smtp, delivery_id) == [f"<{delivery_id}@notification.training>"]
+    [taken] = await rows(sessions, [in_flight])
+    assert (taken["status"], taken["attempts"], message_ids(smtp, in_flight)) == ("pending", 0, [])
+    assert await other.send_due() == 0  # the taken one waits its lease
+
+
+async def test_a_claim_whose_window_passed_takes_and_releases_nothing_claimed_again(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A slow sender's claim overtaken by another's: only the later claimant sends each email."""
+    ids = await pending_emails(sessions, 2)
+    first = await claim(sessions)
+
+    async def claimed_again() -> store.Claim | None:
+        async with transaction(sessions) as db:
+            return await store.claim_due_deliveries(db, 20, WINDOW)
+
+    second = await eventually(claimed_again, within=WINDOW.total_seconds() + 10, what="due again")
+    assert second.until > first.until
+    assert sorted(delivery.id for delivery in second.deliveries) == sorted(ids)
+    assert not await take(sessions, first, 0)
+    async with transaction(sessions) as db:
+        await store.release_deliveries(db, [(ids[0], first.until), (ids[1], first.until)])
+    async with transaction(sessions) as db:
+        assert await store.claim_due_deliveries(db, 20, WINDOW) is None
+    assert await take(sessions, second, 0)
+    assert await take(sessions, second, 1)
