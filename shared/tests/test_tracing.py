@@ -6,13 +6,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
 from shared import tracing
 from shared.events import CloudEvent, new_event
+from testsupport.spans import recorded_spans
 
 pytestmark = pytest.mark.unit
 
@@ -23,14 +23,8 @@ PUBLISH = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
-    """Spans recorded in memory, as if an endpoint were set (the global provider untouched)."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    monkeypatch.setattr(tracing, "tracer", provider.get_tracer("test"))
-    monkeypatch.setattr(tracing, "_exporting", True)
-    yield exporter
-    provider.shutdown()
+    with recorded_spans(monkeypatch) as exporter:
+        yield exporter
 
 
 def _only(exporter: InMemorySpanExporter) -> ReadableSpan:
