@@ -3,7 +3,7 @@ addresses that carry their own secret instead (`/calendar/...`, `/unsubscribe/..
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Path, Response
 from fastapi.responses import HTMLResponse
 
 from notification.api.models import CalendarFeed, Preferences
@@ -12,6 +12,10 @@ from notification.feeds import not_modified
 from notification.pages import unsubscribe_page
 from shared.auth import CurrentPrincipal
 from shared.openapi import problems
+
+# a URL's own secret (43 characters today); longer is no secret of ours
+SECRET_TEXT = 200
+Secret = Annotated[str, Path(max_length=SECRET_TEXT)]
 
 router = APIRouter(prefix="/api")
 public = APIRouter()
@@ -73,9 +77,9 @@ async def set_preferences(
     },
 )
 async def calendar_feed(
-    secret: str,
+    secret: Secret,
     notifications: NotificationService,
-    if_none_match: Annotated[str | None, Header()] = None,
+    if_none_match: Annotated[str | None, Header(max_length=SECRET_TEXT)] = None,
 ) -> Response:
     """A calendar subscription, without a token: the secret in the path is the credential."""
     feed = await notifications.calendar_feed(secret)
@@ -87,9 +91,9 @@ async def calendar_feed(
 
 @public.head("/calendar/{secret}.ics", response_class=Response, responses=problems(404))
 async def calendar_feed_head(
-    secret: str,
+    secret: Secret,
     notifications: NotificationService,
-    if_none_match: Annotated[str | None, Header()] = None,
+    if_none_match: Annotated[str | None, Header(max_length=SECRET_TEXT)] = None,
 ) -> Response:
     """What a GET would answer, without the calendar: some clients ask before they fetch."""
     feed = await notifications.calendar_feed(secret)
@@ -104,7 +108,7 @@ async def calendar_feed_head(
     response_class=HTMLResponse,
     responses=problems(404),
 )
-async def unsubscribe_form(token: str, notifications: NotificationService) -> HTMLResponse:
+async def unsubscribe_form(token: Secret, notifications: NotificationService) -> HTMLResponse:
     """A short page, in the user's language, with a button that unsubscribes (a form)."""
     found = await notifications.unsubscription(token, confirm=False)
     page = unsubscribe_page(found.category, found.locale, done=False)
@@ -116,7 +120,7 @@ async def unsubscribe_form(token: str, notifications: NotificationService) -> HT
     response_class=HTMLResponse,
     responses=problems(404),
 )
-async def unsubscribe(token: str, notifications: NotificationService) -> HTMLResponse:
+async def unsubscribe(token: Secret, notifications: NotificationService) -> HTMLResponse:
     """One-click unsubscribe (RFC 8058), without a token: that category of emails off for the
     link's user. Whatever the body (`List-Unsubscribe=One-Click`, or none)."""
     found = await notifications.unsubscription(token, confirm=True)
