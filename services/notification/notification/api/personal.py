@@ -16,6 +16,7 @@ from shared.openapi import problems
 # a URL's own secret (43 characters today); longer is no secret of ours
 SECRET_TEXT = 200
 Secret = Annotated[str, Path(max_length=SECRET_TEXT)]
+IfNoneMatch = Annotated[str | None, Header(max_length=SECRET_TEXT)]
 
 router = APIRouter(prefix="/api")
 public = APIRouter()
@@ -77,30 +78,33 @@ async def set_preferences(
     },
 )
 async def calendar_feed(
-    secret: Secret,
-    notifications: NotificationService,
-    if_none_match: Annotated[str | None, Header(max_length=SECRET_TEXT)] = None,
+    secret: Secret, notifications: NotificationService, if_none_match: IfNoneMatch = None
 ) -> Response:
     """A calendar subscription, without a token: the secret in the path is the credential."""
-    feed = await notifications.calendar_feed(secret)
-    headers = {**PRIVATE_HEADERS, "ETag": feed.etag}
-    if not_modified(if_none_match, feed.etag):
-        return Response(status_code=304, headers=headers)
-    return Response(feed.text, media_type="text/calendar; charset=utf-8", headers=headers)
+    return await _feed_answer(notifications, secret, if_none_match, with_calendar=True)
 
 
 @public.head("/calendar/{secret}.ics", response_class=Response, responses=problems(404))
 async def calendar_feed_head(
-    secret: Secret,
-    notifications: NotificationService,
-    if_none_match: Annotated[str | None, Header(max_length=SECRET_TEXT)] = None,
+    secret: Secret, notifications: NotificationService, if_none_match: IfNoneMatch = None
 ) -> Response:
     """What a GET would answer, without the calendar: some clients ask before they fetch."""
+    return await _feed_answer(notifications, secret, if_none_match, with_calendar=False)
+
+
+async def _feed_answer(
+    notifications: NotificationService,
+    secret: str,
+    if_none_match: str | None,
+    *,
+    with_calendar: bool,
+) -> Response:
     feed = await notifications.calendar_feed(secret)
     headers = {**PRIVATE_HEADERS, "ETag": feed.etag}
     if not_modified(if_none_match, feed.etag):
         return Response(status_code=304, headers=headers)
-    return Response(media_type="text/calendar; charset=utf-8", headers=headers)
+    body = feed.text if with_calendar else None
+    return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
 @public.get(
