@@ -13,15 +13,17 @@ prefer as their parent (publish → consume), the event's own context otherwise.
 """
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from opentelemetry import context, trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+from opentelemetry.trace import Link, Span, SpanKind, TraceState
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.types import Attributes
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TRACEPARENT = "traceparent"
@@ -48,7 +50,7 @@ def configure_tracing(service: str) -> bool:
     global _exporting
     if _exporting or not any(os.environ.get(name) for name in ENDPOINT_VARIABLES):
         return _exporting
-    # imported only here: a process that exports nothing loads none of the SDK
+    # imported only here: a process that exports nothing loads neither exporter nor instrumentation
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -57,12 +59,46 @@ def configure_tracing(service: str) -> bool:
 
     name = os.environ.get("OTEL_SERVICE_NAME") or service
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
+    provider.sampler = QueriesInTraces(provider.sampler)  # OTEL_TRACES_SAMPLER's, read by the SDK
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)  # flushed and shut down at the process's exit
     # SQLAlchemy's asyncpg dialect runs prepared statements, which this instruments too
     AsyncPGInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
     _exporting = True
     return True
+
+
+class QueriesInTraces(Sampler):
+    """`sampler`, except that an SQL statement outside any trace is not recorded: the loops'
+    polls (the relay's, the sender's, the schedulers') would otherwise each be a trace of their
+    own, many a second, burying the traces of requests and messages."""
+
+    def __init__(self, sampler: Sampler) -> None:
+        self._sampler = sampler
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        query = kind == SpanKind.CLIENT and any(key in (attributes or {}) for key in _DB_SYSTEM)
+        if query and not trace.get_current_span(parent_context).get_span_context().is_valid:
+            return SamplingResult(Decision.DROP)
+        return self._sampler.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return f"QueriesInTraces{{{self._sampler.get_description()}}}"
+
+
+_DB_SYSTEM = ("db.system", "db.system.name")
+"""How the database instrumentations name the database (old and stable conventions)."""
 
 
 def current_trace() -> dict[str, str]:

@@ -142,6 +142,8 @@ async def test_one_registration_is_one_trace_across_the_services(
     assert sends, [(span.service, span.name) for span in trace]
     # the database's statements, through SQLAlchemy's asyncpg driver, are in the trace too
     assert any(span.attributes.get("db.system") == "postgresql" for span in trace)
+    # and the loops' polls, outside any trace, are not traces of their own
+    assert all(span.parent_id for span in receiver.received() if "db.system" in span.attributes)
     # catalog exported its own: the session's creation is a trace of its own
     catalog = [span for span in receiver.received() if span.service == "catalog"]
     assert catalog

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -108,3 +109,21 @@ async def test_without_an_sdk_a_request_hands_its_traceparent_to_its_events() ->
         untraced = await client.post("/things")
     assert traced.json() == {"traceparent": PARENT}
     assert untraced.json() == {"traceparent": None}
+
+
+def test_a_statement_outside_any_trace_is_not_recorded_one_inside_is() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.sampler = tracing.QueriesInTraces(provider.sampler)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    query = {"db.system": "postgresql"}
+    with tracer.start_as_current_span("SELECT", kind=SpanKind.CLIENT, attributes=query):
+        pass  # a loop's poll
+    with tracer.start_as_current_span("email send", kind=SpanKind.CLIENT):
+        pass  # not a statement: sampled as the environment says
+    in_trace = tracing.within(tracing.context_of({"traceparent": PARENT}))
+    with in_trace, tracer.start_as_current_span("INSERT", kind=SpanKind.CLIENT, attributes=query):
+        pass
+    assert [span.name for span in exporter.get_finished_spans()] == ["email send", "INSERT"]
+    provider.shutdown()
