@@ -3,11 +3,15 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from registration.app import create_app
+from registration.settings import RegistrationSettings
 from registration.use_cases.registrations import Registrations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -58,3 +62,22 @@ def session_data(**fields: Any) -> SessionData:
         **fields,
     }
     return SessionData.model_validate(values)
+
+
+@asynccontextmanager
+async def serving(settings: RegistrationSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """The registration app in this process, started as its process starts it (lifespan), and a
+    client that calls it without a socket."""
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as http,
+    ):
+        yield http
+
+
+def app_state(http: httpx.AsyncClient, name: str) -> Any:
+    """What the app served by `serving` keeps in its state (its use cases, by name)."""
+    transport = http._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    return getattr(transport.app.state, name)  # type: ignore[attr-defined]

@@ -21,7 +21,6 @@ import aio_pika
 import httpx
 import pytest
 from pypdf import PdfReader
-from registration.app import create_app
 from registration.documents import signed_time
 from registration.settings import RegistrationSettings
 from registration.tables import certificates, trainings
@@ -36,7 +35,7 @@ from shared.events import EventData, SessionData, TrainingData, new_event
 from testsupport.infra import Servers, create_vhost, delete_vhost, unique_name
 from testsupport.waiting import eventually
 
-from .conftest import session_data
+from .conftest import app_state, serving, session_data
 
 pytestmark = pytest.mark.integration
 
@@ -64,18 +63,12 @@ async def http(registration_database: str, amqp_url: str) -> AsyncIterator[httpx
         jwt_secret=SECRET,
         public_url_override=PUBLIC_URL + "/",
     )
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as http,
-    ):
+    async with serving(settings) as http:
         yield http
 
 
 def state(http: httpx.AsyncClient, name: str) -> Any:
-    transport = http._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    return getattr(transport.app.state, name)  # type: ignore[attr-defined]
+    return app_state(http, name)
 
 
 def as_(sub: str, **claims: Any) -> dict[str, str]:

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from registration.app import create_app
 from registration.settings import RegistrationSettings
 from registration.use_cases.registrations import Registrations
 
@@ -21,7 +20,7 @@ from shared.auth import mint_token
 from shared.events import SessionData
 from testsupport.infra import Servers, create_vhost, delete_vhost, unique_name
 
-from .conftest import session_data
+from .conftest import app_state, serving, session_data
 
 pytestmark = pytest.mark.integration
 
@@ -47,21 +46,15 @@ async def http(servers: Servers, registration_database: str) -> AsyncIterator[ht
         amqp_url=create_vhost(servers, vhost),
         jwt_secret=SECRET,
     )
-    app = create_app(settings)
     try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as http,
-        ):
+        async with serving(settings) as http:
             yield http
     finally:
         delete_vhost(servers, vhost)
 
 
 def service(http: httpx.AsyncClient) -> Registrations:
-    transport = http._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    registrations: Registrations = transport.app.state.registrations  # type: ignore[attr-defined]
+    registrations: Registrations = app_state(http, "registrations")
     return registrations
 
 
