@@ -109,9 +109,12 @@ async def test_one_registration_is_one_trace_across_the_services(
             return None
         trace = [span for span in spans if span.trace_id == root.trace_id]
         sent = [s for s in trace if s.service == "notification" and s.name == "email send"]
-        return trace if sent else None
+        ids = {span.span_id for span in trace}
+        # each process exports in its own batches: wait for every parent, not the last span only
+        connected = all(span.parent_id in ids for span in trace if span is not root)
+        return trace if sent and connected else None
 
-    trace = await eventually(whole_trace, within=30, what="the email's send span exported")
+    trace = await eventually(whole_trace, within=30, what="the whole trace exported, connected")
     root = _registered(trace)
     assert root is not None
     ids = {span.span_id for span in trace}
