@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from notification import store
+from notification import tables
 from notification.api import personal
 from notification.api.routes import router
 from notification.consumers import subscribe_consumers
@@ -58,8 +58,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             engine=engine,
             broker=broker,
             routers=[router, personal.router, personal.public],
-            idempotency_keys=store.idempotency_keys,
-            inbox=store.inbox,
+            idempotency_keys=tables.idempotency_keys,
+            inbox=tables.inbox,
             background=[sender.running, scheduler.running],
             state={"notifications": notifications, "sender": sender, "scheduler": scheduler},
         )

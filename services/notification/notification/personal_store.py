@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.preferences import CATEGORIES, Category, EmailPreferences, category_of
 from notification.records import FeedEventRow, FeedRow
-from notification.store import (
+from notification.tables import (
     calendar_feeds,
     email_preferences,
     event_registrations,

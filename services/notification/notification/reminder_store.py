@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.records import ReminderPlace, ReminderRow
 from notification.reminders import Slot
-from notification.store import event_registrations, events, reminders
+from notification.tables import event_registrations, events, reminders
 
 _REMINDER = tuple(reminders.c[f.name] for f in fields(ReminderRow))
 _PLACE = tuple(event_registrations.c[f.name] for f in fields(ReminderPlace))

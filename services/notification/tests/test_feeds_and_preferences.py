@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import icalendar
 import pytest
-from notification import store
+from notification import tables
 
 from testsupport.mailbox import Mail
 from testsupport.waiting import eventually
@@ -343,7 +343,7 @@ async def test_only_hashes_of_the_secrets_are_stored(running: Running, database:
     async with database() as db:
         stored = (
             await db.execute(
-                store.calendar_feeds.select().where(store.calendar_feeds.c.user_id == user)
+                tables.calendar_feeds.select().where(tables.calendar_feeds.c.user_id == user)
             )
         ).one()
     assert secret not in str(tuple(stored))

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from notification import store
+from notification import store, tables
 from notification.mailer import SmtpTransport, parse_smtp_url
 from notification.sender import DeliverySender, RetryPolicy
 from sqlalchemy import select
@@ -109,7 +109,7 @@ async def pending_emails(sessions: async_sessionmaker[AsyncSession], count: int)
 
 async def rows(sessions: async_sessionmaker[AsyncSession], ids: list[Any]) -> list[Any]:
     async with sessions() as db:
-        query = select(store.deliveries).where(store.deliveries.c.id.in_(ids))
+        query = select(tables.deliveries).where(tables.deliveries.c.id.in_(ids))
         return list((await db.execute(query)).mappings())
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from notification import store
+from notification import store, tables
 from notification.mailer import SmtpTransport, parse_smtp_url
 from notification.sender import DeliverySender, RetryPolicy
 from sqlalchemy import func, select
@@ -104,7 +104,7 @@ async def handled(
                 if session_id is not None:
                     return await store.session_by_id(db, uuid.UUID(session_id)) is not None
                 query = select(func.count()).where(
-                    store.inbox.c.consumer == consumer, store.inbox.c.event_id == event_id
+                    tables.inbox.c.consumer == consumer, tables.inbox.c.event_id == event_id
                 )
                 return bool((await db.execute(query)).scalar_one())
 
@@ -164,8 +164,8 @@ async def test_the_same_event_delivered_twice_is_told_once(
     assert "DTEND;VALUE=DATE:20270304\r\n" in ics
     assert any(part.get_filename() == "invitation.ics" for part in mail.message.walk())
 
-    assert await count_rows(database, store.messages, user_id=lea["id"]) == 1
-    assert await count_rows(database, store.deliveries, user_id=lea["id"]) == 1
+    assert await count_rows(database, tables.messages, user_id=lea["id"]) == 1
+    assert await count_rows(database, tables.deliveries, user_id=lea["id"]) == 1
     assert len(running.mail.to(lea["email"])) == 1
     inbox = await inbox_of(running, lea["id"])
     assert [m["kind"] for m in inbox] == ["registration.confirmed"]
@@ -498,7 +498,9 @@ async def test_messages_to_a_session_and_their_rights(
         await running.http.get(f"/api/messages/{email_only.json()['id']}", headers=admin)
     ).json()
     assert report["internal"] == 0
-    assert await count_rows(database, store.messages, session_message_id=uuid.UUID(message_id)) == 2
+    assert (
+        await count_rows(database, tables.messages, session_message_id=uuid.UUID(message_id)) == 2
+    )
 
 
 async def test_the_email_log_is_for_platform_admins(running: Running) -> None:
@@ -620,7 +622,7 @@ async def _pending_email(sessions: async_sessionmaker[AsyncSession], address: st
 
 async def _delivery(sessions: async_sessionmaker[AsyncSession], delivery_id: uuid.UUID) -> Any:
     async with sessions() as db:
-        query = select(store.deliveries).where(store.deliveries.c.id == delivery_id)
+        query = select(tables.deliveries).where(tables.deliveries.c.id == delivery_id)
         return (await db.execute(query)).mappings().one()
 
 
@@ -708,7 +710,7 @@ async def test_the_migrations_build_the_tables_the_code_uses(notification_databa
     try:
         async with engine.connect() as conn:
             differences = await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), store.metadata)
+                lambda sync: compare_metadata(MigrationContext.configure(sync), tables.metadata)
             )
     finally:
         await engine.dispose()

@@ -4,7 +4,7 @@ RabbitMQ, aiosmtpd): the learner is told once per registration, with the link.""
 import uuid
 
 import pytest
-from notification import store
+from notification import tables
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .conftest import PUBLIC_URL, Running
@@ -60,8 +60,8 @@ async def test_a_certificate_is_announced_once_per_registration_with_its_link(
     assert message["ref"]["registration_id"] == reg["id"]
     assert message["ref"]["certificate_id"] == certificate_id
     assert download in message["body"]
-    assert await count_rows(database, store.messages, user_id=eve["id"], kind=KIND) == 1
-    assert await count_rows(database, store.deliveries, user_id=eve["id"], kind=KIND) == 1
+    assert await count_rows(database, tables.messages, user_id=eve["id"], kind=KIND) == 1
+    assert await count_rows(database, tables.deliveries, user_id=eve["id"], kind=KIND) == 1
     assert len(running.mail.to(eve["email"])) == 1
 
 

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
-from notification import store
+from notification import tables
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from testsupport.mailbox import Mail
@@ -130,7 +130,7 @@ async def test_a_moved_event_tells_its_learners_old_and_new_with_an_updated_invi
         await running.publish(replayed)
         await handled(running, "notification.events", replayed["id"])
     assert (
-        await count_rows(database, store.deliveries, user_id=ada["id"], kind="event.changed") == 1
+        await count_rows(database, tables.deliveries, user_id=ada["id"], kind="event.changed") == 1
     )
     assert (
         len(running.mail.matching(lambda m: ada["email"] in m.rcpt_tos and "moved" in m.subject))
@@ -150,9 +150,9 @@ async def test_a_new_place_is_told_and_a_new_title_is_not(
     await running.publish(renamed)
     await handled(running, "notification.events", renamed["id"])
     assert (
-        await count_rows(database, store.deliveries, user_id=cal["id"], kind="event.changed") == 0
+        await count_rows(database, tables.deliveries, user_id=cal["id"], kind="event.changed") == 0
     )
-    assert await count_rows(database, store.messages, user_id=cal["id"], kind="event.changed") == 0
+    assert await count_rows(database, tables.messages, user_id=cal["id"], kind="event.changed") == 0
 
     elsewhere = {**event, "title": "Atelier (v2)", "location": "Bâtiment B", "version": 3}
     await running.publish(envelope("catalog.event.updated", elsewhere))
@@ -187,11 +187,12 @@ async def test_a_deleted_event_is_cancelled_in_its_learners_calendars_once(
     await running.publish(cancelled)
     await handled(running, "notification.event-registrations", cancelled["id"])
     assert (
-        await count_rows(database, store.deliveries, user_id=dan["id"], kind="event.cancelled") == 1
+        await count_rows(database, tables.deliveries, user_id=dan["id"], kind="event.cancelled")
+        == 1
     )
     assert (
         await count_rows(
-            database, store.deliveries, user_id=dan["id"], kind="event_registration.cancelled"
+            database, tables.deliveries, user_id=dan["id"], kind="event_registration.cancelled"
         )
         == 0
     )
@@ -240,7 +241,8 @@ async def test_a_cancelled_session_cancels_each_event_its_learners_had(
     other = await mail_to(running, eve, "Séance retirée de votre agenda : Mise en situation")
     assert _vevent(other)[0] == "CANCEL"
     assert (
-        await count_rows(database, store.deliveries, user_id=eve["id"], kind="event.cancelled") == 2
+        await count_rows(database, tables.deliveries, user_id=eve["id"], kind="event.cancelled")
+        == 2
     )
 
 
@@ -265,7 +267,7 @@ async def test_an_ended_registration_takes_its_events_out_of_the_calendar(
     await running.publish(updated)
     await handled(running, "notification.events", updated["id"])
     assert (
-        await count_rows(database, store.deliveries, user_id=fay["id"], kind="event.changed") == 0
+        await count_rows(database, tables.deliveries, user_id=fay["id"], kind="event.changed") == 0
     )
 
     # registration's own end of the place follows: the same fact, told once
@@ -276,11 +278,12 @@ async def test_an_ended_registration_takes_its_events_out_of_the_calendar(
     await running.publish(cancelled)
     await handled(running, "notification.event-registrations", cancelled["id"])
     assert (
-        await count_rows(database, store.deliveries, user_id=fay["id"], kind="event.cancelled") == 1
+        await count_rows(database, tables.deliveries, user_id=fay["id"], kind="event.cancelled")
+        == 1
     )
     assert (
         await count_rows(
-            database, store.deliveries, user_id=fay["id"], kind="event_registration.cancelled"
+            database, tables.deliveries, user_id=fay["id"], kind="event_registration.cancelled"
         )
         == 0
     )

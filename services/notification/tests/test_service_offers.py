@@ -2,7 +2,7 @@
 RabbitMQ, aiosmtpd), and how the offer ends."""
 
 import pytest
-from notification import store
+from notification import tables
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .conftest import PUBLIC_URL, Running
@@ -53,7 +53,7 @@ async def test_an_offered_seat_reaches_the_learner_with_its_deadline_and_both_li
     await running.publish(envelope("registration.promoted", accepted))
     assert "You accepted the seat offered" in (await mail_to(running, ann, "freed up")).text()
     await handled(running, "notification.registrations", offered["id"])
-    assert await count_rows(database, store.messages, user_id=ann["id"], kind=message["kind"]) == 1
+    assert await count_rows(database, tables.messages, user_id=ann["id"], kind=message["kind"]) == 1
     assert len([m for m in running.mail.to(ann["email"]) if "offered to you" in m.subject]) == 1
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from notification import reminder_store, store
+from notification import reminder_store, store, tables
 from notification.reminder_notices import KIND
 from notification.reminder_scheduler import ReminderScheduler
 from notification.reminders import Slot
@@ -83,8 +83,8 @@ async def _reminders(
 
 async def _reminder_emails(database: async_sessionmaker[AsyncSession], user_id: str) -> list[Any]:
     async with database() as db:
-        query = select(store.deliveries).where(
-            store.deliveries.c.user_id == user_id, store.deliveries.c.kind == KIND
+        query = select(tables.deliveries).where(
+            tables.deliveries.c.user_id == user_id, tables.deliveries.c.kind == KIND
         )
         return list((await db.execute(query)).mappings())
 
@@ -212,7 +212,7 @@ async def _due_reminders(
         for number in range(learners):
             user_id = f"learner-{number}"
             await db.execute(
-                store.event_registrations.insert().values(
+                tables.event_registrations.insert().values(
                     id=uuid.uuid4(),
                     event_id=event_id,
                     session_id=session_id,
@@ -238,11 +238,11 @@ async def _due_reminders(
 async def _counts(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     async with sessions() as db:
         rows = await db.execute(
-            select(store.reminders.c.status, func.count()).group_by(store.reminders.c.status)
+            select(tables.reminders.c.status, func.count()).group_by(tables.reminders.c.status)
         )
         counts = {status: int(count) for status, count in rows.all()}
-        emails = select(func.count()).where(store.deliveries.c.kind == KIND)
-        inbox = select(func.count()).where(store.messages.c.kind == KIND)
+        emails = select(func.count()).where(tables.deliveries.c.kind == KIND)
+        inbox = select(func.count()).where(tables.messages.c.kind == KIND)
         counts["emails"] = int((await db.execute(emails)).scalar_one())
         counts["inbox"] = int((await db.execute(inbox)).scalar_one())
         return counts

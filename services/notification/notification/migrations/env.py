@@ -1,4 +1,4 @@
-from notification.store import metadata
+from notification.tables import metadata
 
 from shared.migrations import run_migrations
 

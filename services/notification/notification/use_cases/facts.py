@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from notification import domain, store
+from notification import domain, store, tables
 from notification.domain import Notice
 from notification.event_notices import event_registration_notices
 from notification.registration_notices import (
@@ -54,7 +54,7 @@ async def replicate_session(
     fact = event.type.removeprefix("catalog.session.")
     status = "deleted" if fact == "deleted" else data.status
     async with transaction(sessions) as db:
-        if not await first_delivery(db, store.inbox, SESSIONS, event.id):
+        if not await first_delivery(db, tables.inbox, SESSIONS, event.id):
             return
         before = session_view(await store.session_by_id(db, data.id, lock=True))
         await store.save_session(
@@ -109,7 +109,7 @@ async def replicate_event(
     data = EventData.model_validate(event.data)
     deleted = event.type == "catalog.event.deleted"
     async with transaction(sessions) as db:
-        if not await first_delivery(db, store.inbox, EVENTS, event.id):
+        if not await first_delivery(db, tables.inbox, EVENTS, event.id):
             return
         await store.hold_event(db, data.id, exclusive=True)
         before = await store.event_by_id(db, data.id)
@@ -142,7 +142,7 @@ async def on_registration_fact(
     data = RegistrationData.model_validate(event.data)
     fact = event.type.removeprefix("registration.")
     async with transaction(sessions) as db:
-        if not await first_delivery(db, store.inbox, REGISTRATIONS, event.id):
+        if not await first_delivery(db, tables.inbox, REGISTRATIONS, event.id):
             return
         session = await _session_for(db, data.session_id, last_chance=last_chance)
         known = await store.registration_state(db, data.id)
@@ -178,7 +178,7 @@ async def send_confirmation(
     command = SendConfirmation.model_validate(event.data)
     registration = RegistrationData.model_validate(command.registration.model_dump())
     async with transaction(sessions) as db:
-        if not await first_delivery(db, store.inbox, CONFIRMATIONS, event.id):
+        if not await first_delivery(db, tables.inbox, CONFIRMATIONS, event.id):
             return
         session = await _session_for(db, registration.session_id, last_chance=last_chance)
         known = await store.registration_state(db, registration.id)
@@ -205,7 +205,7 @@ async def certificate_available(
     command = CertificateAvailable.model_validate(event.data)
     registration = RegistrationData.model_validate(command.registration.model_dump())
     async with transaction(sessions) as db:
-        if not await first_delivery(db, store.inbox, CONFIRMATIONS, event.id):
+        if not await first_delivery(db, tables.inbox, CONFIRMATIONS, event.id):
             return
         session = await _session_for(db, registration.session_id, last_chance=last_chance)
         await _keep_registration(db, registration)
@@ -225,7 +225,7 @@ async def on_event_registration_fact(
     data = EventRegistrationData.model_validate(event.data)
     fact = event.type.removeprefix("event_registration.")
     async with transaction(sessions) as db:
-        if not await first_delivery(db, store.inbox, EVENT_REGISTRATIONS, event.id):
+        if not await first_delivery(db, tables.inbox, EVENT_REGISTRATIONS, event.id):
             return
         await store.hold_event(db, data.event_id, exclusive=False)
         fact_id = await changes.keep_place(db, data, event.id)
