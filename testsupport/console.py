@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-
 from console.app import create_app
 from console.deps import TOKEN_COOKIE
 from console.settings import ConsoleSettings
