@@ -82,8 +82,10 @@ def _same_origin(scope: Scope) -> bool:
     origin = headers.get(b"origin") or headers.get(b"referer")
     if not origin:
         return True  # not a browser form (browsers send Origin on every POST)
-    host = headers.get(b"host", b"").decode("latin-1")
-    return bool(urlsplit(origin.decode("latin-1")).netloc == host)
+    # host names only: the gateway passes the Host without its port, and a port is no other
+    # site to a browser either (SameSite ignores ports)
+    host = urlsplit("//" + headers.get(b"host", b"").decode("latin-1")).hostname
+    return host is not None and urlsplit(origin.decode("latin-1")).hostname == host
 
 
 def _sign_in_again(next_url: str, *, ended: bool) -> RedirectResponse:
