@@ -29,6 +29,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "S’inscrire à un cursus au-dessus n’inscrit ni à celui-ci ni à ceux en dessous.",
         "Registering to a curriculum above registers neither to this one nor to those below it.",
     ),
+    "curricula.delete_refused": (
+        "Ce cursus a encore des cursus en dessous, ou une session y est rattachée : "
+        "supprimez-les ou détachez-la d’abord.",
+        "This curriculum still has curricula below it, or a session is attached to it: delete "
+        "them or detach it first.",
+    ),
     "done.curriculum_created": ("Le cursus est créé.", "The curriculum is created."),
     "done.curriculum_saved": ("Le cursus est enregistré.", "The curriculum is saved."),
     "done.curriculum_deleted": ("Le cursus est supprimé.", "The curriculum is deleted."),
