@@ -1,3 +1,241 @@
-from fastapi import APIRouter
+"""The learner's screens: the catalog of sessions (seats left, open now), one session with its
+register form and sign-up questions, and their own registrations (what each awaits, the offer
+to answer, cancelling, completion and the certificate)."""
+
+import asyncio
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from console import learning
+from console.api import Api, ApiProblem
+from console.deps import SignedIn, ViewerApi, Zone
+from console.listing import ListQuery
+from console.pages import locale_of, render
+from console.texts import translate
+from console.viewer import Viewer
 
 router = APIRouter()
+
+REGISTRATION_SORTS = ("created_at", "status")
+
+
+async def seats_of(api: Api, session_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """What `GET /api/seats` knows of each session (one not yet known is missing)."""
+    if not session_ids:
+        return {}
+    page = await api.get("/api/seats", {"session_id": list(session_ids)})
+    return {str(item["session_id"]): item for item in page.get("items", [])}
+
+
+async def sessions_of(api: Api, session_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each session by id, fetched together; one the catalog no longer has is missing."""
+
+    async def one(session_id: str) -> dict[str, Any] | None:
+        try:
+            session: dict[str, Any] = await api.get(f"/api/sessions/{session_id}")
+        except ApiProblem as problem:
+            if problem.status in (403, 404):
+                return None
+            raise
+        return session
+
+    found = await asyncio.gather(*(one(ident) for ident in session_ids))
+    return {ident: s for ident, s in zip(session_ids, found, strict=True) if s is not None}
+
+
+@router.get("/catalog")
+async def catalog(request: Request, viewer: SignedIn, api: ViewerApi) -> Response:
+    listing = ListQuery.of(request, ("start_date", "title"), "start_date")
+    q = (request.query_params.get("q") or "").strip()[:200]
+    params: dict[str, str | int] = {**listing.params(), "status": "scheduled"}
+    if q:
+        params["q"] = q
+    page = await api.get("/api/sessions", params)
+    sessions = page["items"]
+    seats = await seats_of(api, [str(s["id"]) for s in sessions])
+    return render(
+        request,
+        "learner/catalog.html",
+        sessions=sessions,
+        seats=seats,
+        total=page["total"],
+        listing=listing,
+        q=q,
+    )
+
+
+async def _own_active(api: Api, viewer: Viewer, session_id: str) -> dict[str, Any] | None:
+    page = await api.get(
+        "/api/registrations", {"session_id": session_id, "user_id": viewer.id, "limit": 50}
+    )
+    return next((r for r in page["items"] if r.get("status") in learning.ACTIVE), None)
+
+
+async def _session_page(
+    request: Request,
+    viewer: Viewer,
+    api: Api,
+    zone: Any,
+    session_id: str,
+    *,
+    values: Mapping[str, Any] | None = None,
+    problem: ApiProblem | None = None,
+) -> Response:
+    session = await api.get(f"/api/sessions/{session_id}")
+    seats = (await seats_of(api, [session_id])).get(session_id)
+    mine = await _own_active(api, viewer, session_id)
+    questions = list(session.get("questions") or [])
+    errors: dict[str, str] = {}
+    refusal: str | None = None
+    shown = problem
+    if problem is not None:
+        locale = locale_of(request, viewer)
+        said = {
+            reason: translate(f"learner.answer.{reason}", locale)
+            for reason in set(learning.REASONS.values())
+        }
+        answer_errors = learning.answer_errors(problem, questions)
+        errors = {
+            e.question_id: said.get(e.reason, e.message) if e.reason else e.message
+            for e in answer_errors
+        }
+        if answer_errors:
+            shown = learning.labelled_problem(problem, answer_errors, said)
+        if problem.status == 409:
+            refusal = learning.registration_refusal(problem, session_id)
+        elif problem.status == 403:
+            refusal = "not_public"
+    return render(
+        request,
+        "learner/session.html",
+        problem=shown,
+        session=session,
+        seats=seats,
+        mine=mine,
+        questions=questions,
+        values=values or {},
+        errors=errors,
+        refusal=refusal,
+        conflicting_id=problem.conflicting_id if problem else None,
+        opens=learning.in_zone(session.get("registration_opens_at"), zone),
+        closes=learning.in_zone(session.get("registration_closes_at"), zone),
+        unregistration_closes=learning.in_zone(session.get("unregistration_closes_at"), zone),
+        control_name=learning.control_name,
+    )
+
+
+@router.get("/catalog/{session_id}")
+async def catalog_session(
+    request: Request, session_id: uuid.UUID, viewer: SignedIn, api: ViewerApi, zone: Zone
+) -> Response:
+    return await _session_page(request, viewer, api, zone, str(session_id))
+
+
+@router.post("/catalog/{session_id}")
+async def register(
+    request: Request, session_id: uuid.UUID, viewer: SignedIn, api: ViewerApi, zone: Zone
+) -> Response:
+    session = await api.get(f"/api/sessions/{session_id}")
+    questions = list(session.get("questions") or [])
+    answers = learning.answers_from_form(questions, await request.form())
+    try:
+        registration = await api.post(
+            "/api/registrations", {"session_id": str(session_id), "answers": answers}
+        )
+    except ApiProblem as problem:
+        return await _session_page(
+            request, viewer, api, zone, str(session_id), values=answers, problem=problem
+        )
+    return RedirectResponse(
+        f"/my/registrations?done=learner_registered#registration-{registration['id']}", 303
+    )
+
+
+async def _registrations_page(
+    request: Request, viewer: Viewer, api: Api, zone: Any, problem: ApiProblem | None = None
+) -> Response:
+    listing = ListQuery.of(request, REGISTRATION_SORTS, "created_at", "desc")
+    page = await api.get("/api/registrations", {**listing.params(), "user_id": viewer.id})
+    registrations = page["items"]
+    sessions = await sessions_of(api, learning.session_ids(registrations))
+    now = datetime.now(UTC)
+    rows = []
+    for registration in registrations:
+        session = sessions.get(str(registration.get("session_id")))
+        rows.append(
+            {
+                "registration": registration,
+                "session": session,
+                "awaits": learning.awaits(registration),
+                "offer_until": learning.in_zone(registration.get("offer_expires_at"), zone),
+                "may_cancel": learning.learner_may_cancel(registration, session, now),
+            }
+        )
+    return render(
+        request,
+        "learner/registrations.html",
+        problem=problem,
+        rows=rows,
+        total=page["total"],
+        listing=listing,
+    )
+
+
+@router.get("/my/registrations")
+async def my_registrations(
+    request: Request, viewer: SignedIn, api: ViewerApi, zone: Zone
+) -> Response:
+    return await _registrations_page(request, viewer, api, zone)
+
+
+ACTIONS = {
+    "cancel": "learner_cancelled",
+    "accept": "learner_accepted",
+    "decline": "learner_declined",
+}
+
+
+@router.post("/my/registrations/{registration_id}/{action}")
+async def act_on_registration(
+    request: Request,
+    registration_id: uuid.UUID,
+    action: str,
+    viewer: SignedIn,
+    api: ViewerApi,
+    zone: Zone,
+) -> Response:
+    done = ACTIONS.get(action)
+    if done is None:
+        return render(request, "not_found.html", status=404)
+    try:
+        await api.post(f"/api/registrations/{registration_id}/{action}", {})
+    except ApiProblem as problem:
+        return await _registrations_page(request, viewer, api, zone, problem)
+    return RedirectResponse(f"/my/registrations?done={done}#registration-{registration_id}", 303)
+
+
+@router.get("/my/registrations/{registration_id}/certificate.pdf")
+async def certificate(
+    request: Request, registration_id: uuid.UUID, viewer: SignedIn, api: ViewerApi
+) -> Response:
+    try:
+        answer = await api.download(f"/api/registrations/{registration_id}/certificate")
+    except ApiProblem as problem:
+        if problem.status != 409:
+            raise
+        return render(request, "learner/no_certificate.html", status=409)
+    headers = {
+        "Content-Disposition": answer.headers.get(
+            "content-disposition", f'attachment; filename="certificate-{registration_id}.pdf"'
+        )
+    }
+    return Response(
+        answer.content,
+        media_type=answer.headers.get("content-type", "application/pdf"),
+        headers=headers,
+    )
