@@ -248,6 +248,8 @@ async def test_manager_creates_training_and_sessions_through_the_forms(system: S
             assert f'href="/sessions/{session_id}#new-event"' in table.text
         assert "<details" in table.text
         assert "Gestes de premiers secours" in table.text
+        assert "09:00" in table.text  # in the console's time zone, where it takes place
+        assert "(UTC+02:00)" in table.text
         later = await console.get(
             "/sessions", params={"training_id": training_id, "starts_after": "2031-04-01"}
         )

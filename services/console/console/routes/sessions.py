@@ -6,7 +6,7 @@ edit form, cancellation and deletion. The session's own page (/sessions/{id}) is
 import asyncio
 import uuid
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -81,8 +81,17 @@ async def _events(api: Api, session_id: str) -> dict[str, Any]:
     return page
 
 
+def in_zone(event: Mapping[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """An event with its times in the console's time zone, where the trainings take place (the
+    API answers them in UTC)."""
+    shown = dict(event)
+    for name in ("start", "end"):
+        shown[name] = datetime.fromisoformat(event[name]).astimezone(zone).isoformat()
+    return shown
+
+
 @router.get("/sessions")
-async def list_sessions(request: Request, viewer: SignedIn, api: ViewerApi) -> Response:
+async def list_sessions(request: Request, viewer: SignedIn, api: ViewerApi, zone: Zone) -> Response:
     listing = ListQuery.of(request, SORTS, "start_date")
     query = request.query_params
     filters = {
@@ -107,7 +116,7 @@ async def list_sessions(request: Request, viewer: SignedIn, api: ViewerApi) -> R
         {
             "session": session,
             "training": by_id.get(session["training_id"]),
-            "events": session_events["items"],
+            "events": [in_zone(event, zone) for event in session_events["items"]],
             "events_total": session_events["total"],
             "manages": abilities.manages(viewer, session),
             "runs": abilities.may_run_session(viewer, session),
