@@ -36,7 +36,7 @@ async def main(argv: Sequence[str]) -> None:
         **{f"{s.upper()}_PORT": str(free_port()) for s in SERVICES},
         **{f"{s.upper()}_DATABASE_URL": servers.database_url(f"{run}_{s}") for s in SERVICES},
     }
-    stack = Stack(env, inherit_environment=False)
+    stack = Stack(env, console=False, inherit_environment=False)  # the API's lag only
     try:
         async with stack, httpx.AsyncClient(base_url=stack.gateway_url, timeout=10) as http:
             manager = {

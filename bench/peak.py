@@ -145,6 +145,7 @@ async def main(argv: Sequence[str]) -> None:
                 "REGISTRATION_UPSTREAM": "; server ".join(f"127.0.0.1:{p}" for p in ports),
                 "CATALOG_UPSTREAM": unused,
                 "NOTIFICATION_UPSTREAM": unused,
+                "CONSOLE_UPSTREAM": unused,
                 **UNLIMITED,
             },
             sink=lambda name, line: None,  # one access-log line per request

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from devstack.broker_users import SUBSCRIBER_TEMPLATE, load_definitions, subscriber_definitions
 from devstack.config import ConfigError, StackConfig, load_environment, repo_root
-from devstack.defaults import SERVICES
+from devstack.defaults import FRONT_END, SERVICES
 from devstack.gateway import GatewayError, check_config, find_nginx, write_config
 from devstack.stack import Stack, StackError, command_from_template
 from devstack.tokens import mint
@@ -34,6 +34,8 @@ def _banner(stack: Stack) -> str:
         "",
         "=" * 78,
         f"  gateway      {url}",
+        f"  console      {url}/sign-in?token={stack.admin_token}",
+        "               (the console, signed in as the admin: open it in a browser)",
         f"  health       {url}/health/{{{','.join(SERVICES)}}}",
         f"  API docs     {url}/docs/<service>/openapi.json and asyncapi.json",
         f"  JWT secret   {secret_line}",
@@ -63,7 +65,10 @@ async def _run() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
 
-    _say(f"devstack: starting {', '.join(SERVICES)} and the gateway on {stack.gateway_url}")
+    _say(
+        f"devstack: starting {', '.join((*SERVICES, FRONT_END))} and the gateway "
+        f"on {stack.gateway_url}"
+    )
     starting = asyncio.create_task(stack.start())
     interrupted = asyncio.create_task(stopping.wait())
     await asyncio.wait({starting, interrupted}, return_when=asyncio.FIRST_COMPLETED)
@@ -143,7 +148,8 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser(
         "run",
-        help="start the three services and the gateway in the foreground (Ctrl-C stops them)",
+        help="start the three services, the console and the gateway in the foreground "
+        "(Ctrl-C stops them)",
     )
 
     token = commands.add_parser("token", help="print a bearer token (HS256, JWT_SECRET)")

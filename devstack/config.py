@@ -11,10 +11,12 @@ from dotenv import dotenv_values
 
 from devstack.defaults import (
     DEFAULT_AMQP_URL,
+    DEFAULT_FRONT_END_PORT,
     DEFAULT_GATEWAY_HOST,
     DEFAULT_GATEWAY_PORT,
     DEFAULT_SERVICE_PORTS,
     DEV_JWT_SECRET,
+    FRONT_END,
     GATEWAY_RATE_DEFAULTS,
     SERVICES,
     default_database_url,
@@ -23,6 +25,9 @@ from devstack.defaults import (
 _RATE = re.compile(r"^[1-9][0-9]*r/[sm]$")
 # what a process needs from the machine even when the stack's configuration is given in full
 _PASSTHROUGH = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
+# what the console reads besides its own CONSOLE_* variables: it holds no secret and reaches no
+# database nor broker, so it gets nothing else of the stack's configuration
+_FRONT_END_SHARED = ("LOG_LEVEL", "ENVIRONMENT")
 
 
 class ConfigError(ValueError):
@@ -85,11 +90,12 @@ def _burst(env: Mapping[str, str], name: str) -> str:
 
 @dataclass(frozen=True)
 class StackConfig:
-    """What `make run` starts: the gateway and each service, with their variables."""
+    """What `make run` starts: the gateway, each service and the console, with their variables."""
 
     gateway_host: str
     gateway_port: int
     service_ports: Mapping[str, int]
+    console_port: int
     database_urls: Mapping[str, str]
     amqp_url: str
     jwt_secret: str
@@ -111,8 +117,9 @@ class StackConfig:
             name: _port(env, f"{name.upper()}_PORT", DEFAULT_SERVICE_PORTS[name])
             for name in SERVICES
         }
+        console_port = _port(env, f"{FRONT_END.upper()}_PORT", DEFAULT_FRONT_END_PORT)
         taken: dict[int, str] = {gateway_port: "GATEWAY_PORT"}
-        for name, port in ports.items():
+        for name, port in [*ports.items(), (FRONT_END, console_port)]:
             if port in taken:
                 raise ConfigError(f"{name.upper()}_PORT and {taken[port]} are both {port}")
             taken[port] = f"{name.upper()}_PORT"
@@ -124,6 +131,7 @@ class StackConfig:
             gateway_host=env.get("GATEWAY_HOST") or DEFAULT_GATEWAY_HOST,
             gateway_port=gateway_port,
             service_ports=ports,
+            console_port=console_port,
             database_urls={
                 name: env.get(f"{name.upper()}_DATABASE_URL") or default_database_url(name)
                 for name in SERVICES
@@ -166,8 +174,34 @@ class StackConfig:
                 f"{name.upper()}_UPSTREAM": f"127.0.0.1:{port}"
                 for name, port in self.service_ports.items()
             },
+            f"{FRONT_END.upper()}_UPSTREAM": f"127.0.0.1:{self.console_port}",
             **self.gateway_limits,
         }
+
+    def console_env(self) -> dict[str, str]:
+        """The full environment of the console process: on loopback (nginx is in front), calling
+        the API through this stack's gateway like any other client. Its own `CONSOLE_*` variables
+        (`CONSOLE_TIME_ZONE`) pass on; no secret, database or broker URL does."""
+        prefix = f"{FRONT_END.upper()}_"
+        env = {var: os.environ[var] for var in _PASSTHROUGH if var in os.environ}
+        env.update({var: self.environment[var] for var in _PASSTHROUGH if var in self.environment})
+        env.update(
+            {
+                var: value
+                for var, value in self.environment.items()
+                if var.startswith(prefix) or var in _FRONT_END_SHARED
+            }
+        )
+        env.update(
+            {
+                "HOST": "127.0.0.1",
+                f"{prefix}PORT": str(self.console_port),
+                f"{prefix}API_URL": self.gateway_url,
+                "GATEWAY_PORT": str(self.gateway_port),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
 
     def service_env(self, name: str, own_amqp_url: str | None = None) -> dict[str, str]:
         """The full environment of one service process (HOST is loopback: nginx is in front).

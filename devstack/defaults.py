@@ -16,10 +16,12 @@ from shared.settings import (
 __all__ = [
     "ADMIN_TOKEN_TTL_S",
     "DEFAULT_AMQP_URL",
+    "DEFAULT_FRONT_END_PORT",
     "DEFAULT_GATEWAY_HOST",
     "DEFAULT_GATEWAY_PORT",
     "DEFAULT_SERVICE_PORTS",
     "DEV_JWT_SECRET",
+    "FRONT_END",
     "GATEWAY_RATE_DEFAULTS",
     "SERVICES",
     "default_database_url",
@@ -28,6 +30,11 @@ __all__ = [
 SERVICES: Final = ("catalog", "registration", "notification")
 DEFAULT_SERVICE_PORTS: Final = {"catalog": 8001, "registration": 8002, "notification": 8003}
 DEFAULT_GATEWAY_HOST: Final = "127.0.0.1"
+
+# The web console (services/console): a client of the API like any other, served by the gateway
+# at `/`. Not one of SERVICES: no database, no broker, no health of its own through the gateway.
+FRONT_END: Final = "console"
+DEFAULT_FRONT_END_PORT: Final = 8004
 
 # Generous: the platform may send all its traffic with one service token, and benchmarks push
 # thousands of requests per second from many tokens (bench/peak.py lifts them all). Every request

@@ -2,7 +2,7 @@
 
 import socket
 
-from devstack.defaults import SERVICES
+from devstack.defaults import FRONT_END, SERVICES
 
 
 def free_port() -> int:
@@ -14,8 +14,9 @@ def free_port() -> int:
 
 
 def free_ports_env() -> dict[str, str]:
-    """GATEWAY_PORT and each service's port, all free: the env overrides for `Stack`."""
-    names = ["GATEWAY_PORT", *(f"{name.upper()}_PORT" for name in SERVICES)]
+    """GATEWAY_PORT, each service's port and the console's, all free: the env overrides for
+    `Stack`."""
+    names = ["GATEWAY_PORT", *(f"{name.upper()}_PORT" for name in (*SERVICES, FRONT_END))]
     ports: set[int] = set()
     while len(ports) < len(names):
         ports.add(free_port())

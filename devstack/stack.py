@@ -1,4 +1,5 @@
-"""The whole local system as `make run` starts it: three services and the nginx gateway.
+"""The whole local system as `make run` starts it: three services, the console and the nginx
+gateway.
 
 async with Stack({"GATEWAY_PORT": "18080", ...}) as stack:
     httpx.get(f"{stack.gateway_url}/api/trainings",
@@ -20,7 +21,7 @@ import httpx
 
 from devstack.broker_users import BrokerAdminError, ServiceUsers
 from devstack.config import StackConfig, load_environment, repo_root
-from devstack.defaults import SERVICES
+from devstack.defaults import FRONT_END, SERVICES
 from devstack.gateway import Gateway, GatewayError
 from devstack.processes import Child, LogSink, print_sink
 from devstack.tokens import admin_token, mint
@@ -59,13 +60,14 @@ def _in_use(port: int) -> bool:
 
 
 class Stack:
-    """Start, wait for, and stop the gateway and the services, each a child process.
+    """Start, wait for, and stop the gateway, the services and the console, each a child process.
 
-    `env` overrides the process environment and `.env` (the variables of
-    docs/reference/configuration.md). `run_dir` holds the rendered gateway configuration (default
-    `<root>/.run/stack-<GATEWAY_PORT>`, removed again on
-    stop when the stack made it). A service without its own `<SERVICE>_AMQP_URL` gets a broker
-    user of its own for the run where the stack can make one (see `devstack.broker_users`).
+    `services` may be a subset of SERVICES; `console=False` leaves the console out (the gateway's
+    `/` then has no upstream). `service_command` starts the console too. `env` overrides the
+    process environment and `.env` (the variables of docs/reference/configuration.md). `run_dir`
+    holds the rendered gateway configuration (default `<root>/.run/stack-<GATEWAY_PORT>`, removed
+    again on stop when the stack made it). A service without its own `<SERVICE>_AMQP_URL` gets a
+    broker user of its own for the run where the stack can make one (see `devstack.broker_users`).
     """
 
     def __init__(
@@ -75,6 +77,7 @@ class Stack:
         root: Path | None = None,
         run_dir: Path | None = None,
         services: Sequence[str] = SERVICES,
+        console: bool = True,
         service_command: ServiceCommand = python_module_command,
         log: LogSink = print_sink,
         inherit_environment: bool = True,
@@ -88,6 +91,7 @@ class Stack:
         self._env = dict(env or {})
         self._run_dir = run_dir
         self.services = tuple(services)
+        self.console = console
         self.service_command = service_command
         self.log = log
         self.inherit_environment = inherit_environment
@@ -140,10 +144,12 @@ class Stack:
         return dict(self._children)
 
     async def start(self, env: Mapping[str, str] | None = None) -> Self:
-        """Start everything and return once every service is healthy through the gateway.
+        """Start everything and return once every service is healthy through the gateway and the
+        console answers there.
 
-        The gateway starts only once the services answer healthy on their own ports: before
-        that, each health check through it would be an upstream error in its log.
+        The console starts once the services answer healthy on their own ports, and the gateway
+        once the console does too: before that, each health check through it would be an
+        upstream error in its log.
         """
         if self._children:
             raise StackError("the stack is already started")
@@ -178,16 +184,17 @@ class Stack:
                 deadline,
                 on_healthy=lambda name: self.log(name, "[devstack] healthy"),
             )
+            if self.console:
+                await self._start_console(config, deadline)
             self._gateway = Gateway(
                 self.root, self.run_dir / "gateway", config.gateway_variables(), sink=self.log
             )
             self._children["gateway"] = self._gateway.child
             await self._gateway.start()
-            await self._wait_healthy(
-                {n: f"{config.gateway_url}/health/{n}" for n in self.services},
-                deadline,
-                where=" through the gateway",
-            )
+            through_gateway = {n: f"{config.gateway_url}/health/{n}" for n in self.services}
+            if self.console:  # its own /health is not routed: its sign-in page is
+                through_gateway[FRONT_END] = f"{config.gateway_url}/sign-in"
+            await self._wait_healthy(through_gateway, deadline, where=" through the gateway")
         except BaseException:
             await self.stop()
             raise
@@ -238,9 +245,28 @@ class Stack:
 
     # --- the steps ----------------------------------------------------------------------------
 
+    async def _start_console(self, config: StackConfig, deadline: float) -> None:
+        """The console (`python -m console`), calling the API through this stack's gateway."""
+        child = Child(
+            FRONT_END,
+            self.service_command(FRONT_END),
+            env=config.console_env(),
+            cwd=self.root,
+            sink=self.log,
+        )
+        self._children[FRONT_END] = child
+        await child.start()
+        await self._wait_healthy(
+            {FRONT_END: f"http://127.0.0.1:{config.console_port}/health"},
+            deadline,
+            on_healthy=lambda name: self.log(name, "[devstack] healthy"),
+        )
+
     def _check_ports_free(self, config: StackConfig) -> None:
         ports = {"GATEWAY_PORT": config.gateway_port}
         ports.update({f"{n.upper()}_PORT": config.service_ports[n] for n in self.services})
+        if self.console:
+            ports[f"{FRONT_END.upper()}_PORT"] = config.console_port
         busy = [f"{var}={port}" for var, port in ports.items() if _in_use(port)]
         if busy:
             raise StackError(
@@ -259,7 +285,7 @@ class Stack:
         where: str = "",
         on_healthy: Callable[[str], None] = lambda name: None,
     ) -> None:
-        """Until each service's health URL answers 200; a StackError if a child dies first or
+        """Until each process's health URL answers 200; a StackError if a child dies first or
         `deadline` passes."""
         pending = dict(health_urls)
         last: dict[str, str] = {}

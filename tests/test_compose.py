@@ -1,6 +1,7 @@
 """docker-compose.yml: valid per the Compose Specification, the same system as `make run` (the
-same gateway template, rendered the same way), images that run each service as a non-root user,
-and Prometheus, Grafana and Jaeger watching it with the files of deploy/."""
+same gateway template, rendered the same way, the console at its `/`), images that run each
+service and the console as a non-root user, and Prometheus, Grafana and Jaeger watching it with
+the files of deploy/."""
 
 import re
 import subprocess
@@ -11,8 +12,9 @@ from typing import Any
 
 import pytest
 import yaml  # type: ignore[import-untyped]
+from console.settings import ConsoleSettings
 
-from devstack.defaults import GATEWAY_RATE_DEFAULTS, SERVICES
+from devstack.defaults import DEFAULT_FRONT_END_PORT, FRONT_END, GATEWAY_RATE_DEFAULTS, SERVICES
 from devstack.gateway import TEMPLATE, check_config, find_nginx, placeholders, render
 from shared.settings import DEV_JWT_SECRET, ServiceSettings, SettingsError, read_settings
 from testsupport.promql import promtool
@@ -69,6 +71,7 @@ def test_it_runs_the_whole_system() -> None:
     assert set(services) == {
         *APP_SERVICES,
         *OBSERVABILITY_SERVICES,
+        FRONT_END,
         "gateway",
         "postgres",
         "rabbitmq",
@@ -93,6 +96,36 @@ def test_it_runs_the_whole_system() -> None:
         # unset unless given, so the services' own development secret applies
         assert env["JWT_SECRET"] is None
         assert interpolate(env["ENVIRONMENT"]) == "local"
+
+
+def test_the_console_calls_the_api_through_the_gateway_and_holds_no_secret() -> None:
+    services = compose()["services"]
+    console = services[FRONT_END]
+    env = console["environment"]
+    assert console["build"] == {
+        "context": ".",
+        "dockerfile": "services/Dockerfile",
+        "args": {"SERVICE": FRONT_END, "PORT": str(DEFAULT_FRONT_END_PORT)},
+    }
+    assert env["HOST"] == "0.0.0.0"
+    assert env["CONSOLE_PORT"] == str(DEFAULT_FRONT_END_PORT)
+    # the gateway's address inside the network: its service name and its container port
+    listen = gateway_environment()["GATEWAY_LISTEN"]
+    assert env["CONSOLE_API_URL"] == f"http://gateway:{listen}"
+    assert not [
+        key
+        for key in env
+        if "SECRET" in key or (key.endswith(("_URL", "_PASSWORD")) and key != "CONSOLE_API_URL")
+    ]
+    assert "depends_on" not in console  # the gateway depends on it, not the other way round
+    assert services["gateway"]["depends_on"][FRONT_END] == {"condition": "service_started"}
+    settings = ConsoleSettings.model_validate(
+        {k: interpolate(str(v)) for k, v in env.items() if v is not None}
+    )
+    assert (settings.port, settings.api_url) == (DEFAULT_FRONT_END_PORT, "http://gateway:8080")
+    assert settings.time_zone == "Europe/Paris"
+    told = service_environment(FRONT_END, {"CONSOLE_TIME_ZONE": "America/Montreal"})
+    assert told["CONSOLE_TIME_ZONE"] == "America/Montreal"
 
 
 def settings_from(env: dict[str, str]) -> ServiceSettings:
@@ -148,7 +181,7 @@ def test_the_gateway_uses_the_template_of_make_run() -> None:
     assert placeholders((ROOT / TEMPLATE).read_text()) <= env.keys()
     for name, default in GATEWAY_RATE_DEFAULTS.items():
         assert env[name] == default, f"{name}: compose and devstack/defaults.py disagree"
-    for name in APP_SERVICES:
+    for name in (*APP_SERVICES, FRONT_END):
         port = compose()["services"][name]["environment"][f"{name.upper()}_PORT"]
         assert env[f"{name.upper()}_UPSTREAM"] == f"{name}:{port}"
 
@@ -196,7 +229,7 @@ def test_the_image_renders_the_template_as_devstack_does_and_nginx_accepts_it(
     (tmp_path / "conf.d").mkdir()
     (tmp_path / "nginx.conf").write_text(IMAGE_MAIN_CONF)
     local = in_image
-    for name in APP_SERVICES:
+    for name in (*APP_SERVICES, FRONT_END):
         local = local.replace(f"server {name}:", "server 127.0.0.1:")
     (tmp_path / "conf.d" / "default.conf").write_text(local)
     try:
@@ -223,9 +256,18 @@ def test_the_service_image_runs_its_service_as_a_non_root_user_with_a_healthchec
     assert "/health" in dockerfile
     assert instructions[-1] == ["CMD", '["sh", "-c", "exec python -m \\"$SERVICE\\""]']
     assert 'uv sync --frozen --no-dev --package "${SERVICE}"' in dockerfile
-    # everything it copies exists for each service (and .dockerignore keeps it in the context)
+    # everything it copies exists for each service and the console (and .dockerignore keeps it
+    # in the context); `uv sync --frozen` needs every workspace member's pyproject.toml
     ignored = (ROOT / ".dockerignore").read_text().split()
-    for name in APP_SERVICES:
+    members = {path.parent for path in (ROOT / "services").glob("*/pyproject.toml")}
+    copied = {
+        ROOT / Path(parts[1].split()[0]).parent
+        for parts in instructions
+        if parts[0].upper() == "COPY" and parts[1].split()[0].endswith("/pyproject.toml")
+    }
+    assert members <= copied, "the image copies every member's pyproject.toml"
+    assert ROOT / "services" / FRONT_END in members
+    for name in (*APP_SERVICES, FRONT_END):
         for parts in instructions:
             if parts[0].upper() == "COPY":
                 for source in parts[1].split()[:-1]:

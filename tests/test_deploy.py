@@ -8,6 +8,7 @@ monitoring.coreos.com/*_v1.json, unchanged); tests/test_alerts.py tests the aler
 
 import base64
 import json
+import re
 import shutil
 import subprocess
 from functools import cache
@@ -18,9 +19,17 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml  # type: ignore[import-untyped]
+from console.settings import ConsoleSettings
 from registration.consumers import COMMANDS_QUEUE
 
-from devstack.defaults import DEFAULT_SERVICE_PORTS, GATEWAY_RATE_DEFAULTS, SERVICES
+from devstack.defaults import (
+    DEFAULT_FRONT_END_PORT,
+    DEFAULT_SERVICE_PORTS,
+    FRONT_END,
+    GATEWAY_RATE_DEFAULTS,
+    SERVICES,
+)
+from devstack.gateway import TEMPLATE, placeholders
 from shared.settings import ServiceSettings, SettingsError, read_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,7 +120,7 @@ def test_the_schemas_refuse_what_is_wrong() -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_services_are_probed_on_their_health_endpoints(overlay: str) -> None:
     deployments = objects(overlay, "Deployment")
-    assert set(deployments) == {*SERVICES, "gateway"}
+    assert set(deployments) == {*SERVICES, FRONT_END, "gateway"}
     for service in SERVICES:
         main = container(deployments[service])
         assert main["readinessProbe"]["httpGet"]["path"] == "/health"
@@ -131,18 +140,45 @@ def test_services_are_probed_on_their_health_endpoints(overlay: str) -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_console_calls_the_api_through_the_gateway_and_reads_no_secret(overlay: str) -> None:
+    deployment = objects(overlay, "Deployment")[FRONT_END]
+    main = container(deployment)
+    assert main["readinessProbe"]["httpGet"]["path"] == "/health"
+    assert main["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert main["ports"][0]["containerPort"] == DEFAULT_FRONT_END_PORT
+    assert main["resources"]["requests"]["cpu"]
+    assert main["resources"]["limits"]["memory"]
+    assert main["envFrom"] == [{"configMapRef": {"name": "training-config"}}]
+    assert main["securityContext"]["allowPrivilegeEscalation"] is False
+    assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
+    config = objects(overlay, "ConfigMap")["training-config"]["data"]
+    env = {e["name"]: e["value"] for e in main["env"]}
+    settings = ConsoleSettings.model_validate({**config, **env})
+    assert settings.port == DEFAULT_FRONT_END_PORT
+    # the gateway's Service, on its port
+    gateway = objects(overlay, "Service")["gateway"]["spec"]["ports"][0]["port"]
+    assert settings.api_url == ("http://gateway" if gateway == 80 else f"http://gateway:{gateway}")
+    assert objects(overlay, "Service")[FRONT_END]["spec"]["ports"][0]["port"] == settings.port
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_gateway_reaches_each_service_as_its_kubernetes_service(overlay: str) -> None:
     services = objects(overlay, "Service")
     env = {
         e["name"]: e["value"] for e in container(objects(overlay, "Deployment")["gateway"])["env"]
     }
-    for service, port in SERVICE_PORTS.items():
+    for service, port in {**SERVICE_PORTS, FRONT_END: DEFAULT_FRONT_END_PORT}.items():
         assert env[f"{service.upper()}_UPSTREAM"] == f"{service}:{port}"
         assert services[service]["spec"]["ports"][0]["port"] == port
     for name, default in GATEWAY_RATE_DEFAULTS.items():
         assert env[name] == default
     dockerfile = (ROOT / "deploy" / "gateway" / "Dockerfile").read_text()
     assert "COPY deploy/gateway/gateway.conf.template /etc/nginx/templates/" in dockerfile
+    # the image substitutes every placeholder of the template, and the deployment sets each
+    (envsubst_filter,) = re.findall(r'NGINX_ENVSUBST_FILTER="([^"]+)"', dockerfile)
+    template = placeholders((ROOT / TEMPLATE).read_text())
+    assert all(re.search(envsubst_filter, name) for name in template)
+    assert template <= env.keys()
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

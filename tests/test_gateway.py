@@ -1,5 +1,6 @@
-"""The gateway (deploy/gateway/, rendered and run by devstack) in front of stub upstreams, and the
-launcher that starts the whole stack: routing, limits, request ids, problem+json, clean stops."""
+"""The gateway (deploy/gateway/, rendered and run by devstack) in front of stub upstreams (and of
+the real console), and the launcher that starts the whole stack: routing, limits, request ids,
+problem+json, clean stops."""
 
 import asyncio
 import json
@@ -27,7 +28,7 @@ from faststream.rabbit import RabbitBroker
 from sqlalchemy import MetaData
 
 from devstack.config import StackConfig, repo_root
-from devstack.defaults import DEV_JWT_SECRET, SERVICES
+from devstack.defaults import DEV_JWT_SECRET, FRONT_END, SERVICES
 from devstack.gateway import Gateway
 from devstack.ports import free_port, free_ports_env
 from devstack.stack import Stack, StackError
@@ -48,7 +49,7 @@ UPSTREAM_PROBLEM = (
 )
 
 
-# --- stub upstreams: one per service, recording what reaches them -----------------------------
+# --- stub upstreams: one per service and one for the console, recording what reaches them -----
 
 
 @dataclass
@@ -142,7 +143,7 @@ def _handler(upstream: "Upstream") -> type[BaseHTTPRequestHandler]:
 def upstreams() -> Iterator[dict[str, Upstream]]:
     found: dict[str, Upstream] = {}
     threads = []
-    for name in SERVICES:
+    for name in (*SERVICES, FRONT_END):
         server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
         server.daemon_threads = True
         upstream = Upstream(name, server)
@@ -246,6 +247,13 @@ ROUTES = [
     *[(f"/health/{name}", name, "/health") for name in SERVICES],
     *[(f"/docs/{name}/openapi.json", name, "/openapi.json") for name in SERVICES],
     *[(f"/docs/{name}/asyncapi.json", name, "/asyncapi.json") for name in SERVICES],
+    # every other path is the console's: its pages, forms and static files
+    ("/", "console", None),
+    ("/sign-in?next=%2Ftrainings", "console", None),
+    ("/trainings/7?tab=seats", "console", None),
+    ("/static/console.css", "console", None),
+    ("/confirm?registration=r1&token=t", "console", None),
+    ("/nowhere", "console", None),
 ]
 
 
@@ -308,11 +316,14 @@ async def test_every_operation_in_a_services_openapi_reaches_that_service(
     assert wrong == []
 
 
-async def test_unknown_paths_are_problem_404(start_gateway: StartGateway) -> None:
+async def test_unknown_paths_of_the_api_health_and_docs_are_the_gateways_problem_404(
+    start_gateway: StartGateway, upstreams: dict[str, Upstream]
+) -> None:
+    """Under /api/, /health and /docs/ the gateway answers what no service serves itself: none
+    of them reaches the console (which answers the other unknown paths, see below)."""
     gateway = await start_gateway()
     async with httpx.AsyncClient(base_url=gateway.url) as client:
         for path in (
-            "/",
             "/api",
             "/api/",
             "/api/eventsx",
@@ -321,22 +332,28 @@ async def test_unknown_paths_are_problem_404(start_gateway: StartGateway) -> Non
             "/health",
             "/health/billing",
             "/health/catalog/extra",
+            "/health/console",
             "/docs/catalog/other.json",
+            "/docs/console/openapi.json",
             "/_gateway/400",
         ):
             assert_problem(await client.get(path), 404)
+    assert upstreams[FRONT_END].seen == []
 
 
 async def test_the_services_metrics_are_not_routed(
     start_gateway: StartGateway, upstreams: dict[str, Upstream]
 ) -> None:
-    """`GET /metrics` is on each service's own port, for Prometheus only: no spelling of it
-    through the gateway reaches a service."""
+    """`GET /metrics` is on each service's own port (and the console's), for Prometheus only: no
+    spelling of it through the gateway reaches a service or the console."""
     gateway = await start_gateway()
     async with httpx.AsyncClient(base_url=gateway.url) as client:
         for path in (
             "/metrics",
             "/metrics/",
+            "/metrics?format=text",
+            "/%6Detrics",
+            "/metrics/console",
             "/api/metrics",
             "/health/metrics",
             *[f"/health/{name}/metrics" for name in SERVICES],
@@ -345,6 +362,74 @@ async def test_the_services_metrics_are_not_routed(
         ):
             assert_problem(await client.get(path), 404)
     assert [seen.path for upstream in upstreams.values() for seen in upstream.seen] == []
+
+
+# --- the console behind the gateway ----------------------------------------------------------
+
+
+@pytest.fixture
+async def real_console() -> AsyncIterator[int]:
+    """The console app (services/console) served by uvicorn on a port of its own; its port. Its
+    API is nowhere: only what it answers without calling the API is asked of it here."""
+    from console.app import create_app as create_console
+    from console.settings import ConsoleSettings
+
+    settings = ConsoleSettings(CONSOLE_API_URL=f"http://127.0.0.1:{free_port()}")
+    config = uvicorn.Config(create_console(settings), log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="console", daemon=True
+    )
+    thread.start()
+    await eventually(lambda: server.started, what="the console to serve")
+    yield sock.getsockname()[1]
+    server.should_exit = True
+    await asyncio.to_thread(thread.join, 10)
+    sock.close()
+
+
+async def test_the_console_answers_every_other_path_as_its_own(
+    start_gateway: StartGateway, real_console: int
+) -> None:
+    """`/` is the console's (sign-in first); an unknown path is its 404: problem+json for an API
+    client, a page for a browser; its security headers and its same-site rule for forms hold
+    through the gateway (which passes the Host without its port)."""
+    gateway = await start_gateway(env={"CONSOLE_PORT": str(real_console)})
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        home = await client.get("/", headers={"Accept": "text/html"})
+        assert home.status_code == 303
+        assert home.headers["location"].startswith("/sign-in")
+        assert "script-src 'none'" in home.headers["content-security-policy"]
+        body = assert_problem(await client.get("/nowhere"), 404)
+        assert body["detail"] == "No route for this path."
+        page = await client.get("/nowhere", headers={"Accept": "text/html"})
+        assert page.status_code == 404
+        assert page.headers["content-type"].startswith("text/html")
+        css = await client.get("/static/console.css")
+        assert css.status_code == 200
+        assert css.headers["content-type"].startswith("text/css")
+        elsewhere = await client.post(
+            "/sign-in", data={"token": "x"}, headers={"Origin": "https://elsewhere.example"}
+        )
+        assert elsewhere.status_code == 403
+        ours = await client.post("/sign-in", data={"token": "x"}, headers={"Origin": gateway.url})
+        assert ours.status_code == 400  # the form again: not a token it can read
+        # its own metrics and health are for Prometheus and the orchestrator, on its port only
+        assert_problem(await client.get("/metrics"), 404)
+        assert_problem(await client.get("/health"), 404)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{real_console}") as direct:
+        assert (await direct.get("/metrics")).status_code == 200
+        assert (await direct.get("/health")).status_code == 200
+
+
+async def test_a_down_console_is_problem_502(start_gateway: StartGateway) -> None:
+    gateway = await start_gateway(down=(FRONT_END,))
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        body = assert_problem(await client.get("/"), 502)
+        assert "console" in body["detail"]
+        assert (await client.get("/health/catalog")).status_code == 200
 
 
 # --- upstream behaviour ---------------------------------------------------------------------
@@ -606,6 +691,41 @@ async def test_the_secret_urls_of_notification_are_limited_per_address_and_never
     assert not [line for line in lines if secret in line]
 
 
+async def test_the_query_of_the_consoles_sign_in_and_confirmation_links_is_never_logged(
+    start_gateway: StartGateway, upstreams: dict[str, Upstream]
+) -> None:
+    """`/sign-in?token=<bearer token>` (the link `make run` prints) and the emailed
+    `/confirm?registration=&token=` reach the console whole, and the access log holds neither
+    token, however the path is spelt."""
+    lines: list[str] = []
+    gateway = await start_gateway(sink=lambda name, line: lines.append(line))
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.Sig-" + "s" * 30
+    spellings = [
+        f"/sign-in?token={token}",
+        f"/sign-in?next=%2F&token={token}",
+        f"/%73ign-in?token={token}",
+        f"/sign-in/?token={token}",
+        f"/confirm?registration=r-1&token={token}",
+    ]
+    async with httpx.AsyncClient(base_url=gateway.url) as client:
+        for path in spellings:
+            assert (await client.get(path)).status_code == 200, path
+        assert (await client.post("/sign-in", data={"token": token})).status_code == 200
+    assert [seen.path for seen in upstreams[FRONT_END].seen] == [*spellings, "/sign-in"]
+
+    def logged() -> list[str] | None:
+        found = [line for line in lines if "/sign-in?***" in line or "/confirm?***" in line]
+        return found if len(found) == 6 else None
+
+    found = await eventually(logged, what="the six access lines")
+    assert [line.split('"')[1] for line in found] == [
+        *["GET /sign-in?*** HTTP/1.1"] * 4,
+        "GET /confirm?*** HTTP/1.1",
+        "POST /sign-in?*** HTTP/1.1",
+    ]
+    assert not [line for line in lines if token in line]
+
+
 async def test_a_flood_of_made_up_tokens_from_one_address_is_limited(
     start_gateway: StartGateway,
 ) -> None:
@@ -712,7 +832,7 @@ async def test_an_incoming_request_id_is_kept(
         assert len(odd.headers["x-request-id"]) == 32
         assert upstreams["catalog"].seen[-1].headers["x-request-id"] == odd.headers["x-request-id"]
         # the gateway's own answers carry the caller's id too
-        missing = await client.get("/nowhere", headers={"X-Request-ID": "platform-404"})
+        missing = await client.get("/api/nowhere", headers={"X-Request-ID": "platform-404"})
         assert missing.headers["x-request-id"] == "platform-404"
 
 
@@ -829,15 +949,24 @@ async def test_the_stack_starts_everything_and_stops_it() -> None:
     async with stack:
         assert (stack.run_dir / "gateway" / "gateway.conf").is_file()
         pids = [child.pid for child in stack.children.values()]
-        assert set(stack.children) == {*SERVICES, "gateway"}
+        assert set(stack.children) == {*SERVICES, FRONT_END, "gateway"}
         async with httpx.AsyncClient(base_url=stack.gateway_url) as client:
             seen = (await client.get("/api/trainings")).json()
+            console = (await client.get("/")).json()
         assert seen == {
             "HOST": "127.0.0.1",
             "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/run",
             "JWT_SECRET": DEV_JWT_SECRET,
             "PUBLIC_URL": f"http://127.0.0.1:{env['GATEWAY_PORT']}",
             "CATALOG_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/training_catalog",
+        }
+        # the console on loopback too, and none of the services' secrets nor URLs
+        assert console == {
+            "HOST": "127.0.0.1",
+            "AMQP_URL": None,
+            "JWT_SECRET": None,
+            "PUBLIC_URL": None,
+            "CONSOLE_DATABASE_URL": None,
         }
         claims = jwt.decode(stack.admin_token, DEV_JWT_SECRET, algorithms=["HS256"])
         assert claims["roles"] == ["platform_admin"]
@@ -849,6 +978,35 @@ async def test_the_stack_starts_everything_and_stops_it() -> None:
     assert all(pid is not None and _gone(pid) for pid in pids)
     assert not stack.run_dir.exists()
     assert ("catalog", f"catalog listening on {env['CATALOG_PORT']}") in lines
+    assert ("console", f"console listening on {env['CONSOLE_PORT']}") in lines
+    healthy = [name for name, line in lines if line == "[devstack] healthy"]
+    assert healthy[-1] == FRONT_END  # started once the services are healthy
+    assert sorted(healthy[:-1]) == sorted(SERVICES)
+
+
+async def test_a_stack_of_some_services_may_leave_the_console_out(tmp_path: Path) -> None:
+    """What bench/ starts: registration alone, without the console (the gateway's `/` then has
+    no upstream, and its port need not be free)."""
+    env = free_ports_env()
+    stack = Stack(
+        env,
+        run_dir=tmp_path,
+        services=("registration",),
+        console=False,
+        service_command=stub_service,
+        inherit_environment=False,
+    )
+    with socket.socket() as taken:  # the console's port in use: no matter, it is not started
+        taken.bind(("127.0.0.1", int(env["CONSOLE_PORT"])))
+        taken.listen()
+        await stack.start()
+    try:
+        assert set(stack.children) == {"registration", "gateway"}
+        async with httpx.AsyncClient(base_url=stack.gateway_url) as client:
+            assert (await client.get("/health/registration")).status_code == 200
+            assert_problem(await client.get("/"), 502)
+    finally:
+        await stack.stop()
 
 
 async def test_a_service_that_dies_on_start_stops_the_stack(tmp_path: Path) -> None:
@@ -1050,6 +1208,11 @@ async def test_make_run_starts_quietly_and_prints_the_banner_once_the_services_a
 
     banner = first("admin token")
     gateway = first("gateway      | ")
+    console = first(f"{FRONT_END:<12} | [devstack] healthy")
     for name in SERVICES:
         assert first(f"shared.app: {name} started") < banner
-        assert first(f"{name:<12} | [devstack] healthy") < gateway < banner
+        assert first(f"{name:<12} | [devstack] healthy") < console < gateway < banner
+    # the console's sign-in link, with the admin token printed below it
+    (link,) = [line.split()[-1] for line in start_up if "/sign-in?token=" in line]
+    token = start_up[banner + 2]
+    assert link == f"http://127.0.0.1:{env['GATEWAY_PORT']}/sign-in?token={token}"

@@ -71,6 +71,7 @@ async def running_system(
         "NOTIFICATION_SEND_POLL_SECONDS": "0.5",
         "NOTIFICATION_SEND_MAX_ATTEMPTS": "120",
         **{f"{s.upper()}_PORT": str(free_port()) for s in SERVICES},
+        "CONSOLE_PORT": str(free_port()),  # the web console, the gateway's `/`
         **{
             f"{s.upper()}_DATABASE_URL": through(postgres_proxy, servers.database_url(f"{run}_{s}"))
             for s in SERVICES
