@@ -20,17 +20,17 @@ export UV_NO_PROGRESS := 1
 # apt-get as root, else through sudo when there is one
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
 
-.PHONY: help setup tools sync nginx asyncapi pdf promtool infra run test lint format bench clean
+.PHONY: help setup tools sync nginx asyncapi browser pdf promtool infra run test lint format bench clean
 
 help:
-	@echo "make run     start the three services and the gateway in the foreground (Ctrl-C stops)"
+	@echo "make run     start the three services, the console and the gateway in the foreground (Ctrl-C stops)"
 	@echo "make test    the whole test suite (PYTEST_ARGS='-k gateway -x' to narrow it)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make format  ruff format and ruff check --fix"
 	@echo "make bench   the benchmarks in bench/ (BENCH_ARGS=...)"
-	@echo "make setup   only the set-up: uv, packages, nginx, the AsyncAPI parser, promtool, PostgreSQL and RabbitMQ running"
+	@echo "make setup   only the set-up: uv, packages, nginx, the AsyncAPI parser, Chromium and axe-core, promtool, PostgreSQL and RabbitMQ running"
 
-setup: sync nginx asyncapi pdf promtool infra
+setup: sync nginx asyncapi browser pdf promtool infra
 
 # uv itself, pinned, in a venv of its own (the machine has only python3)
 UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
@@ -89,6 +89,29 @@ $(ASYNCAPI_STAMP): tools/asyncapi/package.json tools/asyncapi/package-lock.json
 	if [ ! $@ -nt tools/asyncapi/package.json ] || [ ! $@ -nt tools/asyncapi/package-lock.json ]; then \
 	  echo "setup: installing the AsyncAPI parser into tools/asyncapi/"; \
 	  npm ci --prefix tools/asyncapi --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null; \
+	  touch $@; \
+	fi
+
+# the console's browser tests: Debian's Chromium (/usr/bin/chromium, which Playwright is pointed at:
+# no browser download), when missing, and axe-core (tools/browser/), which they inject into each
+# page to check its accessibility; npm ci one install at a time (flock), as for the AsyncAPI parser
+BROWSER_STAMP := tools/browser/node_modules/.installed
+browser: $(BROWSER_STAMP)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "setup: installing Chromium from Debian"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	fi
+$(BROWSER_STAMP): tools/browser/package.json tools/browser/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "setup: installing Node.js and npm from Debian"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	@exec 9>tools/browser/.install.lock; flock 9; \
+	if [ ! $@ -nt tools/browser/package.json ] || [ ! $@ -nt tools/browser/package-lock.json ]; then \
+	  echo "setup: installing axe-core into tools/browser/"; \
+	  npm ci --prefix tools/browser --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null; \
 	  touch $@; \
 	fi
 
