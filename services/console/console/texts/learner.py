@@ -107,7 +107,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "learner.mine.requested": ("Demandée le", "Requested on"),
     "learner.mine.awaits": ("En attente de", "Waiting for"),
     "learner.mine.position": ("Position en liste d’attente", "Place on the waiting list"),
-    "learner.mine.position_value": ("{position}ᵉ", "number {position}"),
+    "learner.mine.position_value": ("n° {position}", "number {position}"),
     "learner.mine.offer_until": (
         "Une place vous est proposée jusqu’au {deadline}.",
         "A seat is offered to you until {deadline}.",
@@ -137,10 +137,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "L’attestation n’est pas encore disponible : aucune présence validée pour le moment.",
         "The certificate is not available yet: no attendance has been validated so far.",
     ),
-    "learner.mine.actions_for": ("Actions pour {title}", "Actions for {title}"),
-    "learner.mine.filter": ("Afficher", "Show"),
-    "learner.mine.filter_all": ("toutes", "all"),
-    "learner.mine.filter_active": ("en cours", "active"),
     "done.learner_cancelled": ("Votre inscription est annulée.", "Your registration is cancelled."),
     "done.learner_accepted": (
         "Vous avez accepté la place proposée.",

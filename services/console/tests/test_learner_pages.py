@@ -1,0 +1,166 @@
+"""The learner's pages over a fake API (httpx.MockTransport): what a refusal at registration
+reads as, the certificate passed through or said to be missing, an emailed link's bad values,
+and the French viewer's words. The real system's flows are in tests/test_console_learner.py."""
+
+import base64
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from console.app import create_app
+from console.deps import TOKEN_COOKIE
+from console.settings import ConsoleSettings
+
+pytestmark = pytest.mark.unit
+
+SESSION_ID = "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a10"
+REGISTRATION_ID = "0f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a11"
+SESSION = {
+    "id": SESSION_ID,
+    "title": "Secourisme, juin",
+    "start_date": "2027-06-01",
+    "end_date": "2027-06-02",
+    "location": "Nantes",
+    "description": None,
+    "status": "scheduled",
+    "questions": [],
+    "public_unregistration": True,
+    "organizations": ["org-1"],
+    "tutors": [],
+}
+SEATS = {"items": [{"session_id": SESSION_ID, "max_users": 10, "taken": 2, "waitlisted": 0,
+                    "free": 8, "open": True}]}  # fmt: skip
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def token(locale: str = "en") -> str:
+    claims = {"sub": "lea", "name": "Léa", "locale": locale}
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    return f"header.{payload}.signature"
+
+
+def problem(status: int, detail: str, **extra: Any) -> httpx.Response:
+    body = {"type": "about:blank", "title": "Conflict", "status": status, "detail": detail}
+    return httpx.Response(status, json={**body, **extra})
+
+
+def api(routes: dict[tuple[str, str], httpx.Response]) -> Handler:
+    def handle(request: httpx.Request) -> httpx.Response:
+        answer = routes.get((request.method, request.url.path))
+        if answer is not None:
+            return answer
+        if request.url.path == f"/api/sessions/{SESSION_ID}":
+            return httpx.Response(200, json=SESSION)
+        if request.url.path == "/api/seats":
+            return httpx.Response(200, json=SEATS)
+        if request.url.path == "/api/registrations" and request.method == "GET":
+            return httpx.Response(200, json={"items": [], "total": 0})
+        return httpx.Response(404, json={"status": 404, "title": "Not Found"})
+
+    return handle
+
+
+@asynccontextmanager
+async def console(handler: Handler, locale: str = "en") -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        ConsoleSettings(CONSOLE_API_URL="http://api.test"), transport=httpx.MockTransport(handler)
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://console.test",
+            headers={"Accept": "text/html"},
+            cookies={TOKEN_COOKIE: token(locale)},
+        ) as client,
+    ):
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (problem(409, "Already registered to this session.", id=REGISTRATION_ID),
+         "You are already registered for this session."),
+        (problem(409, "The session is cancelled.", session_id=SESSION_ID),
+         "This session has been cancelled"),
+        (problem(409, "Registration to this session closed at 2027-01-01T00:00:00+00:00."),
+         "Registration to this session is not open right now"),
+        (problem(403, "This session does not take registrations from learners."),
+         "This session does not take registrations from learners: ask its managers."),
+    ],
+)  # fmt: skip
+async def test_a_refused_registration_reads_in_words(answer: httpx.Response, said: str) -> None:
+    async with console(api({("POST", "/api/registrations"): answer})) as client:
+        page = await client.post(f"/catalog/{SESSION_ID}", data={})
+    assert page.status_code == answer.status_code
+    assert said in page.text.replace("&#39;", "'")
+    if "already" in said:
+        assert f'href="/my/registrations#registration-{REGISTRATION_ID}"' in page.text
+
+
+async def test_the_certificate_is_the_apis_pdf_passed_through() -> None:
+    pdf = httpx.Response(
+        200,
+        content=b"%PDF-1.7 certificate",
+        headers={"content-type": "application/pdf",
+                 "content-disposition": 'attachment; filename="certificate.pdf"'},
+    )  # fmt: skip
+    path = f"/api/registrations/{REGISTRATION_ID}/certificate"
+    async with console(api({("GET", path): pdf})) as client:
+        answer = await client.get(f"/my/registrations/{REGISTRATION_ID}/certificate.pdf")
+    assert answer.status_code == 200
+    assert answer.content == b"%PDF-1.7 certificate"
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"] == 'attachment; filename="certificate.pdf"'
+
+
+async def test_a_certificate_not_yet_available_is_said_so() -> None:
+    path = f"/api/registrations/{REGISTRATION_ID}/certificate"
+    missing = problem(409, "No attended event of this registration has validated attendance yet.")
+    async with console(api({("GET", path): missing})) as client:
+        answer = await client.get(f"/my/registrations/{REGISTRATION_ID}/certificate.pdf")
+    assert answer.status_code == 409
+    assert "The certificate is not available yet" in answer.text
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "/confirm",
+        f"/confirm?registration={REGISTRATION_ID}",
+        f"/confirm?registration={REGISTRATION_ID}&token=has%20space",
+        "/confirm?registration=../../api&token=abc",
+        "/offer",
+        f"/offer?registration={REGISTRATION_ID}",
+        f"/offer?registration={REGISTRATION_ID}&answer=maybe",
+        "/offer?registration=x&answer=accept",
+    ],
+)
+async def test_an_emailed_link_with_bad_values_is_a_clear_page(link: str) -> None:
+    async with console(api({})) as client:
+        page = await client.get(link)
+    assert page.status_code == 400
+    assert "This link is incomplete" in page.text
+
+
+async def test_a_bad_offer_form_is_a_clear_page_too() -> None:
+    async with console(api({})) as client:
+        page = await client.post("/offer", data={"registration": "x", "answer": "accept"})
+    assert page.status_code == 400
+
+
+async def test_a_french_viewer_reads_the_catalog_in_french() -> None:
+    page_of = {"items": [SESSION], "total": 1}
+    async with console(
+        api({("GET", "/api/sessions"): httpx.Response(200, json=page_of)}), "fr"
+    ) as client:
+        page = await client.get("/catalog")
+    assert page.status_code == 200
+    assert "<h1>Catalogue des sessions</h1>" in page.text
+    assert "8 sur 10" in page.text
+    assert "ouverte" in page.text
