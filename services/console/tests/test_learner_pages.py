@@ -164,3 +164,63 @@ async def test_a_french_viewer_reads_the_catalog_in_french() -> None:
     assert "<h1>Catalogue des sessions</h1>" in page.text
     assert "8 sur 10" in page.text
     assert "ouverte" in page.text
+
+
+def registration(**fields: Any) -> dict[str, Any]:
+    return {
+        "id": REGISTRATION_ID,
+        "session_id": SESSION_ID,
+        "status": "pending",
+        "pending_validations": [],
+        "waitlist_position": None,
+        "offer_expires_at": None,
+        "completion": None,
+        **fields,
+    }
+
+
+CONFIRM = ("POST", f"/api/registrations/{REGISTRATION_ID}/confirm")
+GET_ONE = ("GET", f"/api/registrations/{REGISTRATION_ID}")
+LINK = f"/confirm?registration={REGISTRATION_ID}&token=abc_-9"
+
+
+async def test_a_confirmation_that_leaves_another_step_says_which() -> None:
+    now = registration(pending_validations=["registration", "validator"])
+    async with console(api({CONFIRM: httpx.Response(200, json=now)})) as client:
+        page = await client.get(LINK)
+    assert page.status_code == 200
+    text = page.text.replace("&#39;", "'")
+    assert "Your registration now awaits another step." in text
+    assert "the training's managers" in text
+    assert "the session's validators" in text
+
+
+async def test_a_confirmation_past_its_deadline_says_it_expired() -> None:
+    expired = problem(409, "The confirmation period is over.", id=REGISTRATION_ID)
+    routes = {
+        CONFIRM: expired,
+        GET_ONE: httpx.Response(200, json=registration(status="expired")),
+    }
+    async with console(api(routes)) as client:
+        page = await client.get(LINK)
+    assert page.status_code == 409
+    assert "The time to confirm is over: the request has expired." in page.text
+
+
+async def test_someone_elses_confirmation_link_says_who_is_signed_in() -> None:
+    routes = {CONFIRM: problem(403, "Only the learner confirms.")}
+    async with console(api(routes)) as client:
+        page = await client.get(LINK)
+    assert page.status_code == 403
+    assert "You are signed in as Léa" in page.text
+
+
+async def test_an_offer_shown_in_french_with_its_one_button() -> None:
+    offered = registration(status="offered", offer_expires_at="2027-05-20T10:00:00+00:00")
+    routes = {GET_ONE: httpx.Response(200, json=offered)}
+    async with console(api(routes), "fr") as client:
+        page = await client.get(f"/offer?registration={REGISTRATION_ID}&answer=decline")
+    assert page.status_code == 200
+    assert "Une place vous est proposée jusqu\u2019au 20 mai 2027" in page.text
+    assert ">Refuser la place</button>" in page.text
+    assert "Accepter la place</button>" not in page.text
