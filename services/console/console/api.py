@@ -23,7 +23,8 @@ class FieldError:
     @property
     def field(self) -> str:
         """The name of the input it is about: the last part of `loc` that is a name."""
-        names = [part for part in self.loc if part not in ("body", "query") and not part.isdigit()]
+        where = self.loc[1:] if self.loc[:1] in (("body",), ("query",), ("path",)) else self.loc
+        names = [part for part in where if not part.isdigit()]
         return names[-1] if names else ""
 
 
