@@ -6,6 +6,7 @@ Every function takes the resource as the API answered it (its `organizations`, `
 """
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from console.viewer import Viewer
@@ -20,7 +21,9 @@ def _ids(values: object) -> frozenset[str]:
 
 
 def may_create_training(viewer: Viewer) -> bool:
-    return viewer.is_admin or viewer.is_training_manager
+    """A training belongs to organizations its creator manages: a training manager of none may
+    create none."""
+    return viewer.is_admin or (viewer.is_training_manager and bool(viewer.organizations))
 
 
 def manages(viewer: Viewer, resource: Resource) -> bool:
@@ -73,6 +76,8 @@ def may_refuse(viewer: Viewer, registration: Resource, session: Resource) -> boo
     if registration.get("status") not in ("pending", "waitlisted", "offered"):
         return False
     pending = set(registration.get("pending_validations") or [])
+    if not pending:  # nothing awaits a decision: the API answers 409 (cancel it instead)
+        return False
     entitled = ("organization" in pending and organization_manager_of(viewer, registration)) or (
         "validator" in pending and validator_of(viewer, session)
     )
@@ -84,12 +89,29 @@ def is_own(viewer: Viewer, registration: Resource) -> bool:
     return isinstance(user, Mapping) and user.get("id") == viewer.id
 
 
-def may_cancel(viewer: Viewer, registration: Resource, session: Resource) -> bool:
+def may_cancel(
+    viewer: Viewer, registration: Resource, session: Resource, *, now: datetime | None = None
+) -> bool:
+    """A manager always; the learner where the session allows it, until its
+    `unregistration_closes_at` (managers are not bound by it)."""
     if registration.get("status") not in ("pending", "confirmed", "waitlisted", "offered"):
         return False
     if manages(viewer, session):
         return True
-    return is_own(viewer, registration) and bool(session.get("public_unregistration"))
+    if not (is_own(viewer, registration) and session.get("public_unregistration")):
+        return False
+    closes = _moment(session.get("unregistration_closes_at"))
+    return closes is None or (now or datetime.now(UTC)) < closes
+
+
+def _moment(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def may_see_deliveries(viewer: Viewer) -> bool:

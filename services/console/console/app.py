@@ -9,7 +9,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -62,10 +62,6 @@ class SameOriginForms:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["method"] not in ("GET", "HEAD") and not _same_origin(scope):
-            response = Response("Cross-site form refused.", status_code=403)
-            await response(scope, receive, send)
-            return
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -74,6 +70,10 @@ class SameOriginForms:
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
+        if scope["method"] not in ("GET", "HEAD") and not _same_origin(scope):
+            response = PlainTextResponse("Cross-site form refused.", status_code=403)
+            await response(scope, receive, with_headers)
+            return
         await self.app(scope, receive, with_headers)
 
 

@@ -3,6 +3,7 @@ form's own control says what it is (a checkbox, a number, a date and time). The 
 values: a wrong one comes back as its 422, shown beside the form.
 """
 
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -31,14 +32,7 @@ def number(form: FormData, name: str) -> int | float | str | None:
     raw = text(form, name)
     if raw is None:
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        pass
-    try:
-        return float(raw.replace(",", "."))
-    except ValueError:
-        return raw
+    return _number(raw, raw.replace(",", "."))
 
 
 def numbers(form: FormData, name: str) -> list[int | float | str]:
@@ -49,14 +43,22 @@ def numbers(form: FormData, name: str) -> list[int | float | str]:
         part = part.strip()
         if not part:
             continue
-        try:
-            values.append(int(part))
-        except ValueError:
-            try:
-                values.append(float(part))
-            except ValueError:
-                values.append(part)
+        values.append(_number(part, part))
     return values
+
+
+def _number(raw: str, decimal: str) -> int | float | str:
+    """`raw` as an int, else `decimal` as a finite float, else `raw` as typed (JSON has no
+    infinity nor NaN: "1e999" or "nan" go to the API as text, which its 422 names)."""
+    try:
+        return int(raw)
+    except ValueError:  # also an int of more digits than Python converts
+        pass
+    try:
+        value = float(decimal)
+    except ValueError:
+        return raw
+    return value if math.isfinite(value) else raw
 
 
 def words(form: FormData, name: str) -> list[str]:

@@ -23,13 +23,23 @@ class ListQuery:
         query = request.query_params
         sort = query.get("sort", default)
         order = query.get("order", default_order)
-        raw_offset = query.get("offset", "0")
-        offset = int(raw_offset) if raw_offset.isdigit() else 0
         return cls(
             sort=sort if sort in sorts else default,
             order=order if order in ("asc", "desc") else default_order,
-            offset=min(offset, 1_000_000),
+            offset=_offset(query.get("offset", "0")),
         )
 
     def params(self) -> dict[str, str | int]:
         return {"sort": self.sort, "order": self.order, "limit": self.limit, "offset": self.offset}
+
+
+MAX_OFFSET = 1_000_000  # the API's bound
+
+
+def _offset(raw: str) -> int:
+    """A whole number of ASCII digits (not "²", which `isdigit` lets through, nor "-1"), at most
+    the API's bound; anything else is the first page."""
+    if not (raw.isascii() and raw.isdigit()):
+        return 0
+    raw = raw.lstrip("0") or "0"
+    return MAX_OFFSET if len(raw) > len(str(MAX_OFFSET)) else min(int(raw), MAX_OFFSET)

@@ -7,6 +7,7 @@ verifies it. A token that cannot be read, or whose `exp` has passed, signs nobod
 import base64
 import binascii
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -53,7 +54,11 @@ def viewer_from_token(token: str, *, now: float | None = None) -> Viewer | None:
     if not isinstance(sub, str) or not sub:
         return None
     exp = claims.get("exp")
-    expires_at = float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+    expires_at = (
+        _number(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+    )
+    if expires_at is not None and math.isnan(expires_at):  # NaN, or an int beyond any float
+        return None
     if expires_at is not None and expires_at <= (time.time() if now is None else now):
         return None
     locale = claims.get("locale")
@@ -74,9 +79,16 @@ def _payload(segment: str) -> dict[str, object] | None:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         claims = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         return None
     return claims if isinstance(claims, dict) else None
+
+
+def _number(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float
+        return math.nan
 
 
 def _text(value: object) -> str:

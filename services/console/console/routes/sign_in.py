@@ -13,8 +13,13 @@ router = APIRouter()
 
 
 def safe_next(next_url: str | None) -> str:
-    """Only a path of this site: never an address elsewhere (`//host`, `https://...`)."""
-    if not next_url or not next_url.startswith("/") or next_url.startswith(("//", "/\\")):
+    """Only a path of this site: never an address elsewhere (`//host`, `https://...`, nor
+    `/\\host` or `/<tab>/host`, which browsers read as `//host`)."""
+    if not next_url or not next_url.startswith("/") or next_url.startswith("//"):
+        return "/"
+    if "\\" in next_url or any(
+        ord(character) < 0x20 or ord(character) == 0x7F for character in next_url
+    ):
         return "/"
     return next_url
 
