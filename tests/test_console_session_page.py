@@ -361,23 +361,25 @@ async def test_a_tutor_adds_an_event_but_validates_nothing(system: System) -> No
     june = await session(system, course["id"], "Tutored group", tutors=[TUTOR])
     pending = await register(system, june["id"], f"page-tut-{uuid.uuid4().hex[:6]}")
     assert pending["status"] == "pending"
-    tutor = system.token(TUTOR, name="Tom Tutor", locale="en")
+    tutor = system.token(TUTOR, name="Tom Tutor", locale="fr")  # the page in French
 
     async with console_client(system.stack.gateway_url, tutor) as console:
         page = await console.get(f"/sessions/{june['id']}")
         assert page.status_code == 200, page.text
-        assert "Validate the registration" not in page.text
-        assert "Register several learners" not in page.text  # bulk: managers only
+        words = text_of(page)
+        assert "Les apprenants peuvent s\u2019inscrire eux-mêmes." in words
+        assert "Valider l\u2019inscription" not in words
+        assert "Inscrire plusieurs apprenants" not in words  # bulk: managers only
         assert "registrations.csv" not in page.text
         assert 'name="force"' not in page.text
         assert 'id="new-event"' in page.text
-        assert "Register a learner" in page.text
+        assert "Inscrire un apprenant" in words
 
         answer = await console.post(
             f"/sessions/{june['id']}/events",
             data={"title": "Practice", "start": "2027-05-04T14:00", "end": "2027-05-04T17:00"},
         )
-        await followed(console, answer, "event_created")
+        assert "La séance est créée." in await followed(console, answer, "event_created")
     events = expect(
         await system.http.get(f"/api/sessions/{june['id']}/events", headers=manager(system)), 200
     )["items"]

@@ -3,8 +3,10 @@ and what each registration awaits. Pure: `t` is the viewer's translator, `fmt` t
 formatters (console.pages.formatters).
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 Translate = Callable[..., str]
 Formatters = Mapping[str, Callable[..., str]]
@@ -90,8 +92,11 @@ def rules_in_words(session: Resource, t: Translate, fmt: Formatters) -> list[str
 def awaits(registration: Resource, t: Translate, fmt: Formatters) -> str:
     """What the registration waits for now, in words ("" when nothing: confirmed or final)."""
     status = registration.get("status")
+    if status not in ACTIVE:
+        return ""
     pending = [
-        t(f"registrations.awaits.{step}") for step in registration.get("pending_validations") or []
+        t(f"registrations.awaits.{step}") if step in STEPS else str(step)
+        for step in registration.get("pending_validations") or []
     ]
     if status == "waitlisted":
         seat = t("registrations.awaits.seat", position=registration.get("waitlist_position") or "?")
@@ -107,3 +112,15 @@ def awaits(registration: Resource, t: Translate, fmt: Formatters) -> str:
 def may_move(manages: bool, registration: Resource) -> bool:
     """A manager moves an active registration (to another session of the training)."""
     return manages and registration.get("status") in ACTIVE
+
+
+def in_zone(
+    resource: Mapping[str, Any], zone: ZoneInfo, names: Sequence[str] = ("start", "end")
+) -> dict[str, Any]:
+    """A resource with its times in the console's time zone, where the trainings take place (the
+    API may answer them in UTC): a reader reads the hour of the room."""
+    shown = dict(resource)
+    for name in names:
+        if shown.get(name):
+            shown[name] = datetime.fromisoformat(shown[name]).astimezone(zone).isoformat()
+    return shown

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from console import abilities, forms
+from console import abilities, forms, session_facts
 from console.api import Api, ApiProblem
-from console.deps import SignedIn, ViewerApi, Zone
+from console.deps import SignedIn, ViewerApi, Zone, console_zone
 from console.pages import render
 from console.routes.session_page import REGISTRATION_MODES, session_view
 from console.viewer import Viewer
@@ -144,7 +144,8 @@ async def delete_event_form(
 ) -> Response:
     event = await api.get(f"/api/events/{event_id}")
     session = await api.get(f"/api/sessions/{event['session_id']}")
-    return render(request, "events/delete.html", event=event, session=session)
+    shown = session_facts.in_zone(event, console_zone(request))
+    return render(request, "events/delete.html", event=shown, session=session)
 
 
 @router.post("/events/{event_id}/delete")
@@ -232,7 +233,8 @@ def read_presences(form: FormData) -> list[dict[str, str]]:
     """The attendance form's rows (`user-<n>`, `status-<n>`, `note-<n>`) as the PUT's items; a
     row left without a status is not sent (it stays as it is)."""
     items = []
-    for n in range(int(forms.text(form, "rows") or 0)):
+    rows = forms.text(form, "rows") or "0"
+    for n in range(min(int(rows), NAMES_LIMIT) if rows.isdigit() else 0):
         user_id = forms.text(form, f"user-{n}")
         status = forms.text(form, f"status-{n}")
         if not user_id or not status:
@@ -264,6 +266,7 @@ async def _attendance_page(
     event_id: uuid.UUID,
     problem: ApiProblem | None = None,
 ) -> Response:
+    zone = console_zone(request)
     event = await api.get(f"/api/events/{event_id}")
     session, attendance, code, names = await asyncio.gather(
         api.get(f"/api/sessions/{event['session_id']}"),
@@ -275,10 +278,15 @@ async def _attendance_page(
         request,
         "events/attendance.html",
         problem=problem,
-        event=event,
+        event=session_facts.in_zone(event, zone),
         session=session,
-        attendance=attendance,
-        code=code,
+        attendance={
+            **attendance,
+            "items": [
+                session_facts.in_zone(item, zone, ("signed_at",)) for item in attendance["items"]
+            ],
+        },
+        code=session_facts.in_zone(code, zone, ("valid_from", "valid_until")) if code else None,
         names=names,
         presences=PRESENCES,
         manages=abilities.manages(viewer, session),

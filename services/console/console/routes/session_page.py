@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from console import abilities, session_facts
 from console.api import Api, ApiProblem
 from console.bulk_lines import LineResult
-from console.deps import SignedIn, ViewerApi
+from console.deps import SignedIn, ViewerApi, console_zone
 from console.listing import ListQuery
 from console.pages import formatters, locale_of, render
 from console.texts import translate
@@ -34,6 +34,9 @@ EVENTS_LIMIT = 100
 COMMENTS_LIMIT = 100
 SIBLINGS_LIMIT = 500
 REGISTRATION_MODES = ("auto", "manual", "public")
+WINDOW_FIELDS = ("registration_opens_at", "registration_closes_at", "unregistration_closes_at")
+REGISTRATION_TIMES = ("created_at", "offer_expires_at")
+"""The times shown in the console's time zone (the API may answer them in UTC)."""
 
 
 async def _optional(call: Any) -> Any:
@@ -109,10 +112,16 @@ async def session_view(
     comments = await asyncio.gather(*(_comments(api, event["id"]) for event in events["items"]))
     locale = locale_of(request, viewer)
     fmt = formatters(locale)
+    zone = console_zone(request)
 
     def t(key: str, **values: object) -> str:
         return translate(key, locale, **values)
 
+    window = session_facts.in_zone(session, zone, WINDOW_FIELDS)
+    registrations = [
+        session_facts.in_zone(registration, zone, REGISTRATION_TIMES)
+        for registration in page["items"]
+    ]
     rows = [
         {
             "registration": registration,
@@ -122,7 +131,7 @@ async def session_view(
             "may_cancel": abilities.may_cancel(viewer, registration, session),
             "may_move": session_facts.may_move(manages, registration) and bool(siblings),
         }
-        for registration in page["items"]
+        for registration in registrations
     ]
     seat_items = (seats or {}).get("items") or []
     return render(
@@ -133,10 +142,10 @@ async def session_view(
         training=training,
         manages=manages,
         runs=runs,
-        rules=session_facts.rules_in_words(session, t, fmt),
+        rules=session_facts.rules_in_words(window, t, fmt),
         seats=seat_items[0] if seat_items else None,
         line=line["items"],
-        offered=offered["items"],
+        offered=[session_facts.in_zone(r, zone, REGISTRATION_TIMES) for r in offered["items"]],
         rows=rows,
         total=page["total"],
         listing=listing,
@@ -145,7 +154,13 @@ async def session_view(
         siblings=siblings or [],
         answers=answers,
         events=[
-            {"event": event, "comments": event_comments}
+            {
+                "event": session_facts.in_zone(event, zone),
+                "comments": [
+                    session_facts.in_zone(comment, zone, ("created_at",))
+                    for comment in event_comments
+                ],
+            }
             for event, event_comments in zip(events["items"], comments, strict=True)
         ],
         events_total=events["total"],
