@@ -8,8 +8,9 @@ process on the machine).
 
 import asyncio
 import multiprocessing
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event
 from typing import Any
@@ -32,9 +33,21 @@ def post(host: str, path: str, token: str, body: bytes) -> bytes:
 
 
 def fire(
-    host: str, port: int, requests: Sequence[bytes], *, processes: int, connections: int
+    host: str,
+    port: int,
+    requests: Sequence[bytes],
+    *,
+    processes: int,
+    connections: int,
+    on_go: Callable[[], None] | None = None,
+    on_answered: Callable[[], None] | None = None,
+    cpu: list[float] | None = None,
 ) -> list[Answer]:
-    """Send every request once over `processes` x `connections` keep-alive connections."""
+    """Send every request once over `processes` x `connections` keep-alive connections.
+
+    `on_go` is called once every worker is connected, just before they start; `on_answered`
+    once every worker has its answers (before they are gathered); `cpu` receives each worker's
+    CPU seconds (user+system) from the start to its last answer."""
     context = multiprocessing.get_context("spawn")
     go = context.Event()
     results: Any = context.Queue()
@@ -50,10 +63,22 @@ def fire(
         worker.start()
     for _ in workers:  # each says it is connected
         results.get()
+    if on_go is not None:
+        on_go()
     go.set()
+    # each worker says ("cpu", seconds) once it has its last answer, then ("answers", [...])
+    seconds: list[float] = []
     answers: list[Answer] = []
-    for _ in workers:
-        answers += results.get()
+    for _ in range(2 * len(workers)):
+        kind, value = results.get()
+        if kind == "cpu":
+            seconds.append(value)
+            if len(seconds) == len(workers) and on_answered is not None:
+                on_answered()
+        else:
+            answers += value
+    if cpu is not None:
+        cpu += seconds
     for worker in workers:
         worker.join()
     return sorted(answers, key=lambda a: a.index)
@@ -69,7 +94,7 @@ def _worker(
 ) -> None:
     import uvloop
 
-    results.put(uvloop.run(_run(host, port, requests, connections, go, results)))
+    results.put(("answers", uvloop.run(_run(host, port, requests, connections, go, results))))
 
 
 async def _run(
@@ -85,6 +110,7 @@ async def _run(
     ]
     results.put("connected")
     await asyncio.get_running_loop().run_in_executor(None, go.wait)
+    started = os.times()
     todo = iter(requests)
     answers: list[Answer] = []
 
@@ -97,6 +123,8 @@ async def _run(
         writer.close()
 
     await asyncio.gather(*(connection(r, w) for r, w in streams))
+    done = os.times()
+    results.put(("cpu", done.user + done.system - started.user - started.system))
     return answers
 
 
