@@ -415,3 +415,40 @@ async def test_a_learner_sees_no_actions_and_the_apis_refusal_in_words(system: S
         assert "You are not allowed to do that." in text_of(export)
     assert (await registration(system, own["id"]))["status"] == "pending"
     assert (await registration(system, other["id"]))["status"] == "pending"
+
+
+async def test_the_waitlist_in_line_order_and_the_sign_up_answers(system: System) -> None:
+    question = {
+        "id": "level",
+        "label": "Your level",
+        "kind": "choice",
+        "required": True,
+        "choices": ["beginner", "expert"],
+    }
+    course = await training(system, registration_validation=False, max_users=1)
+    june = await session(system, course["id"], "Full group", questions=[question])
+    subs = [f"page-line{n}-{uuid.uuid4().hex[:6]}" for n in range(3)]
+    for sub, level in zip(subs, ("expert", "beginner", "expert"), strict=True):
+        expect(
+            await system.http.post(
+                "/api/registrations",
+                json={"session_id": june["id"], "answers": {"level": level}},
+                headers=learner(system, sub),
+            ),
+            201,
+        )
+
+    async with console_client(system.stack.gateway_url, manager_token(system)) as console:
+        page = await console.get(f"/sessions/{june['id']}")
+        assert page.status_code == 200, page.text
+        words = text_of(page)
+        line = words.split("Waitlist", 1)[1].split("Registrations", 1)[0]
+        assert line.index(f"Learner {subs[1]}") < line.index(f"Learner {subs[2]}")
+        assert f"Learner {subs[0]}" not in line
+        assert "Seats taken 1" in words
+        assert "Seats free 0" in words
+        assert "On the waitlist 2" in words
+        assert "a seat (position 2)" in words
+        answers = words.split("Sign-up answers", 1)[1]
+        assert "Your level 3 answer(s)." in answers
+        assert "Choice Count beginner 1 expert 2" in answers
