@@ -29,6 +29,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import tempfile
@@ -132,6 +133,7 @@ class Sampler:
         self.samples: list[Sample] = []
         self._lock = threading.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._query = asyncio.Lock()  # one query at a time on the connection
 
     def take(self) -> Sample:
         """Now (from any thread)."""
@@ -141,7 +143,8 @@ class Sampler:
         return sample
 
     async def backends(self) -> None:
-        rows = await self.conn.fetch("SELECT pid, datname FROM pg_stat_activity")
+        async with self._query:
+            rows = await self.conn.fetch("SELECT pid, datname FROM pg_stat_activity")
         for row in rows:
             pid = row["pid"]
             if pid in self.processes.bench_backends:
@@ -171,6 +174,47 @@ class Sampler:
         return [first, *sorted(inside, key=lambda s: s.at), last]
 
 
+class Profiles:
+    """py-spy attached to the services for a path's burst (none without a binary)."""
+
+    def __init__(self, py_spy: str | None, directory: Path) -> None:
+        self.py_spy = py_spy
+        self.directory = directory
+        self.running: dict[tuple[str, str], asyncio.subprocess.Process] = {}
+
+    async def start(self, path: str, services: dict[str, list[int]]) -> None:
+        if not self.py_spy:
+            return
+        for name, pids in services.items():
+            out = self.directory / f"peak-{path}-{name}.txt"
+            self.running[path, name] = await asyncio.create_subprocess_exec(
+                self.py_spy,
+                "record",
+                "--pid",
+                str(pids[0]),
+                "--rate",
+                "100",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "-o",
+                str(out),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            print(f"{path}: py-spy recording {name} (pid {pids[0]}) into {out}", flush=True)
+        await asyncio.sleep(1.0)  # attached before the first request
+
+    async def stop(self, path: str, name: str | None) -> None:
+        """Stop one recording of `path` (all of it for None, every path's for path "")."""
+        for (p, n), process in list(self.running.items()):
+            if (p == path or not path) and (name is None or n == name):
+                del self.running[p, n]
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+                await process.wait()
+
+
 async def main(argv: Sequence[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench peak")
     parser.add_argument("--replicas", type=int, default=2)
@@ -187,6 +231,14 @@ async def main(argv: Sequence[str]) -> None:
         "notification; 'registration' alone is the light run of before issue 18)",
     )
     parser.add_argument("--sample-interval", type=float, default=0.5, help="/proc, seconds")
+    parser.add_argument(
+        "--py-spy",
+        metavar="BINARY",
+        help="record each path with py-spy (raw collapsed stacks, 100 Hz, non-blocking): "
+        "registration (its first replica) during the burst, the other services until every "
+        "fact is told",
+    )
+    parser.add_argument("--profile-dir", type=Path, default=Path("/tmp"), help="for --py-spy")
     parser.add_argument(
         "--quick", action="store_true", help="a sanity run: 500 learners, 50 seats, pgbench 3 s"
     )
@@ -238,6 +290,8 @@ async def main(argv: Sequence[str]) -> None:
     def sink(name: str, line: str) -> None:
         output.append(f"{name}: {line}")
 
+    for name in parts:  # before the replicas, which would race to create it
+        await create_database(servers, f"{run}_{name}")
     users = ServiceUsers.for_run(config.amqp_url, parts, run=str(gateway_port))
     await users.set_up(ROOT, lambda line: print(f"devstack: {line}", flush=True))
     children: dict[str, list[Child]] = {}
@@ -270,7 +324,11 @@ async def main(argv: Sequence[str]) -> None:
             for name in parts:  # in make run's order: catalog first
                 for child in children[name]:
                     await child.start()
-            await _healthy([p for name in parts for p in ports[name]], output)
+            await _healthy(
+                [p for name in parts for p in ports[name]],
+                output,
+                [c for cs in children.values() for c in cs],
+            )
             # the load generator's own HTTP ceiling needs the gateway only
             await gateway.start()
             processes = Processes(
@@ -336,6 +394,7 @@ async def _measure(
         processes.bench_backends.add(await told.fetchval("SELECT pg_backend_pid()"))
     processes.postmaster = await _postmaster(watch)
     sampler = Sampler(watch, processes, args.sample_interval)
+    profiles = Profiles(args.py_spy, args.profile_dir)
 
     ceilings = {
         "http_noop_per_s": round(
@@ -358,12 +417,14 @@ async def _measure(
                 learners = [f"{path}-learner-{n}" for n in range(m)]
                 tokens = [_token(secret, sub) for sub in learners]
                 await sampler.backends()
+                await profiles.start(path, processes.services)
                 if path == "command":
                     result = await _commands(channel, session_id, tokens, sampler)
                 else:
                     result = await asyncio.to_thread(
                         _http_burst, args, gateway_port, session_id, tokens, sampler
                     )
+                await profiles.stop(path, "registration")
                 summary = result.summary(db_tps)
                 print(f"{path}: {summary}", flush=True)
                 checks[path] = _check_answers(result, m, seats)
@@ -380,10 +441,12 @@ async def _measure(
                         else f"had not told every fact {TOLD_WITHIN_S:g} s after it"
                     )
                     print(f"{path}: notification {said}", flush=True)
+                await profiles.stop(path, None)
                 await sampler.backends()
                 accounts[path] = _account(path, result, told_sample, sampler, processes, m)
                 summaries.append(summary)
     finally:
+        await profiles.stop("", None)
         await sampler.stop()
 
     ids = {path: await _registration_ids(registration_db, s) for path, s in sessions.items()}
@@ -762,7 +825,7 @@ async def _pgbench(servers: Servers, run: str, seconds: int) -> float:
     return float(found.group(1))
 
 
-async def _healthy(ports: list[int], output: deque[str]) -> None:
+async def _healthy(ports: list[int], output: deque[str], children: list[Child]) -> None:
     async def healthy() -> bool:
         async with httpx.AsyncClient() as http:
             for port in ports:
@@ -776,7 +839,8 @@ async def _healthy(ports: list[int], output: deque[str]) -> None:
     try:
         await eventually(healthy, within=120, interval=0.25, what="every replica healthy")
     except AssertionError:
-        raise RuntimeError("\n".join(list(output)[-40:])) from None
+        dead = [c.describe_exit() for c in children if c.returncode is not None]
+        raise RuntimeError("\n".join(dead or list(output)[-40:])) from None
 
 
 async def _new_session(
