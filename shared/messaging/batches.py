@@ -6,31 +6,55 @@ hands the buffer (up to `max_batch`) to the handler, which returns an outcome pe
 Successes are acked together (`multiple=True`: the worker settles batches one after the
 other, so every earlier delivery of the channel is settled already); a failure goes to the
 retry queues or the DLQ exactly as with `subscribe`, without holding back the others, and an
-outcome that is `Rejected` goes straight to the DLQ.
+outcome that is `Rejected` goes straight to the DLQ. As with `subscribe`, the handler never sees a
+body that is not a JSON object, nor an event whose `source` or routing key is not its type's
+(`check_source`, `check_route`): those go to the DLQ on their own.
+
+Notification consumes its hot queues the same way (the facts of a burst of registrations): a
+handler that applies a batch in one transaction, and on a failure applies each delivery in a
+transaction of its own, so that only the failing one is retried.
 """
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import Self
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from opentelemetry.trace import Span, SpanKind
+
+from shared.tracing import (
+    TRACEPARENT,
+    context_of,
+    current_trace,
+    exporting,
+    fields_of,
+    finish,
+    tracer,
+    within,
+)
 
 from .broker import ServiceBroker
 from .consumer import (
     Envelope,
     Failures,
     Rejected,
-    UndecodableMessage,
     attempt_of,
+    check_route,
+    check_source,
     decode_envelope,
 )
 from .topology import ServiceQueue
 
 Delivery = tuple[Envelope, AbstractIncomingMessage]
-BatchHandler = Callable[[Sequence[Delivery]], Awaitable[Sequence[Exception | None]]]
+Outcomes = Sequence[Exception | None]
+BatchHandler = Callable[[Sequence[Delivery]], Awaitable[Outcomes]]
+Trace = Mapping[str, str]
+"""A delivery's trace context as W3C fields (`traceparent`, `tracestate`): what it causes
+carries it on."""
+TracedHandler = Callable[[Sequence[Delivery], Sequence[Trace]], Awaitable[Outcomes]]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +84,55 @@ def subscribe_batches(
         max_batch=max_batch or prefetch,
         on_stop=on_stop,
     )
+
+
+def traced(queue: str, handler: TracedHandler) -> BatchHandler:
+    """`handler`, each delivery in a consumer span for as long as its batch takes (what
+    `shared.tracing.consuming` is for one): child of the publish span its AMQP headers name, else
+    of the event's own context. The handler gets each delivery's context, for what it causes to
+    carry on (the emails of a fact continue its trace); a span whose outcome is an error is
+    marked failed."""
+
+    async def handle(deliveries: Sequence[Delivery]) -> Outcomes:
+        spans: list[Span] = []
+        traces: list[Trace] = []
+        for envelope, message in deliveries:
+            headers = message.headers or {}
+            carrier = headers if isinstance(headers.get(TRACEPARENT), str) else envelope
+            parent = context_of(carrier)
+            if not exporting():
+                with within(parent):
+                    traces.append(current_trace())
+                continue
+            event_id = str(envelope.get("id", ""))
+            span = tracer.start_span(
+                f"process {queue}",
+                parent,
+                SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "rabbitmq",
+                    "messaging.operation.type": "process",
+                    "messaging.destination.name": queue,
+                    "messaging.message.id": event_id,
+                    "messaging.batch.message_count": len(deliveries),
+                    "cloudevents.event_id": event_id,
+                    "cloudevents.event_type": str(envelope.get("type", "")),
+                },
+            )
+            spans.append(span)
+            traces.append(fields_of(span))
+        outcomes: Outcomes = []
+        try:
+            outcomes = await handler(deliveries, traces)
+            return outcomes
+        finally:
+            for n, span in enumerate(spans):
+                outcome = outcomes[n] if n < len(outcomes) else RuntimeError("not handled")
+                finish(span, outcome)
+
+    handle.__name__ = getattr(handler, "__name__", queue)
+    handle.__doc__ = handler.__doc__
+    return handle
 
 
 class BatchConsumer:
@@ -163,9 +236,13 @@ class BatchConsumer:
         failed: list[tuple[AbstractIncomingMessage, Exception]] = []
         for message in batch:
             try:
-                decoded.append((decode_envelope(message.body), message))
-            except UndecodableMessage as error:
+                envelope = decode_envelope(message.body)
+                check_source(envelope)
+                check_route(envelope, message)
+            except Rejected as error:
                 failed.append((message, error))
+            else:
+                decoded.append((envelope, message))
         with self._failures.consumed.acked() as done:
             try:
                 outcomes: Sequence[Exception | None] = await self._handler(decoded)

@@ -50,7 +50,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         links=letterhead.links,
     )
     scheduler = ReminderScheduler(sessions, letterhead, poll_interval=config.reminder_poll_seconds)
-    subscribe_consumers(broker, notifications)
+    registration_facts = subscribe_consumers(broker, notifications)
     return build_app(
         ServiceParts(
             name=SERVICE,
@@ -60,7 +60,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             routers=[router, personal.router, personal.public],
             idempotency_keys=tables.idempotency_keys,
             inbox=tables.inbox,
-            background=[sender.running, scheduler.running],
+            background=[lambda: registration_facts, sender.running, scheduler.running],
+            readiness={"registration facts consumer": lambda: registration_facts.ready},
             state={"notifications": notifications, "sender": sender, "scheduler": scheduler},
         )
     )

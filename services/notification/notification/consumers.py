@@ -1,10 +1,16 @@
 """What notification hears: catalog sessions and events (replicas), registration and event
 registration facts (told to learners and validators), and registration's commands
-(send_confirmation, certificate_available) on one queue."""
+(send_confirmation, certificate_available) on one queue.
 
-from collections.abc import Awaitable, Callable
+The registration facts, thousands a minute at a peak of enrollment, are consumed in batches
+(`subscribe_batches`): whatever the channel delivered together is told in one transaction
+(`registration_facts`), and acked at once; a fact that fails is retried on its own.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
 
 from faststream.rabbit.message import RabbitMessage
+from pydantic import ValidationError
 
 from notification.use_cases import Notifications
 from notification.use_cases.facts import (
@@ -14,6 +20,7 @@ from notification.use_cases.facts import (
     REGISTRATIONS,
     SESSIONS,
 )
+from notification.use_cases.registration_facts import Heard
 from shared.events import CERTIFICATE_AVAILABLE, SEND_CONFIRMATION, CloudEvent
 from shared.messaging import (
     COMMANDS_EXCHANGE,
@@ -23,6 +30,14 @@ from shared.messaging import (
     attempt_of,
     service_queue,
     subscribe,
+)
+from shared.messaging.batches import (
+    BatchConsumer,
+    Delivery,
+    Outcomes,
+    Trace,
+    subscribe_batches,
+    traced,
 )
 from shared.messaging.consumer import Rejected
 
@@ -47,6 +62,9 @@ assert SESSIONS_QUEUE.name == SESSIONS
 assert EVENTS_QUEUE.name == EVENTS
 assert CONFIRMATIONS_QUEUE.name == CONFIRMATIONS
 
+# enough in flight to fill a batch while the one before commits
+REGISTRATIONS_PREFETCH = 500
+
 Fact = Callable[..., Awaitable[None]]
 
 
@@ -65,7 +83,9 @@ def _with_retries(
     return handle
 
 
-def subscribe_consumers(broker: ServiceBroker, notifications: Notifications) -> None:
+def subscribe_consumers(broker: ServiceBroker, notifications: Notifications) -> BatchConsumer:
+    """Subscribe the consumers; return the one of registration facts for the lifespan to run."""
+
     async def on_session(envelope: Envelope, _: RabbitMessage) -> None:
         """catalog.session.* → the session replica; cancellation and new dates told."""
         await notifications.replicate_session(CloudEvent.model_validate(envelope))
@@ -76,11 +96,28 @@ def subscribe_consumers(broker: ServiceBroker, notifications: Notifications) -> 
 
     subscribe(broker, SESSIONS_QUEUE, on_session)
     subscribe(broker, EVENTS_QUEUE, on_event)
-    subscribe(
-        broker,
-        REGISTRATIONS_QUEUE,
-        _with_retries(REGISTRATIONS_QUEUE, notifications.on_registration_fact),
-    )
+
+    async def on_registration_facts(
+        deliveries: Sequence[Delivery], traces: Sequence[Trace]
+    ) -> Outcomes:
+        """registration.* → the roster and contacts, then the learners' (and validators')
+        notices."""
+        outcomes: list[Exception | None] = [None] * len(deliveries)
+        heard: list[Heard] = []
+        told: list[int] = []
+        for n, ((envelope, message), trace) in enumerate(zip(deliveries, traces, strict=True)):
+            try:
+                event = CloudEvent.model_validate(envelope)
+            except ValidationError as error:  # retried, then parked, as before
+                outcomes[n] = error
+                continue
+            last_chance = attempt_of(message) >= REGISTRATIONS_QUEUE.max_attempts
+            heard.append(Heard(event, last_chance, trace))
+            told.append(n)
+        for n, outcome in zip(told, await notifications.on_registration_facts(heard), strict=True):
+            outcomes[n] = outcome
+        return outcomes
+
     subscribe(
         broker,
         EVENT_REGISTRATIONS_QUEUE,
@@ -99,3 +136,9 @@ def subscribe_consumers(broker: ServiceBroker, notifications: Notifications) -> 
         await carry_out(event, last_chance=last_chance)
 
     subscribe(broker, CONFIRMATIONS_QUEUE, _with_retries(CONFIRMATIONS_QUEUE, on_command))
+    return subscribe_batches(
+        broker,
+        REGISTRATIONS_QUEUE,
+        traced(REGISTRATIONS_QUEUE.name, on_registration_facts),
+        prefetch=REGISTRATIONS_PREFETCH,
+    )

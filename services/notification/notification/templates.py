@@ -45,6 +45,9 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # the templates are the package's own files: compiled once, never looked at again
+        # (by default each use would stat its file to see whether it changed)
+        auto_reload=False,
     )
     env.filters["day"] = format_day
     env.filters["moment"] = format_moment

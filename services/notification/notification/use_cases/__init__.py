@@ -1,27 +1,39 @@
-"""Notification's use cases, one module per family: `facts` (what the consumers record and tell),
-`inbox`, `messages` (managers' messages and their report), `deliveries` (the email log),
-`calendar_feeds` (a person's feed), `preferences` (email preferences, unsubscribe); `notices`
-writes what they tell, `views` reads the replicas as the domain sees them.
+"""Notification's use cases, one module per family: `facts` (what the consumers record and tell;
+the registration facts in batches, `registration_facts`), `inbox`, `messages` (managers' messages
+and their report), `deliveries` (the email log), `calendar_feeds` (a person's feed),
+`preferences` (email preferences, unsubscribe); `notices` writes what they tell, `views` reads
+the replicas as the domain sees them.
 
 `Notifications` is the one facade the routes and consumers call: it holds what the use cases
 need (the database, the letterhead) and adds nothing of its own.
 """
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notification.domain import DeliveryStatus
 from notification.preferences import EmailPreferences
 from notification.records import DeliverySlice, InboxRow, InboxSlice
-from notification.use_cases import calendar_feeds, deliveries, facts, inbox, messages, preferences
+from notification.use_cases import (
+    calendar_feeds,
+    deliveries,
+    facts,
+    inbox,
+    messages,
+    preferences,
+    registration_facts,
+)
 from notification.use_cases.calendar_feeds import Feed
 from notification.use_cases.messages import Message, Posted, Report
 from notification.use_cases.notices import Letterhead
 from notification.use_cases.preferences import Unsubscription
+from notification.use_cases.registration_facts import Heard
 from shared.auth import Principal
 from shared.events import CloudEvent
 from shared.listing import Listing
+from shared.messaging.batches import Outcomes
 
 
 class Notifications:
@@ -41,10 +53,11 @@ class Notifications:
         """catalog.event.*: title, times and place; a change or deletion reaches its learners."""
         await facts.replicate_event(self._sessions, self._letterhead, event)
 
-    async def on_registration_fact(self, event: CloudEvent, *, last_chance: bool = True) -> None:
-        """registration.*: the roster and contacts, then the learner's (and validators') notices."""
-        await facts.on_registration_fact(
-            self._sessions, self._letterhead, event, last_chance=last_chance
+    async def on_registration_facts(self, heard: Sequence[Heard]) -> Outcomes:
+        """registration.* in a batch: the roster and contacts, then the learners' (and
+        validators') notices; the outcome of each fact."""
+        return await registration_facts.on_registration_facts(
+            self._sessions, self._letterhead, heard
         )
 
     async def send_confirmation(self, event: CloudEvent, *, last_chance: bool = True) -> None:

@@ -1,6 +1,7 @@
 """What the consumers record: the replicas of sessions, events, rosters and contacts, and the
 notices each fact yields. One transaction each: the event in the inbox (dedupe on its id), the
-replicas, the notices."""
+replicas, the notices. The registration facts, many at a peak, are applied in batches
+(`registration_facts`)."""
 
 import uuid
 from datetime import datetime
@@ -10,11 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from notification import domain, store, tables
 from notification.domain import Notice
 from notification.event_notices import event_registration_notices
-from notification.registration_notices import (
-    certificate_notice,
-    confirmation_notice,
-    registration_notices,
-)
+from notification.registration_notices import certificate_notice, confirmation_notice
 from notification.session_notices import session_cancelled_notices, session_rescheduled_notices
 from notification.use_cases import changes, reminders
 from notification.use_cases.notices import Letterhead, deliver
@@ -129,42 +126,6 @@ async def replicate_event(
         )
         await changes.event_replicated(db, letterhead, before, data, deleted=deleted)
         await reminders.event_changed(db, data.id, as_of=data.updated_at)
-
-
-async def on_registration_fact(
-    sessions: async_sessionmaker[AsyncSession],
-    letterhead: Letterhead,
-    event: CloudEvent,
-    *,
-    last_chance: bool = True,
-) -> None:
-    """registration.*: the roster and contacts, then the learner's (and validators') notices."""
-    data = RegistrationData.model_validate(event.data)
-    fact = event.type.removeprefix("registration.")
-    async with transaction(sessions) as db:
-        if not await first_delivery(db, tables.inbox, REGISTRATIONS, event.id):
-            return
-        session = await _session_for(db, data.session_id, last_chance=last_chance)
-        known = await store.registration_state(db, data.id)
-        await _keep_registration(db, data)
-        validators = list(session.validators) if session else []
-        contacts = {
-            user_id: recipient(row)
-            for user_id, row in (await store.contacts_of(db, validators)).items()
-        }
-        notices = registration_notices(
-            fact,
-            event.id,
-            data,
-            session,
-            public_url=letterhead.public_url,
-            known_version=known.version if known else None,
-            contacts=contacts,
-        )
-        await deliver(db, letterhead, notices)
-        ended = data.status not in domain.ACTIVE
-        if ended and not domain.is_stale(data.version, known.version if known else None):
-            await changes.registration_ended(db, letterhead, data, session)
 
 
 async def send_confirmation(

@@ -2,23 +2,25 @@
 caller's transaction. The sender loop (sender.py) sends the emails after commit."""
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notification import personal_store, store, templates
+from notification import fact_store, personal_store, templates
 from notification.calendar import invitation
 from notification.domain import Notice
 from notification.links import DEV_LINK_SECRET, Links, digest
 from notification.preferences import EmailPreferences, email_allowed
+from notification.records import NewDelivery, NewInboxMessage
 from shared.metrics import notification_emails
 from shared.tracing import TRACEPARENT, TRACESTATE, current_trace
 
 _NO_REPLY = "no-reply@training.local"
 _SUPPRESSED = notification_emails.labels("suppressed")
+_STEP = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,14 @@ class Letterhead:
         return Links(self.public_url, self.link_key)
 
 
+@dataclass(frozen=True)
+class Told:
+    """The notices of one fact, and the trace context (W3C fields) its emails continue."""
+
+    notices: Sequence[Notice]
+    trace: Mapping[str, str]
+
+
 async def deliver(
     db: AsyncSession,
     letterhead: Letterhead,
@@ -51,52 +61,74 @@ async def deliver(
     *,
     session_message_id: uuid.UUID | None = None,
 ) -> None:
+    """The notices of the current fact (its trace continued by their emails)."""
+    told = [Told(notices, current_trace())]
+    await deliver_all(db, letterhead, told, session_message_id=session_message_id)
+
+
+async def deliver_all(
+    db: AsyncSession,
+    letterhead: Letterhead,
+    told: Sequence[Told],
+    *,
+    session_message_id: uuid.UUID | None = None,
+) -> None:
+    """The notices of many facts, in their order: one query of preferences, one insert of inbox
+    messages, one of emails."""
     now = datetime.now(UTC)
-    allowed = await _optional_emails(db, letterhead.links, notices)
-    trace = current_trace()  # the fact's: sending its emails continues it
-    for notice in notices:
-        words = templates.render(notice)
-        for channel in notice.channels:
-            if channel == "internal":
-                await store.add_message(
-                    db,
-                    {
-                        "id": uuid.uuid4(),
-                        "user_id": notice.recipient.user_id,
-                        "subject": words.subject,
-                        "body": words.body,
-                        "kind": notice.kind,
-                        "ref": dict(notice.ref),
-                        "delivery_key": notice.key("internal"),
-                        "session_message_id": session_message_id,
-                    },
-                )
-            elif notice.recipient.email:
-                calendar = None
-                if notice.calendar is not None:
-                    calendar = invitation(notice.calendar, organizer=letterhead.organizer, now=now)
-                await store.add_delivery(
-                    db,
-                    {
-                        "id": uuid.uuid4(),
-                        "delivery_key": notice.key("email"),
-                        "user_id": notice.recipient.user_id,
-                        "recipient": notice.recipient.email,
-                        "kind": notice.kind,
-                        "subject": words.subject,
-                        "text_body": words.text,
-                        "html_body": words.html,
-                        "calendar": calendar,
-                        "session_message_id": session_message_id,
-                        "status": "pending" if allowed(notice) else "suppressed",
-                        "next_attempt_at": now,
-                        "category": notice.category,
-                        "traceparent": trace.get(TRACEPARENT),
-                        "tracestate": trace.get(TRACESTATE),
-                    },
-                )
-                if not allowed(notice):  # counted in the fact's transaction, with the row
-                    _SUPPRESSED.inc()
+    allowed = await _optional_emails(db, letterhead.links, [n for t in told for n in t.notices])
+    internal: list[NewInboxMessage] = []
+    emails: list[NewDelivery] = []
+    suppressed = 0
+    for fact in told:
+        for notice in fact.notices:
+            words = templates.render(notice)
+            for channel in notice.channels:
+                if channel == "internal":
+                    internal.append(
+                        {
+                            "id": uuid.uuid4(),
+                            "user_id": notice.recipient.user_id,
+                            "subject": words.subject,
+                            "body": words.body,
+                            "kind": notice.kind,
+                            "ref": dict(notice.ref),
+                            "delivery_key": notice.key("internal"),
+                            "session_message_id": session_message_id,
+                        }
+                    )
+                elif notice.recipient.email:
+                    calendar = None
+                    if notice.calendar is not None:
+                        calendar = invitation(
+                            notice.calendar, organizer=letterhead.organizer, now=now
+                        )
+                    sent = allowed(notice)
+                    suppressed += not sent
+                    emails.append(
+                        {
+                            "id": uuid.uuid4(),
+                            "delivery_key": notice.key("email"),
+                            "user_id": notice.recipient.user_id,
+                            "recipient": notice.recipient.email,
+                            "kind": notice.kind,
+                            "subject": words.subject,
+                            "text_body": words.text,
+                            "html_body": words.html,
+                            "calendar": calendar,
+                            "session_message_id": session_message_id,
+                            "status": "pending" if sent else "suppressed",
+                            # sent in the order they were told
+                            "next_attempt_at": now + _STEP * len(emails),
+                            "category": notice.category,
+                            "traceparent": fact.trace.get(TRACEPARENT),
+                            "tracestate": fact.trace.get(TRACESTATE),
+                        }
+                    )
+    await fact_store.add_messages(db, internal)
+    await fact_store.add_deliveries(db, emails)
+    if suppressed:  # counted in the facts' transaction, with the rows
+        _SUPPRESSED.inc(suppressed)
 
 
 async def _optional_emails(
