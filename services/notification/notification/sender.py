@@ -4,10 +4,11 @@ It wakes on NOTIFY (a delivery was committed) or when the next retry is due, and
 A round claims a batch of due emails (`FOR UPDATE SKIP LOCKED`, then not due again for
 `CLAIM_WINDOW`) in one short transaction, so replicas share the work; then, one by one, takes each
 for `LEASE` if the claim is still on it (one UPDATE: else another sender claimed it once the window
-passed, and it is skipped), sends it and writes its outcome in a transaction of its own, as soon as
-it is known. No two senders send the same email at once, and a sender that dies mid-round leaves
-the emails it had not taken due again when the window is over: only the one in flight waits its
-lease.
+passed, and it is skipped), sends it and writes its outcome as soon as it is known, in the
+transaction that takes the next one (one transaction per email; the outcome is committed before
+the next email is sent). No two senders send the same email at once, and a sender that dies
+mid-round leaves the emails it had not taken due again when the window is over: only the one in
+flight waits its lease.
 
 An outcome that cannot be written (the database went away during the SMTP exchange) is kept in
 memory and written again, with back-off, before anything else is leased; the lease keeps the
@@ -136,20 +137,42 @@ class DeliverySender:
         if claim is None:
             return 0
         untried = [(delivery.id, claim.until) for delivery in claim.deliveries]
+        outcome: Attempt | None = None  # the last email's, written with the next take
         try:
             for delivery in claim.deliveries:
-                taken = await self._take(claim, delivery)
-                untried.remove((delivery.id, claim.until))
-                if taken and not await self._record_or_keep(await self._attempt(delivery)):
+                taken = await self._record_and_take(outcome, claim, delivery)
+                outcome = None
+                if taken is None:  # the outcome is kept, to be written first in the next round
                     break
+                untried.remove((delivery.id, claim.until))
+                if taken:
+                    outcome = await self._attempt(delivery)
         finally:
             self._unreleased += untried
+        if outcome is not None:
+            await self._record_or_keep(outcome)
         await self._release()
         return len(claim.deliveries)
 
-    async def _take(self, claim: store.Claim, delivery: LeasedDelivery) -> bool:
-        async with transaction(self._sessions) as db:
-            taken = await store.take_claimed(db, claim, delivery, self._lease)
+    async def _record_and_take(
+        self, outcome: "Attempt | None", claim: store.Claim, delivery: LeasedDelivery
+    ) -> bool | None:
+        """Write the outcome of the email before (if any) and take this one, in one transaction:
+        whether it is taken (else another sender claimed it after this one's window); None when
+        the outcome could not be written (it is kept, and nothing taken)."""
+        try:
+            async with transaction(self._sessions) as db:
+                if outcome is not None:
+                    await self._record(db, outcome)
+                taken = await store.take_claimed(db, claim, delivery, self._lease)
+        except BaseException as error:
+            if outcome is None:
+                raise
+            # the SMTP exchange is over: whatever went wrong, sending it again would be a duplicate
+            self._keep(outcome, error)
+            if not isinstance(error, Exception):
+                raise
+            return None
         if not taken:
             log.debug("email %s: claimed by another sender after this one's window", delivery.id)
         return taken
