@@ -432,6 +432,12 @@ async def test_curricula_as_a_tree(system: System) -> None:
             "Étape une"
         )
     async with as_viewer(system, admin) as console:
+        tree = await console.get("/curricula")
+        assert f'href="/curricula/{root_id}/delete"' in tree.text  # a link to a question first
+        question = await console.get(f"/curricula/{root_id}/delete")
+        assert question.status_code == 200
+        assert "Les formations qu’il regroupe restent" in question.text
+        assert f'action="/curricula/{root_id}/delete"' in question.text
         refused = await console.post(f"/curricula/{root_id}/delete")
         assert refused.status_code == 409
         assert "Ce cursus a encore des cursus en dessous" in refused.text

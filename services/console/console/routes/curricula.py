@@ -162,6 +162,14 @@ async def update_node(
     return RedirectResponse(f"/curricula?done=curriculum_saved#node-{curriculum_id}", 303)
 
 
+@router.get("/curricula/{curriculum_id}/delete")
+async def delete_form(
+    request: Request, curriculum_id: uuid.UUID, viewer: SignedIn, api: ViewerApi
+) -> Response:
+    node = await api.get(f"/api/curricula/{curriculum_id}")
+    return render(request, "curricula/delete.html", node=node)
+
+
 @router.post("/curricula/{curriculum_id}/delete")
 async def delete_node(
     request: Request, curriculum_id: uuid.UUID, viewer: SignedIn, api: ViewerApi

@@ -304,6 +304,16 @@ def _to_attendance(event_id: uuid.UUID, done: str) -> RedirectResponse:
     return RedirectResponse(f"/events/{event_id}/attendance?done={done}", 303)
 
 
+async def _post_attendance(
+    request: Request, viewer: SignedIn, api: ViewerApi, event_id: uuid.UUID, path: str, done: str
+) -> Response:
+    try:
+        await api.post(f"/api/events/{event_id}/{path}")
+    except ApiProblem as problem:
+        return await _attendance_page(request, viewer, api, event_id, problem)
+    return _to_attendance(event_id, done)
+
+
 @router.post("/events/{event_id}/attendance")
 async def mark_attendance(
     request: Request, event_id: uuid.UUID, viewer: SignedIn, api: ViewerApi
@@ -320,22 +330,18 @@ async def mark_attendance(
 async def validate_attendance(
     request: Request, event_id: uuid.UUID, viewer: SignedIn, api: ViewerApi
 ) -> Response:
-    try:
-        await api.post(f"/api/events/{event_id}/attendance/validate")
-    except ApiProblem as problem:
-        return await _attendance_page(request, viewer, api, event_id, problem)
-    return _to_attendance(event_id, "attendance_validated")
+    return await _post_attendance(
+        request, viewer, api, event_id, "attendance/validate", "attendance_validated"
+    )
 
 
 @router.post("/events/{event_id}/check-in-code")
 async def new_check_in_code(
     request: Request, event_id: uuid.UUID, viewer: SignedIn, api: ViewerApi
 ) -> Response:
-    try:
-        await api.post(f"/api/events/{event_id}/check-in-code")
-    except ApiProblem as problem:
-        return await _attendance_page(request, viewer, api, event_id, problem)
-    return _to_attendance(event_id, "check_in_code_renewed")
+    return await _post_attendance(
+        request, viewer, api, event_id, "check-in-code", "check_in_code_renewed"
+    )
 
 
 @router.get("/events/{event_id}/attendance-sheet.pdf")

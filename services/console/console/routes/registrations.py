@@ -27,6 +27,30 @@ def _back(session_id: uuid.UUID, done: str) -> RedirectResponse:
     return RedirectResponse(f"/sessions/{session_id}?done={done}#registrations", 303)
 
 
+async def _act(
+    request: Request,
+    viewer: SignedIn,
+    api: ViewerApi,
+    session_id: uuid.UUID,
+    registration_id: uuid.UUID,
+    action: str,
+    body: dict[str, str],
+    done: str,
+) -> Response:
+    """One action on one registration: back to the page with `done`, or the page again with
+    the API's refusal in words."""
+    try:
+        await api.post(f"/api/registrations/{registration_id}/{action}", body)
+    except ApiProblem as problem:
+        return await session_view(request, viewer, api, session_id, problem=problem)
+    return _back(session_id, done)
+
+
+async def _reason(request: Request) -> dict[str, str]:
+    reason = forms.text(await request.form(), "reason")
+    return {"reason": reason} if reason else {}
+
+
 @router.post("/sessions/{session_id}/registrations/{registration_id}/validate")
 async def validate(
     request: Request,
@@ -35,12 +59,17 @@ async def validate(
     viewer: SignedIn,
     api: ViewerApi,
 ) -> Response:
-    step = forms.text(await request.form(), "step") or ""
-    try:
-        await api.post(f"/api/registrations/{registration_id}/validate", {"step": step})
-    except ApiProblem as problem:
-        return await session_view(request, viewer, api, session_id, problem=problem)
-    return _back(session_id, "registration_validated")
+    body = {"step": forms.text(await request.form(), "step") or ""}
+    return await _act(
+        request,
+        viewer,
+        api,
+        session_id,
+        registration_id,
+        "validate",
+        body,
+        "registration_validated",
+    )
 
 
 @router.post("/sessions/{session_id}/registrations/{registration_id}/refuse")
@@ -51,13 +80,10 @@ async def refuse(
     viewer: SignedIn,
     api: ViewerApi,
 ) -> Response:
-    reason = forms.text(await request.form(), "reason")
-    body = {"reason": reason} if reason else {}
-    try:
-        await api.post(f"/api/registrations/{registration_id}/refuse", body)
-    except ApiProblem as problem:
-        return await session_view(request, viewer, api, session_id, problem=problem)
-    return _back(session_id, "registration_refused")
+    body = await _reason(request)
+    return await _act(
+        request, viewer, api, session_id, registration_id, "refuse", body, "registration_refused"
+    )
 
 
 @router.post("/sessions/{session_id}/registrations/{registration_id}/cancel")
@@ -68,13 +94,10 @@ async def cancel(
     viewer: SignedIn,
     api: ViewerApi,
 ) -> Response:
-    reason = forms.text(await request.form(), "reason")
-    body = {"reason": reason} if reason else {}
-    try:
-        await api.post(f"/api/registrations/{registration_id}/cancel", body)
-    except ApiProblem as problem:
-        return await session_view(request, viewer, api, session_id, problem=problem)
-    return _back(session_id, "registration_cancelled")
+    body = await _reason(request)
+    return await _act(
+        request, viewer, api, session_id, registration_id, "cancel", body, "registration_cancelled"
+    )
 
 
 @router.post("/sessions/{session_id}/registrations/{registration_id}/move")
@@ -85,12 +108,10 @@ async def move(
     viewer: SignedIn,
     api: ViewerApi,
 ) -> Response:
-    target = forms.text(await request.form(), "target_session_id") or ""
-    try:
-        await api.post(f"/api/registrations/{registration_id}/move", {"session_id": target})
-    except ApiProblem as problem:
-        return await session_view(request, viewer, api, session_id, problem=problem)
-    return _back(session_id, "registration_moved")
+    body = {"session_id": forms.text(await request.form(), "target_session_id") or ""}
+    return await _act(
+        request, viewer, api, session_id, registration_id, "move", body, "registration_moved"
+    )
 
 
 @router.post("/sessions/{session_id}/registrations")

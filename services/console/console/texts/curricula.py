@@ -18,6 +18,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "curricula.no_trainings": ("Aucune formation.", "No training."),
     "curricula.add_child": ("Ajouter un cursus en dessous", "Add a curriculum below"),
     "curricula.delete": ("Supprimer le cursus {code}", "Delete the curriculum {code}"),
+    "curricula.delete_sure": (
+        "Supprimer le cursus {code} « {title} » ? Les formations qu’il regroupe restent.",
+        "Delete the curriculum {code} “{title}”? The trainings it groups stay.",
+    ),
+    "curricula.delete_submit": ("Oui, supprimer", "Yes, delete"),
+    "curricula.keep": ("Non, le garder", "No, keep it"),
     "curricula.root": ("(aucun : un cursus racine)", "(none: a root curriculum)"),
     "curricula.help.training_ids": (
         "Choisissez une ou plusieurs formations (Ctrl ou Maj pour en choisir plusieurs). Sous "
