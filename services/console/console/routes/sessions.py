@@ -290,12 +290,13 @@ async def _curricula(api: Api) -> list[dict[str, Any]]:
 
 def _window_inputs(values: Mapping[str, Any], zone: ZoneInfo) -> dict[str, str]:
     """The registration window as its `datetime-local` inputs show it; a value typed that does
-    not read as a time is shown again as typed."""
+    not read as a time, or that no clock of the zone shows (`0001-01-01T00:00+14:00` is before
+    year 1 in Paris: OverflowError), is shown again as typed."""
     shown: dict[str, str] = {}
     for name in WINDOW_FIELDS:
         value = values.get(name)
         try:
             shown[name] = forms.local_input(value, zone)
-        except ValueError:
+        except (ValueError, OverflowError):
             shown[name] = str(value)
     return shown

@@ -1,0 +1,148 @@
+"""The screens over a fake API (httpx.MockTransport): the catalog's coming sessions, what a
+validator, an organization manager or a tutor is given to act on, the sessions table's events
+with their "i", a learner's view of a session's events, the certificate link, a crafted window
+time, the tutors named. The real system's flows are in tests/test_console_*.py."""
+
+import base64
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from console.app import create_app
+from console.deps import TOKEN_COOKIE
+from console.settings import ConsoleSettings
+
+pytestmark = pytest.mark.unit
+
+SESSION_ID = "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a10"
+TRAINING_ID = "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a12"
+EVENT_ID = "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a13"
+REGISTRATION_ID = "0f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a11"
+TRAINING = {"id": TRAINING_ID, "code": "SST", "title": "Secourisme", "organizations": ["org-1"]}
+SESSION: dict[str, Any] = {
+    "id": SESSION_ID,
+    "training_id": TRAINING_ID,
+    "title": "Secourisme, juin",
+    "start_date": "2027-06-01",
+    "end_date": "2027-06-02",
+    "location": "Nantes",
+    "description": None,
+    "status": "scheduled",
+    "questions": [],
+    "public_registration": True,
+    "public_unregistration": True,
+    "organizations": ["org-1"],
+    "tutors": [],
+    "validators": [],
+    "max_users": 10,
+    "created_at": "2027-01-01T00:00:00+00:00",
+}
+EVENT = {
+    "id": EVENT_ID,
+    "session_id": SESSION_ID,
+    "title": "Gestes de premiers secours",
+    "start": "2027-06-01T07:00:00+00:00",
+    "end": "2027-06-01T11:00:00+00:00",
+    "location": "Salle B",
+    "description": None,
+    "registration_mode": "auto",
+    "max_users": None,
+}
+COMMENT = {
+    "id": "1f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a14",
+    "event_id": EVENT_ID,
+    "author_id": "tom",
+    "author_name": "Tom Tuteur",
+    "body": "Apportez une tenue souple.",
+    "created_at": "2027-05-01T08:00:00+00:00",
+}
+SEATS = {"items": [{"session_id": SESSION_ID, "max_users": 10, "taken": 2, "waitlisted": 0,
+                    "free": 8, "open": True}]}  # fmt: skip
+
+Handler = Callable[[httpx.Request], httpx.Response]
+Routes = dict[tuple[str, str], httpx.Response]
+
+
+def token(sub: str = "lea", name: str = "Léa", **claims: Any) -> str:
+    payload = {"sub": sub, "name": name, "locale": "en", **claims}
+    encoded = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    return f"header.{encoded}.signature"
+
+
+def page_of(*items: Any) -> httpx.Response:
+    return httpx.Response(200, json={"items": list(items), "total": len(items)})
+
+
+class FakeApi:
+    """The API's answers by (method, path), with a default for the usual reads; the requests it
+    got, to read their queries."""
+
+    def __init__(self, routes: Routes) -> None:
+        self.routes = routes
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path
+        answer = self.routes.get((request.method, path))
+        if answer is not None:
+            return answer
+        if path == f"/api/sessions/{SESSION_ID}":
+            return httpx.Response(200, json=SESSION)
+        if path == f"/api/trainings/{TRAINING_ID}":
+            return httpx.Response(200, json=TRAINING)
+        if path == "/api/seats":
+            return httpx.Response(200, json=SEATS)
+        if path.endswith("/events") or path.endswith("/comments") or request.method == "GET":
+            return page_of()
+        return httpx.Response(404, json={"status": 404, "title": "Not Found"})
+
+    def queries(self, path: str) -> list[httpx.QueryParams]:
+        return [r.url.params for r in self.requests if r.url.path == path]
+
+
+@asynccontextmanager
+async def console(fake: FakeApi, bearer: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        ConsoleSettings(CONSOLE_API_URL="http://api.test"), transport=httpx.MockTransport(fake)
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://console.test",
+            headers={"Accept": "text/html"},
+            cookies={TOKEN_COOKIE: bearer or token()},
+        ) as client,
+    ):
+        yield client
+
+
+MANAGER = token("max", "Max", roles=["training_manager"], organizations=["org-1"])
+
+
+# --- 6. a crafted window time --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/sessions/new", f"/sessions/{SESSION_ID}/edit"])
+async def test_a_window_time_no_clock_shows_is_given_back_as_typed(path: str) -> None:
+    refused = httpx.Response(
+        422,
+        json={"status": 422, "title": "Unprocessable", "detail": "out of range",
+              "errors": [{"loc": ["body", "registration_opens_at"], "msg": "out of range"}]},
+    )  # fmt: skip
+    fake = FakeApi(
+        {
+            ("POST", f"/api/trainings/{TRAINING_ID}/sessions"): refused,
+            ("PATCH", f"/api/sessions/{SESSION_ID}"): refused,
+        }
+    )
+    crafted = "0001-01-01T00:00+14:00"
+    form = {"training_id": TRAINING_ID, "title": "S", "registration_opens_at": crafted}
+    async with console(fake, MANAGER) as client:
+        page = await client.post(path, data=form)
+    assert page.status_code == 422
+    assert 'value="0001-01-01T00:00:00+14:00"' in page.text
