@@ -38,6 +38,7 @@ SESSION: dict[str, Any] = {
     "tutors": [],
     "validators": [],
     "max_users": 10,
+    "workspace_url": None,
     "created_at": "2027-01-01T00:00:00+00:00",
 }
 EVENT = {
@@ -146,3 +147,23 @@ async def test_a_window_time_no_clock_shows_is_given_back_as_typed(path: str) ->
         page = await client.post(path, data=form)
     assert page.status_code == 422
     assert 'value="0001-01-01T00:00:00+14:00"' in page.text
+
+
+# --- 3. the sessions table's events ------------------------------------------------------
+
+
+async def test_each_unfolded_event_has_its_i_and_a_cancelled_session_no_clock() -> None:
+    cancelled = {**SESSION, "id": "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a19", "status": "cancelled"}
+    fake = FakeApi(
+        {
+            ("GET", "/api/sessions"): page_of(SESSION, cancelled),
+            ("GET", "/api/trainings"): page_of(TRAINING),
+            ("GET", f"/api/sessions/{SESSION_ID}/events"): page_of(EVENT),
+        }
+    )
+    async with console(fake, MANAGER) as client:
+        page = await client.get("/sessions")
+    assert page.status_code == 200
+    assert f'href="/sessions/{SESSION_ID}?open={EVENT_ID}#event-{EVENT_ID}"' in page.text
+    assert f'href="/sessions/{SESSION_ID}#new-event"' in page.text
+    assert f'href="/sessions/{cancelled["id"]}#new-event"' not in page.text

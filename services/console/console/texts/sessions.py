@@ -20,6 +20,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sessions.events": ("Séances ({count})", "Events ({count})"),
     "sessions.no_events": ("Aucune séance.", "No event."),
     "sessions.all_events": ("Voir les {total} séances", "See all {total} events"),
+    "sessions.event_comments": ("Commentaires", "Comments"),
     "sessions.action.event": ("Créer une séance", "Create an event"),
     "sessions.action.message": ("Écrire aux apprenants", "Message the learners"),
     "sessions.action.workspace": ("Espace d’activités", "Workspace"),
