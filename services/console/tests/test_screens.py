@@ -39,6 +39,20 @@ SESSION: dict[str, Any] = {
     "validators": [],
     "max_users": 10,
     "workspace_url": None,
+    "default_session": False,
+    "event_registration_mode": "auto",
+    "user_validation": False,
+    "organization_validation": False,
+    "registration_validation": False,
+    "confirmation_hours": 72,
+    "waitlist_offer_hours": None,
+    "completion_rate": None,
+    "reminder_hours": [24],
+    "registration_opens_at": None,
+    "registration_closes_at": None,
+    "unregistration_closes_at": None,
+    "curriculum_id": None,
+    "version": 1,
     "created_at": "2027-01-01T00:00:00+00:00",
 }
 EVENT = {
@@ -167,3 +181,21 @@ async def test_each_unfolded_event_has_its_i_and_a_cancelled_session_no_clock() 
     assert f'href="/sessions/{SESSION_ID}?open={EVENT_ID}#event-{EVENT_ID}"' in page.text
     assert f'href="/sessions/{SESSION_ID}#new-event"' in page.text
     assert f'href="/sessions/{cancelled["id"]}#new-event"' not in page.text
+
+
+# --- 7. the tutors named -----------------------------------------------------------------
+
+
+async def test_the_session_page_names_the_tutors_the_api_names_somewhere() -> None:
+    session = {**SESSION, "tutors": ["tom", "max", "zoe"]}
+    fake = FakeApi(
+        {
+            ("GET", f"/api/sessions/{SESSION_ID}"): httpx.Response(200, json=session),
+            ("GET", f"/api/sessions/{SESSION_ID}/events"): page_of(EVENT),
+            ("GET", f"/api/events/{EVENT_ID}/comments"): page_of(COMMENT),
+        }
+    )
+    async with console(fake, MANAGER) as client:
+        page = await client.get(f"/sessions/{SESSION_ID}")
+    assert page.status_code == 200
+    assert "<dd>Tom Tuteur, Max, zoe</dd>" in page.text

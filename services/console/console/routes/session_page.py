@@ -7,7 +7,7 @@ after a refusal they show this page again with the problem (`session_view`).
 
 import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -67,6 +67,23 @@ async def _comments(api: Api, event_id: str) -> list[dict[str, Any]]:
     )
     items: list[dict[str, Any]] = page["items"]
     return items
+
+
+def people_named(
+    ids: Sequence[str], viewer: Viewer, *sources: Iterable[Mapping[str, Any]]
+) -> list[str]:
+    """Each id by the name the API gave it somewhere on the page — the viewer's own, a
+    comment's `author_name`, a registration's `user.name` — else the id itself: the API has no
+    directory of users to ask."""
+    names = {viewer.id: viewer.name}
+    for source in sources:
+        for item in source:
+            user = item.get("user")
+            if isinstance(user, Mapping) and user.get("id") and user.get("name"):
+                names.setdefault(str(user["id"]), str(user["name"]))
+            if item.get("author_id") and item.get("author_name"):
+                names.setdefault(str(item["author_id"]), str(item["author_name"]))
+    return [names.get(str(ident)) or str(ident) for ident in ids]
 
 
 async def session_view(
@@ -139,6 +156,7 @@ async def session_view(
         "session_page/show.html",
         problem=problem,
         session=session,
+        tutors=people_named(session.get("tutors") or [], viewer, page["items"], *comments),
         training=training,
         manages=manages,
         runs=runs,
