@@ -5,9 +5,12 @@ time, the tutors named. The real system's flows are in tests/test_console_*.py."
 
 import base64
 import json
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -109,8 +112,10 @@ class FakeApi:
             return httpx.Response(200, json=SESSION)
         if path == f"/api/trainings/{TRAINING_ID}":
             return httpx.Response(200, json=TRAINING)
-        if path == "/api/seats":
-            return httpx.Response(200, json=SEATS)
+        if path == "/api/seats":  # each session asked for: 8 seats of 10, open
+            seat = SEATS["items"][0]
+            asked = request.url.params.get_list("session_id")
+            return page_of(*({**seat, "session_id": ident} for ident in asked))
         if path.endswith("/events") or path.endswith("/comments") or request.method == "GET":
             return page_of()
         return httpx.Response(404, json={"status": 404, "title": "Not Found"})
@@ -199,3 +204,67 @@ async def test_the_session_page_names_the_tutors_the_api_names_somewhere() -> No
         page = await client.get(f"/sessions/{SESSION_ID}")
     assert page.status_code == 200
     assert "<dd>Tom Tuteur, Max, zoe</dd>" in page.text
+
+
+# --- 1. the catalog: what has not ended, soonest first --------------------------------------
+
+
+def today() -> date:
+    return datetime.now(ZoneInfo("Europe/Paris")).date()
+
+
+def dated(ident: str, title: str, start: date, end: date) -> dict[str, Any]:
+    return {**SESSION, "id": ident, "title": title, "start_date": start.isoformat(),
+            "end_date": end.isoformat()}  # fmt: skip
+
+
+class CatalogApi(FakeApi):
+    """The sessions API as the catalog asks it: the coming ones, or the begun ones."""
+
+    def __init__(self, coming: list[Any], begun: list[Any]) -> None:
+        super().__init__({})
+        self.coming, self.begun = coming, begun
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/api/sessions":
+            return super().__call__(request)
+        self.requests.append(request)
+        query = request.url.params
+        found = self.coming if "starts_after" in query else self.begun
+        if query.get("sort") == "end_date":
+            found = sorted(found, key=lambda s: s["end_date"], reverse=True)
+        return page_of(*found)
+
+
+async def test_the_catalog_shows_what_has_not_ended_soonest_first() -> None:
+    day = today()
+    going = dated(str(uuid.uuid4()), "Going on", day - timedelta(days=2), day + timedelta(1))
+    ended = dated(str(uuid.uuid4()), "Ended", day - timedelta(days=9), day - timedelta(1))
+    soon = dated(str(uuid.uuid4()), "Soon", day + timedelta(days=3), day + timedelta(4))
+    fake = CatalogApi(coming=[soon], begun=[ended, going])
+    async with console(fake) as client:
+        page = await client.get("/catalog")
+    assert page.status_code == 200
+    begun, coming = sorted(fake.queries("/api/sessions"), key=lambda q: "starts_after" in q)
+    assert coming["starts_after"] == day.isoformat()
+    assert (coming["sort"], coming["order"], coming["status"]) == ("start_date", "asc", "scheduled")
+    assert begun["starts_before"] == (day - timedelta(days=1)).isoformat()
+    assert "Going on" in page.text
+    assert "Soon" in page.text
+    assert "Ended" not in page.text
+    assert page.text.index("Under way") < page.text.index("Going on") < page.text.index("Soon")
+    assert f'<a href="/catalog/{soon["id"]}">register' in page.text  # open: marked
+    assert 'href="/catalog?view=begun"' in page.text
+
+
+async def test_the_catalog_shows_the_begun_ones_on_demand() -> None:
+    day = today()
+    ended = dated(str(uuid.uuid4()), "Ended", day - timedelta(days=9), day - timedelta(1))
+    fake = CatalogApi(coming=[], begun=[ended])
+    async with console(fake) as client:
+        page = await client.get("/catalog?view=begun")
+    assert page.status_code == 200
+    (query,) = fake.queries("/api/sessions")
+    assert query["starts_before"] == (day - timedelta(days=1)).isoformat()
+    assert query["order"] == "desc"
+    assert "Ended" in page.text

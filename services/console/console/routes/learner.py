@@ -5,7 +5,7 @@ to answer, cancelling, completion and the certificate)."""
 import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -48,25 +48,80 @@ async def sessions_of(api: Api, session_ids: Sequence[str]) -> dict[str, dict[st
     return {ident: s for ident, s in zip(session_ids, found, strict=True) if s is not None}
 
 
-@router.get("/catalog")
-async def catalog(request: Request, viewer: SignedIn, api: ViewerApi) -> Response:
-    listing = ListQuery.of(request, ("start_date", "title"), "start_date")
-    q = (request.query_params.get("q") or "").strip()[:200]
+CATALOG_SORTS = ("start_date", "title")
+CATALOG_VIEWS = ("coming", "begun")
+"""`coming`: the sessions starting today or later; `begun`: those that started before."""
+UNDER_WAY_LIMIT = 50
+"""Sessions begun and not yet ended shown above the coming ones (the API's `end_date` sort
+brings them first)."""
+
+
+def catalog_params(view: str, listing: ListQuery, q: str, today: date) -> dict[str, str | int]:
+    """`GET /api/sessions` for a view of the catalog: scheduled sessions, the coming ones from
+    today on (soonest first by default), or those begun before today (latest first)."""
     params: dict[str, str | int] = {**listing.params(), "status": "scheduled"}
+    if view == "begun":
+        params["starts_before"] = (today - timedelta(days=1)).isoformat()
+    else:
+        params["starts_after"] = today.isoformat()
+    if q:
+        params["q"] = q
+    return params
+
+
+async def under_way(api: Api, q: str, today: date) -> list[dict[str, Any]]:
+    """The scheduled sessions begun before today that have not ended: the API filters on
+    `start_date` only, so the begun ones latest-ending first, kept while they end today or
+    later."""
+    params: dict[str, str | int] = {
+        "status": "scheduled",
+        "starts_before": (today - timedelta(days=1)).isoformat(),
+        "sort": "end_date",
+        "order": "desc",
+        "limit": UNDER_WAY_LIMIT,
+    }
     if q:
         params["q"] = q
     page = await api.get("/api/sessions", params)
+    found: list[dict[str, Any]] = []
+    for session in page["items"]:
+        if str(session.get("end_date") or "") < today.isoformat():
+            break
+        found.append(session)
+    return found
+
+
+@router.get("/catalog")
+async def catalog(request: Request, viewer: SignedIn, api: ViewerApi, zone: Zone) -> Response:
+    view = request.query_params.get("view")
+    view = view if view in CATALOG_VIEWS else "coming"
+    listing = ListQuery.of(
+        request, CATALOG_SORTS, "start_date", "desc" if view == "begun" else "asc"
+    )
+    q = (request.query_params.get("q") or "").strip()[:200]
+    today = datetime.now(zone).date()
+    first_coming_page = view == "coming" and listing.offset == 0
+    page, going = await asyncio.gather(
+        api.get("/api/sessions", catalog_params(view, listing, q, today)),
+        under_way(api, q, today) if first_coming_page else _nothing(),
+    )
     sessions = page["items"]
-    seats = await seats_of(api, [str(s["id"]) for s in sessions])
+    seats = await seats_of(api, [str(s["id"]) for s in [*going, *sessions]])
     return render(
         request,
         "learner/catalog.html",
+        view=view,
         sessions=sessions,
+        under_way=going,
         seats=seats,
         total=page["total"],
         listing=listing,
         q=q,
     )
+
+
+async def _nothing() -> list[dict[str, Any]]:
+    return []
 
 
 async def _own_active(api: Api, viewer: Viewer, session_id: str) -> dict[str, Any] | None:

@@ -2,10 +2,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     # the catalog
     "learner.catalog.title": ("Catalogue des sessions", "Session catalog"),
     "learner.catalog.lead": (
-        "Les sessions à venir. Celles qui sont ouvertes vous permettent de vous inscrire "
-        "vous-même.",
-        "The sessions to come. Those that are open let you register yourself.",
+        "Les sessions en cours et à venir, les plus proches d’abord. Celles qui sont ouvertes "
+        "vous permettent de vous inscrire vous-même.",
+        "The sessions under way and to come, soonest first. Those that are open let you "
+        "register yourself.",
     ),
+    "learner.catalog.lead_begun": (
+        "Les sessions déjà commencées, des plus récentes aux plus anciennes.",
+        "The sessions that have already begun, latest first.",
+    ),
+    "learner.catalog.see_begun": (
+        "Voir les sessions déjà commencées ou passées",
+        "See the sessions already begun or past",
+    ),
+    "learner.catalog.see_coming": ("Voir les sessions à venir", "See the sessions to come"),
+    "learner.catalog.under_way": ("En cours", "Under way"),
+    "learner.catalog.coming": ("À venir", "To come"),
+    "learner.catalog.begun": ("Déjà commencées", "Already begun"),
+    "learner.catalog.register": ("s’inscrire", "register"),
     "learner.catalog.search": ("Titre de la session", "Session title"),
     "learner.catalog.session": ("Session", "Session"),
     "learner.catalog.dates": ("Dates", "Dates"),
