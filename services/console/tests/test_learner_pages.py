@@ -57,6 +57,8 @@ def api(routes: dict[tuple[str, str], httpx.Response]) -> Handler:
             return httpx.Response(200, json=SESSION)
         if request.url.path == "/api/seats":
             return httpx.Response(200, json=SEATS)
+        if request.url.path == f"/api/sessions/{SESSION_ID}/events":
+            return httpx.Response(200, json={"items": [], "total": 0})
         if request.url.path == "/api/registrations" and request.method == "GET":
             return httpx.Response(200, json={"items": [], "total": 0})
         return httpx.Response(404, json={"status": 404, "title": "Not Found"})

@@ -268,3 +268,24 @@ async def test_the_catalog_shows_the_begun_ones_on_demand() -> None:
     assert query["starts_before"] == (day - timedelta(days=1)).isoformat()
     assert query["order"] == "desc"
     assert "Ended" in page.text
+
+
+# --- 4. a learner's view of a session: its events and their comments ----------------------
+
+
+async def test_a_learner_reads_the_sessions_events_and_their_comments() -> None:
+    fake = FakeApi(
+        {
+            ("GET", f"/api/sessions/{SESSION_ID}/events"): page_of(EVENT),
+            ("GET", f"/api/events/{EVENT_ID}/comments"): page_of(COMMENT),
+        }
+    )
+    async with console(fake) as client:
+        page = await client.get(f"/catalog/{SESSION_ID}")
+    assert page.status_code == 200
+    assert "<h3>Gestes de premiers secours</h3>" in page.text
+    assert "9:00" in page.text  # 07:00 UTC is 09:00 in Paris
+    assert "Salle B" in page.text
+    assert "Apportez une tenue souple." in page.text
+    assert "Tom Tuteur" in page.text
+    assert "/comments/" not in page.text  # reading only

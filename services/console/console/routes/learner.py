@@ -124,6 +124,42 @@ async def _nothing() -> list[dict[str, Any]]:
     return []
 
 
+EVENTS_SHOWN = 100
+COMMENTS_SHOWN = 100
+
+
+async def events_with_comments(api: Api, session_id: str, zone: Any) -> dict[str, Any]:
+    """The session's events, soonest first, each with its comments (anyone signed in reads
+    them: the managers and tutors write them for the learners), times in the console's zone."""
+    page = await api.get(
+        f"/api/sessions/{session_id}/events", {"sort": "start", "limit": EVENTS_SHOWN}
+    )
+    comments = await asyncio.gather(
+        *(
+            api.get(
+                f"/api/events/{event['id']}/comments",
+                {"sort": "created_at", "limit": COMMENTS_SHOWN},
+            )
+            for event in page["items"]
+        )
+    )
+    items = [
+        {
+            "event": {
+                **event,
+                "start": learning.in_zone(event.get("start"), zone),
+                "end": learning.in_zone(event.get("end"), zone),
+            },
+            "comments": [
+                {**comment, "created_at": learning.in_zone(comment.get("created_at"), zone)}
+                for comment in found["items"]
+            ],
+        }
+        for event, found in zip(page["items"], comments, strict=True)
+    ]
+    return {"items": items, "total": page["total"]}
+
+
 async def _own_active(api: Api, viewer: Viewer, session_id: str) -> dict[str, Any] | None:
     page = await api.get(
         "/api/registrations", {"session_id": session_id, "user_id": viewer.id, "limit": 50}
@@ -142,8 +178,12 @@ async def _session_page(
     problem: ApiProblem | None = None,
 ) -> Response:
     session = await api.get(f"/api/sessions/{session_id}")
-    seats = (await seats_of(api, [session_id])).get(session_id)
-    mine = await _own_active(api, viewer, session_id)
+    seats_found, mine, events = await asyncio.gather(
+        seats_of(api, [session_id]),
+        _own_active(api, viewer, session_id),
+        events_with_comments(api, session_id, zone),
+    )
+    seats = seats_found.get(session_id)
     questions = list(session.get("questions") or [])
     errors: dict[str, str] = {}
     refusal: str | None = None
@@ -173,6 +213,8 @@ async def _session_page(
         seats=seats,
         mine=mine,
         questions=questions,
+        events=events["items"],
+        events_total=events["total"],
         values=values or {},
         errors=errors,
         refusal=refusal,

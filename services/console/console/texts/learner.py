@@ -34,6 +34,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "learner.catalog.full": ("complet : liste d’attente", "full: waiting list"),
     # one session and its register form
     "learner.session.description": ("Description", "Description"),
+    "learner.session.events": ("Séances", "Events"),
+    "learner.session.no_events": (
+        "Aucune séance n’est encore prévue.",
+        "No event is planned yet.",
+    ),
     "learner.session.opens": ("Ouverture des inscriptions", "Registration opens"),
     "learner.session.closes": ("Clôture des inscriptions", "Registration closes"),
     "learner.session.unregistration_closes": (
