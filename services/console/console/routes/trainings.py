@@ -1,5 +1,6 @@
 """The trainings: the list (search by title or code, sorted, paged), the creation form with the
-default rules of their sessions, one training with its sessions, its edit form and deletion."""
+default rules of their sessions, one training with its sessions, its edit form, and its deletion
+(a page that asks first)."""
 
 import uuid
 from collections.abc import Mapping
@@ -91,6 +92,14 @@ async def update_training(
         training = await api.get(f"/api/trainings/{training_id}")
         return await _page(request, viewer, api, training, body, problem)
     return RedirectResponse(f"/trainings/{training_id}?done=training_saved", 303)
+
+
+@router.get("/trainings/{training_id}/delete")
+async def delete_form(
+    request: Request, training_id: uuid.UUID, viewer: SignedIn, api: ViewerApi
+) -> Response:
+    training = await api.get(f"/api/trainings/{training_id}")
+    return render(request, "trainings/delete.html", training=training)
 
 
 @router.post("/trainings/{training_id}/delete")

@@ -38,6 +38,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "A training can be deleted only once it has no session left.",
     ),
     "trainings.delete": ("Supprimer la formation « {title} »", "Delete the training “{title}”"),
+    "trainings.delete_sure": (
+        "Supprimer la formation {code} « {title} » ? Cela ne peut pas être annulé.",
+        "Delete the training {code} “{title}”? This cannot be undone.",
+    ),
+    "trainings.delete_submit": ("Oui, supprimer", "Yes, delete"),
+    "trainings.keep": ("Non, la garder", "No, keep it"),
     "trainings.delete_has_sessions": (
         "Cette formation a encore des sessions : supprimez-les d’abord, puis la formation.",
         "This training still has sessions: delete them first, then the training.",
