@@ -9,7 +9,7 @@ boolean as a yes/no radio pair so that "not answered" stays distinct from "no".
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -164,6 +164,28 @@ def learner_may_cancel(
     if not session.get("public_unregistration"):
         return False
     return not window_closed(session, "unregistration_closes_at", now)
+
+
+CERTIFIED = ("confirmed", "cancelled")
+"""The statuses a registration may have attended events in: the events take `confirmed` learners,
+and one cancelled afterwards keeps the presences it had."""
+
+
+def may_have_certificate(
+    registration: Mapping[str, Any], session: Mapping[str, Any] | None, today: date
+) -> bool:
+    """Whether to offer the certificate's link: the API issues one once an event the learner
+    attended has validated attendance, and the registration does not say so — offered from the
+    decided completion, or for a registration that could have attended a session already begun
+    (the download then says when there is none yet; no call per registration to find out)."""
+    if registration.get("completion"):
+        return True
+    if registration.get("status") not in CERTIFIED or session is None:
+        return False
+    try:
+        return date.fromisoformat(str(session.get("start_date"))) <= today
+    except ValueError:
+        return False
 
 
 def uuid_or_none(value: str | None) -> str | None:

@@ -2,7 +2,7 @@
 question, a 409 at registration, what a registration awaits, the emailed links' values, and the
 message dialog's body."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -193,3 +193,18 @@ def test_the_preferences_form_is_each_checkbox() -> None:
     assert preferences_from_form(form(("reminders", "1"), ("changes", "1"))) == {
         "email": {"reminders": True, "messages": False, "changes": True}
     }
+
+
+def test_the_certificate_is_offered_where_the_api_may_have_issued_one() -> None:
+    today = date(2027, 6, 10)
+    begun = {"start_date": "2027-06-01"}
+    coming = {"start_date": "2027-07-01"}
+    decided = {"status": "confirmed", "completion": {"completed": False}}
+    assert learning.may_have_certificate(decided, coming, today)
+    assert learning.may_have_certificate({"status": "confirmed"}, begun, today)
+    assert learning.may_have_certificate({"status": "cancelled"}, begun, today)
+    assert not learning.may_have_certificate({"status": "confirmed"}, coming, today)
+    assert not learning.may_have_certificate({"status": "pending"}, begun, today)
+    assert not learning.may_have_certificate({"status": "waitlisted"}, begun, today)
+    assert not learning.may_have_certificate({"status": "confirmed"}, None, today)
+    assert not learning.may_have_certificate({"status": "confirmed"}, {"start_date": None}, today)

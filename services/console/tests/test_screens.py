@@ -289,3 +289,29 @@ async def test_a_learner_reads_the_sessions_events_and_their_comments() -> None:
     assert "Apportez une tenue souple." in page.text
     assert "Tom Tuteur" in page.text
     assert "/comments/" not in page.text  # reading only
+
+
+# --- 5. the certificate link --------------------------------------------------------------
+
+
+async def test_the_certificate_link_does_not_wait_for_the_completion() -> None:
+    begun = {**SESSION, "start_date": (today() - timedelta(days=3)).isoformat()}
+    registration: dict[str, Any] = {
+        "id": REGISTRATION_ID,
+        "session_id": SESSION_ID,
+        "status": "confirmed",
+        "pending_validations": [],
+        "completion": None,
+        "created_at": "2027-01-01T00:00:00+00:00",
+    }
+    fake = FakeApi(
+        {
+            ("GET", f"/api/sessions/{SESSION_ID}"): httpx.Response(200, json=begun),
+            ("GET", "/api/registrations"): page_of(registration),
+        }
+    )
+    async with console(fake) as client:
+        page = await client.get("/my/registrations")
+    assert page.status_code == 200
+    assert f'href="/my/registrations/{REGISTRATION_ID}/certificate.pdf"' in page.text
+    assert "once an event you attended has its attendance validated" in page.text

@@ -261,6 +261,7 @@ async def _registrations_page(
     registrations = page["items"]
     sessions = await sessions_of(api, learning.session_ids(registrations))
     now = datetime.now(UTC)
+    today = now.astimezone(zone).date()
     rows = []
     for registration in registrations:
         session = sessions.get(str(registration.get("session_id")))
@@ -271,6 +272,7 @@ async def _registrations_page(
                 "awaits": learning.awaits(registration),
                 "offer_until": learning.in_zone(registration.get("offer_expires_at"), zone),
                 "may_cancel": learning.learner_may_cancel(registration, session, now),
+                "certificate": learning.may_have_certificate(registration, session, today),
             }
         )
     return render(

@@ -152,6 +152,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Download the certificate (PDF)",
     ),
     "learner.mine.certificate_of": ("attestation de {title}", "certificate of {title}"),
+    "learner.mine.certificate_when": (
+        "(dès qu’une séance à laquelle vous avez assisté a sa présence validée)",
+        "(once an event you attended has its attendance validated)",
+    ),
     "learner.mine.no_certificate": (
         "L’attestation n’est pas encore disponible : aucune présence validée pour le moment.",
         "The certificate is not available yet: no attendance has been validated so far.",
