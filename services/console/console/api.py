@@ -12,6 +12,9 @@ from typing import Any
 
 import httpx
 
+from console.texts import translate
+from console.viewer import Locale
+
 Params = Mapping[str, str | int | Sequence[str]]
 
 
@@ -45,16 +48,22 @@ class SignedOut(Exception):
 
 
 class Api:
-    """One viewer's calls. `token` None calls without a token (the API then answers 401)."""
+    """One viewer's calls. `token` None calls without a token (the API then answers 401);
+    `locale` is the language of the problems the console itself tells (the API unreachable)."""
 
-    def __init__(self, client: httpx.AsyncClient, token: str | None) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, token: str | None, *, locale: Locale = "fr"
+    ) -> None:
         self._client = client
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._locale = locale
 
     async def get(self, path: str, params: Params | None = None) -> Any:
         return _body(await self._send("GET", path, params=params))
 
     async def post(self, path: str, body: object = None, *, idempotency_key: str = "") -> Any:
+        if not _header_safe(idempotency_key):  # a form's hidden value, sent back by anyone
+            raise ApiProblem(400, "Bad Request", translate("problem.bad_form", self._locale))
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return _body(await self._send("POST", path, body=body, headers=headers))
 
@@ -90,14 +99,18 @@ class Api:
                 method, path, params=params, content=content, headers=request_headers
             )
         except httpx.HTTPError as error:
-            raise ApiProblem(
-                503, "Service Unavailable", f"The API could not be reached: {error}"
-            ) from error
+            detail = translate("problem.unreachable", self._locale, error=error)
+            raise ApiProblem(503, "Service Unavailable", detail) from error
         if response.status_code == 401:
             raise SignedOut
         if response.status_code >= 400:
             raise problem_of(response)
         return response
+
+
+def _header_safe(value: str) -> bool:
+    """A value that can go into a request header as is: visible ASCII (and spaces) only."""
+    return all(" " <= character <= "~" for character in value)
 
 
 def _body(response: httpx.Response) -> Any:

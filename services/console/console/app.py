@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -15,9 +16,10 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.api import ApiProblem, SignedOut
-from console.deps import TOKEN_COOKIE, SignInNeeded, here
-from console.pages import render
+from console.deps import TOKEN_COOKIE, SignInNeeded, current_viewer, host_name, return_to
+from console.pages import locale_of, render
 from console.settings import ConsoleSettings
+from console.texts import translate
 from shared.metrics import install_metrics
 from shared.observability import RequestContext
 
@@ -71,7 +73,10 @@ class SameOriginForms:
             await send(message)
 
         if scope["method"] not in ("GET", "HEAD") and not _same_origin(scope):
-            response = PlainTextResponse("Cross-site form refused.", status_code=403)
+            request = Request(scope)
+            locale = locale_of(request, current_viewer(request))
+            refused = translate("problem.cross_site", locale)
+            response = PlainTextResponse(refused, status_code=403)
             await response(scope, receive, with_headers)
             return
         await self.app(scope, receive, with_headers)
@@ -84,7 +89,7 @@ def _same_origin(scope: Scope) -> bool:
         return True  # not a browser form (browsers send Origin on every POST)
     # host names only: the gateway passes the Host without its port, and a port is no other
     # site to a browser either (SameSite ignores ports)
-    host = urlsplit("//" + headers.get(b"host", b"").decode("latin-1")).hostname
+    host = host_name(headers.get(b"host", b"").decode("latin-1"))
     return host is not None and urlsplit(origin.decode("latin-1")).hostname == host
 
 
@@ -100,6 +105,13 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
 def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(SignInNeeded)
     async def sign_in_needed(request: Request, error: SignInNeeded) -> Response:
@@ -107,7 +119,7 @@ def install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(SignedOut)
     async def signed_out(request: Request, error: SignedOut) -> Response:
-        return _sign_in_again(here(request), ended=True)
+        return _sign_in_again(return_to(request), ended=True)
 
     @app.exception_handler(ApiProblem)
     async def api_problem(request: Request, problem: ApiProblem) -> Response:
@@ -115,21 +127,33 @@ def install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_query(request: Request, error: RequestValidationError) -> Response:
-        problem = ApiProblem(400, "Bad Request", "This address has values the page cannot read.")
-        return render(request, "problem.html", problem=problem)
+        locale = locale_of(request, current_viewer(request))
+        detail = translate("problem.bad_query", locale)
+        return render(request, "problem.html", problem=ApiProblem(400, "Bad Request", detail))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
-        if error.status_code == 404 and _wants_html(request):
-            return render(request, "not_found.html", status=404)
+        """The console's own 404 and 405 (no such page, a page that is only a form's target):
+        a page in the viewer's language for a browser, problem+json for a program."""
+        status = error.status_code
+        title = _phrase(status)
+        if _wants_html(request):
+            if status == 404:
+                return render(request, "not_found.html", status=404, headers=error.headers)
+            problem = ApiProblem(status, title)
+            return render(
+                request, "problem.html", problem=problem, status=status, headers=error.headers
+            )
+        locale = locale_of(request, current_viewer(request))
+        details = {404: "problem.no_route", 405: "problem.method"}
         body = {
-            "type": f"https://httpstatuses.io/{error.status_code}",
-            "title": "Not Found" if error.status_code == 404 else "Error",
-            "status": error.status_code,
-            "detail": "No route for this path." if error.status_code == 404 else str(error.detail),
+            "type": f"https://httpstatuses.io/{status}",
+            "title": title,
+            "status": status,
+            "detail": translate(details[status], locale) if status in details else title,
         }
         return JSONResponse(
-            body, status_code=error.status_code, media_type="application/problem+json"
+            body, status_code=status, media_type="application/problem+json", headers=error.headers
         )
 
 
@@ -145,6 +169,7 @@ def create_app(
         ) as client:
             app.state.api_client = client
             app.state.zone = settings.zone
+            app.state.environment = settings.environment
             yield
 
     app = FastAPI(

@@ -8,12 +8,19 @@ import base64
 import binascii
 import json
 import math
+import re
 import time
 from dataclasses import dataclass
 from typing import Literal
 
 Locale = Literal["fr", "en"]
 LOCALES: tuple[Locale, ...] = ("fr", "en")
+TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+"""What a bearer token is made of (RFC 6750): ASCII only, so it fits a cookie and a header."""
+
+
+def looks_like_a_token(text: str) -> bool:
+    return TOKEN68.fullmatch(text.strip()) is not None
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class Viewer:
 
 def viewer_from_token(token: str, *, now: float | None = None) -> Viewer | None:
     """The viewer a JWT names, or None when it is not a readable, unexpired token."""
+    if not looks_like_a_token(token):
+        return None
     parts = token.strip().split(".")
     if len(parts) != 3:
         return None

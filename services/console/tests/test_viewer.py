@@ -135,3 +135,13 @@ def test_an_exp_of_infinity_never_expires() -> None:
     infinity = segment(b'{"sub": "lea", "exp": Infinity}')
     viewer = viewer_from_token(f"h.{infinity}.s", now=NOW)
     assert viewer is not None
+
+
+@pytest.mark.parametrize("odd", ["€", "é", " ", ";", '"', "\\", ","])
+def test_a_token_no_header_nor_cookie_can_carry_signs_nobody_in(odd: str) -> None:
+    """A bearer token is token68 (RFC 6750): anything else would break the cookie or the
+    Authorization header the console sets from it."""
+    claims = segment(b'{"sub": "lea"}')
+    readable = f"h.{claims}.s"
+    assert viewer_from_token(readable, now=NOW) is not None
+    assert viewer_from_token(readable + odd + "x", now=NOW) is None

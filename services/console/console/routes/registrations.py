@@ -150,10 +150,12 @@ async def add_learners(
     lines = bulk_lines.read_lines(raw, organizations)
     users = [line.user for line in lines if line.user is not None]
     if len(users) > bulk_lines.MAX_LINES:
+        locale = locale_of(request, viewer)
+        too_many = translate("registrations.bulk.too_many", locale, most=bulk_lines.MAX_LINES)
         problem = ApiProblem(
             422,
             "Unprocessable Content",
-            errors=[FieldError(("body", "users"), f"at most {bulk_lines.MAX_LINES} learners")],
+            errors=[FieldError(("body", "users"), too_many)],
         )
         return await session_view(request, viewer, api, session_id, problem=problem, kept=kept)
     answer = None

@@ -24,6 +24,14 @@ def safe_next(next_url: str | None) -> str:
     return next_url
 
 
+def over_https(request: Request) -> bool:
+    """The browser's own request was https: this one's scheme, or what the gateway says it
+    was (X-Forwarded-Proto: a TLS ingress before it). Read here rather than trusting every
+    proxy: a client that forges it only makes its own cookie stricter."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
+
+
 def signed_in_response(request: Request, token: str, next_url: str | None) -> Response:
     response = RedirectResponse(safe_next(next_url), status_code=303)
     # no Max-Age nor Expires: the browser forgets it when its session ends; HttpOnly: no script
@@ -33,7 +41,7 @@ def signed_in_response(request: Request, token: str, next_url: str | None) -> Re
         token.strip(),
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=over_https(request),
         path="/",
     )
     return response
@@ -43,36 +51,48 @@ def signed_in_response(request: Request, token: str, next_url: str | None) -> Re
 async def sign_in_page(
     request: Request, viewer: MaybeViewer, token: str = "", next: str = "/", ended: str = ""
 ) -> Response:
+    if token and request.app.state.environment != "local":
+        # a link that signs in is a login CSRF anywhere but on a developer's own machine: anyone
+        # could make a browser sign in as them; the token is not used, the form says why
+        return _form(request, next, link_off=True)
     if token:  # the development link `make run` prints: sign in, and drop the token from the URL
-        if viewer_from_token(token) is None:
-            return render(
-                request,
-                "sign_in.html",
-                status=400,
-                next_url=safe_next(next),
-                ended=False,
-                unreadable=True,
-            )
-        return signed_in_response(request, token, next)
-    return render(
-        request, "sign_in.html", next_url=safe_next(next), ended=bool(ended), unreadable=False
-    )
+        return _signed_in_or_refused(request, token, next)
+    return _form(request, next, ended=bool(ended))
 
 
 @router.post("/sign-in")
 async def sign_in(
     request: Request, token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"
 ) -> Response:
+    return _signed_in_or_refused(request, token, next)
+
+
+def _signed_in_or_refused(request: Request, token: str, next_url: str) -> Response:
+    if not token.isascii():  # "€" pasted: no header nor cookie could carry it
+        return _form(request, next_url, status=400, refusal="sign_in.not_a_token")
     if viewer_from_token(token) is None:
-        return render(
-            request,
-            "sign_in.html",
-            status=400,
-            next_url=safe_next(next),
-            ended=False,
-            unreadable=True,
-        )
-    return signed_in_response(request, token, next)
+        return _form(request, next_url, status=400, refusal="sign_in.unreadable")
+    return signed_in_response(request, token, next_url)
+
+
+def _form(
+    request: Request,
+    next_url: str,
+    *,
+    status: int = 200,
+    refusal: str = "",
+    ended: bool = False,
+    link_off: bool = False,
+) -> Response:
+    return render(
+        request,
+        "sign_in.html",
+        status=status,
+        next_url=safe_next(next_url),
+        ended=ended,
+        refusal=refusal,
+        link_off=link_off,
+    )
 
 
 @router.post("/sign-out")

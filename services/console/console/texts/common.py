@@ -76,6 +76,31 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Le service est momentanément indisponible : réessayez dans un instant.",
         "The service is unavailable for a moment: try again shortly.",
     ),
+    "problem.405": (
+        "Cette adresse ne s’ouvre pas de cette façon.",
+        "This address cannot be used this way.",
+    ),
+    "problem.no_route": ("Aucune page à cette adresse.", "No route for this path."),
+    "problem.method": (
+        "Cette méthode n’est pas permise ici.",
+        "This method is not allowed here.",
+    ),
+    "problem.cross_site": (
+        "Formulaire envoyé depuis un autre site : refusé.",
+        "Cross-site form refused.",
+    ),
+    "problem.bad_query": (
+        "Cette adresse contient des valeurs que la page ne sait pas lire.",
+        "This address has values the page cannot read.",
+    ),
+    "problem.bad_form": (
+        "Ce formulaire contient une valeur qu’il n’a pas pu envoyer ; rechargez la page.",
+        "This form holds a value it could not send; reload the page.",
+    ),
+    "problem.unreachable": (
+        "L’API est injoignable : {error}",
+        "The API could not be reached: {error}",
+    ),
     "problem.other": ("Une erreur est survenue.", "Something went wrong."),
     "problem.detail": ("Détail : {detail}", "Detail: {detail}"),
     "problem.field": ("{field} : {message}", "{field}: {message}"),

@@ -234,6 +234,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "registrations.bulk.submit": ("Inscrire ces apprenants", "Register these learners"),
     "registrations.bulk.results": ("Résultat, ligne par ligne", "Outcome, line by line"),
+    "registrations.bulk.too_many": (
+        "{most} apprenants au plus à la fois",
+        "at most {most} learners at a time",
+    ),
     "registrations.bulk.nothing": ("Aucune ligne à lire.", "No line to read."),
     "registrations.bulk.line": ("Ligne", "Line"),
     "registrations.bulk.text": ("Texte", "Text"),

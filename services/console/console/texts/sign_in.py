@@ -11,6 +11,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Ce jeton n’est pas lisible ou il a expiré.",
         "This token cannot be read or it has expired.",
     ),
+    "sign_in.not_a_token": (
+        "Ce n’est pas un jeton d’accès : un jeton ne contient ni accent ni symbole comme €.",
+        "This is not an access token: a token holds no accented letter nor sign such as €.",
+    ),
+    "sign_in.link_off": (
+        "Un lien de connexion ne fonctionne que sur un poste de développement : collez le jeton "
+        "ci-dessous.",
+        "A sign-in link works only on a development machine: paste the token below.",
+    ),
     "sign_in.refused": (
         "Votre session a pris fin : reconnectez-vous.",
         "Your session has ended: please sign in again.",
