@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 
 from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -252,7 +252,7 @@ class DeliverySender:
             {"status": outcome, "sent_at": now, "last_error": None},
         )
 
-    async def _timed_send(self, email: EmailMessage) -> Outcome:
+    async def _timed_send(self, email: Message) -> Outcome:
         started = time.perf_counter()
         try:
             return await self._transport.send(email)

@@ -54,7 +54,7 @@ async def told(
     database: async_sessionmaker[AsyncSession], user_id: str
 ) -> tuple[list[str], list[str]]:
     """The kinds of the user's inbox messages (newest first, as the inbox shows them) and of
-    their emails (in the order the sender takes them)."""
+    their emails (by kind: the service's sender, on the same database, is sending them)."""
     async with database() as db:
         inbox = await db.execute(
             select(tables.messages.c.kind)
@@ -64,7 +64,7 @@ async def told(
         emails = await db.execute(
             select(tables.deliveries.c.kind)
             .where(tables.deliveries.c.user_id == user_id)
-            .order_by(tables.deliveries.c.next_attempt_at, tables.deliveries.c.id)
+            .order_by(tables.deliveries.c.kind)
         )
         return list(inbox.scalars()), list(emails.scalars())
 
@@ -107,7 +107,7 @@ async def test_a_batch_tells_each_fact_once_duplicates_and_redeliveries_nothing(
 
 
 async def test_a_registrations_facts_in_one_batch_are_told_in_their_order(
-    notifications: Notifications, database: async_sessionmaker[AsyncSession]
+    notifications: Notifications, database: async_sessionmaker[AsyncSession], running: Running
 ) -> None:
     session = await known_session(notifications)
     lea, max_ = learner("lea"), learner("max")
@@ -126,7 +126,16 @@ async def test_a_registrations_facts_in_one_batch_are_told_in_their_order(
     assert await notifications.on_registration_facts(batch) == [None] * 5
     inbox, emails = await told(database, lea["id"])
     assert inbox == ["registration.cancelled", "registration.confirmed"]
-    assert emails == ["registration.confirmed", "registration.cancelled"]
+    assert emails == ["registration.cancelled", "registration.confirmed"]
+    # the service's sender sends them in the order they were told
+    sent = await eventually(
+        lambda: mails if len(mails := running.mail.to(lea["email"])) == 2 else None,
+        what="both emails sent",
+    )
+    assert [m.message["X-Training-Kind"] for m in sent] == [
+        "registration.confirmed",
+        "registration.cancelled",
+    ]
     assert await told(database, max_["id"]) == (
         ["registration.cancelled"],
         ["registration.cancelled"],
