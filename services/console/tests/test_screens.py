@@ -315,3 +315,86 @@ async def test_the_certificate_link_does_not_wait_for_the_completion() -> None:
     assert page.status_code == 200
     assert f'href="/my/registrations/{REGISTRATION_ID}/certificate.pdf"' in page.text
     assert "once an event you attended has its attendance validated" in page.text
+
+
+# --- 2. what awaits an organization manager, a validator, a tutor -------------------------
+
+
+def pending(ident: str, step: str, organizations: list[str]) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "session_id": SESSION_ID,
+        "status": "pending",
+        "pending_validations": [step],
+        "user": {"id": f"learner-{ident[:4]}", "name": f"Learner {ident[:4]}",
+                 "email": "l@example.org", "organizations": organizations},
+        "created_at": "2027-05-01T08:00:00+00:00",
+    }  # fmt: skip
+
+
+class AwaitingApi(FakeApi):
+    def __init__(self, session: dict[str, Any], registrations: list[Any]) -> None:
+        super().__init__(
+            {("GET", f"/api/sessions/{SESSION_ID}"): httpx.Response(200, json=session)}
+        )
+        self.session, self.registrations = session, registrations
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        query = request.url.params
+        if request.url.path == "/api/sessions":
+            self.requests.append(request)
+            return page_of(self.session) if "starts_after" in query else page_of()
+        if request.url.path == "/api/registrations":
+            self.requests.append(request)
+            return page_of(*(r for r in self.registrations if r["status"] == query["status"]))
+        return super().__call__(request)
+
+
+OTHER = "2f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a15"
+
+
+async def test_an_organization_manager_is_given_the_registrations_awaiting_them() -> None:
+    mine = pending(REGISTRATION_ID, "organization", ["org-9"])
+    elsewhere = pending(OTHER, "organization", ["org-2"])
+    fake = AwaitingApi(SESSION, [mine, elsewhere])
+    bearer = token("olga", "Olga", managed_organizations=["org-9"])
+    async with console(fake, bearer) as client:
+        home = await client.get("/")
+        page = await client.get("/awaiting")
+    assert 'href="/awaiting"' in home.text
+    assert page.status_code == 200
+    action = f"/sessions/{SESSION_ID}/registrations/{REGISTRATION_ID}/validate"
+    assert f'action="{action}"' in page.text
+    assert 'value="organization"' in page.text
+    assert OTHER not in page.text
+    statuses = {q["status"] for q in fake.queries("/api/registrations")}
+    assert statuses == {"pending", "waitlisted", "offered"}
+
+
+async def test_a_validator_and_a_tutor_are_given_their_sessions() -> None:
+    session = {**SESSION, "validators": ["vera"], "tutors": ["vera"]}
+    fake = AwaitingApi(session, [pending(REGISTRATION_ID, "validator", [])])
+    async with console(fake, token("vera", "Vera")) as client:
+        page = await client.get("/awaiting")
+    assert page.status_code == 200
+    assert 'value="validator"' in page.text
+    assert f'<li><a href="/sessions/{SESSION_ID}">Secourisme, juin</a>' in page.text
+    assert "(tutor, validator)" in page.text
+
+
+async def test_the_validators_inbox_message_leads_to_the_sessions_page() -> None:
+    message = {
+        "id": OTHER,
+        "subject": "A registration awaits your validation",
+        "body": "Léa asks.",
+        "kind": "registration.awaits_validation",
+        "created_at": "2027-05-01T08:00:00+00:00",
+        "read_at": None,
+        "ref": {"registration_id": REGISTRATION_ID, "session_id": SESSION_ID},
+    }
+    inbox = httpx.Response(200, json={"items": [message], "total": 1, "unread": 1})
+    fake = FakeApi({("GET", "/api/inbox"): inbox})
+    async with console(fake, token("vera", "Vera")) as client:
+        page = await client.get("/inbox")
+    assert page.status_code == 200
+    assert f'href="/sessions/{SESSION_ID}#registration-{REGISTRATION_ID}"' in page.text

@@ -224,4 +224,46 @@ TEXTS: dict[str, tuple[str, str]] = {
     "field.registration_closes_at": ("Inscriptions closes le", "Registration closes"),
     "field.unregistration_closes_at": ("Désinscriptions closes le", "Unregistration closes"),
     "field.reason": ("Motif", "Reason"),
+    # what awaits the viewer (/awaiting): validations, the sessions they tutor or validate
+    "nav.awaiting": ("À traiter", "To act on"),
+    "awaiting.title": ("Ce qui vous attend", "What awaits you"),
+    "awaiting.lead": (
+        "Les demandes d’inscription qui attendent une validation que vous pouvez donner, et "
+        "les sessions dont vous êtes formateur ou validateur.",
+        "The registration requests waiting for a validation you may give, and the sessions "
+        "you tutor or validate.",
+    ),
+    "awaiting.home": (
+        "voir ce qui vous attend : inscriptions à valider, sessions que vous animez ou validez",
+        "see what awaits you: registrations to validate, sessions you tutor or validate",
+    ),
+    "awaiting.validations": ("Inscriptions à valider", "Registrations to validate"),
+    "awaiting.learner": ("Apprenant·e", "Learner"),
+    "awaiting.session": ("Session", "Session"),
+    "awaiting.requested": ("Demandée le", "Requested"),
+    "awaiting.actions": ("Actions", "Actions"),
+    "awaiting.refuse_there": ("Refuser ou voir sur la session", "Refuse or see on the session"),
+    "awaiting.more": (
+        "D’autres demandes attendent : la page de chaque session les montre toutes.",
+        "More requests are waiting: each session's page shows them all.",
+    ),
+    "awaiting.no_validations": (
+        "Aucune inscription n’attend votre validation.",
+        "No registration awaits your validation.",
+    ),
+    "awaiting.sessions": (
+        "Vos sessions en cours et à venir",
+        "Your sessions under way and to come",
+    ),
+    "awaiting.as_tutor": ("formateur", "tutor"),
+    "awaiting.as_validator": ("validateur", "validator"),
+    "awaiting.no_sessions": (
+        "Vous n’êtes formateur ni validateur d’aucune session en cours ou à venir.",
+        "You tutor or validate no session under way or to come.",
+    ),
+    "account.inbox.to_session": (
+        "Voir la demande sur la page de la session",
+        "See the request on the session's page",
+    ),
+    "account.inbox.to_catalog_session": ("Voir la session", "See the session"),
 }
