@@ -20,6 +20,7 @@ from console.deps import TOKEN_COOKIE, SignInNeeded, current_viewer, host_name, 
 from console.pages import locale_of, render
 from console.settings import ConsoleSettings
 from console.texts import translate
+from console.viewer import Locale
 from shared.metrics import install_metrics
 from shared.observability import RequestContext
 
@@ -105,6 +106,15 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def _problem_locale(request: Request) -> Locale:
+    """A problem+json's language: the viewer's; a program that names no language gets the
+    API's (English), as its own problems are."""
+    viewer = current_viewer(request)
+    if viewer is None and not request.headers.get("accept-language"):
+        return "en"
+    return locale_of(request, viewer)
+
+
 def _phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
@@ -144,8 +154,8 @@ def install_error_pages(app: FastAPI) -> None:
             return render(
                 request, "problem.html", problem=problem, status=status, headers=error.headers
             )
-        locale = locale_of(request, current_viewer(request))
         details = {404: "problem.no_route", 405: "problem.method"}
+        locale = _problem_locale(request)
         body = {
             "type": f"https://httpstatuses.io/{status}",
             "title": title,

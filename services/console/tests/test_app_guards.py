@@ -167,9 +167,15 @@ async def test_the_consoles_problem_json_speaks_the_viewers_language() -> None:
         assert wrong.json()["detail"] == translate("problem.method", "fr")
         assert wrong.json()["title"] == "Method Not Allowed"
         english = await client.get(
-            "/nowhere", headers={"Accept": "application/json"} | {"Accept-Language": "en"}
+            "/nowhere", headers={"Accept": "application/json", "Accept-Language": "en"}
         )
         assert english.json()["detail"] == "No route for this path."
+        # a program that names no language reads the API's (English)
+        program = await client.get("/nowhere", headers={"Accept": "application/json"})
+        assert program.json()["detail"] == "No route for this path."
+    async with console(signed_in=FRENCH_MANAGER) as client:  # a French viewer's token
+        signed_in = await client.get("/nowhere", headers={"Accept": "application/json"})
+        assert signed_in.json()["detail"] == translate("problem.no_route", "fr")
 
 
 async def test_a_cross_site_form_is_refused_in_the_viewers_language() -> None:
