@@ -1,7 +1,8 @@
 """The console as a browser reaches it: through the real gateway of the running system (the
 process `make run` starts, not the app in the test's process). Signing in with the link `make run`
 prints keeps the token in a browser-session cookie and out of every log; the gateway serves the
-console's pages and static files with its security headers, and none of its own /metrics."""
+console's pages and static files with its security headers, and none of its own /metrics; behind
+a TLS ingress (its X-Forwarded-Proto passed on) the cookie is Secure."""
 
 from collections.abc import AsyncIterator
 
@@ -48,6 +49,7 @@ async def test_the_sign_in_link_signs_the_admin_in_for_the_browser_session(
     assert "max-age" not in flags  # a browser-session cookie: gone when the browser closes
     assert "expires" not in flags
     assert flags["path"] == "Path=/"
+    assert "secure" not in flags  # plain http all the way
 
     browser.cookies.set(name, value)
     home = await browser.get("/")
@@ -67,6 +69,26 @@ async def test_the_sign_in_link_signs_the_admin_in_for_the_browser_session(
     )
     assert all(line.startswith("gateway") for line in signed_in_lines)
     assert not [line for line in system.logs if token in line]
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "secure"), [("https", True), ("http", False), ("gopher", False), (None, False)]
+)
+async def test_behind_a_tls_ingress_the_sign_in_cookie_is_secure(
+    system: System, browser: httpx.AsyncClient, forwarded: str | None, secure: bool
+) -> None:
+    """The ingress ends TLS and says so in X-Forwarded-Proto: the gateway passes that on (not its
+    own http), and the console marks the cookie Secure by it."""
+    headers = {"Origin": system.stack.gateway_url}
+    if forwarded is not None:
+        headers["X-Forwarded-Proto"] = forwarded
+    signed_in = await browser.post(
+        "/sign-in", data={"token": system.stack.admin_token}, headers=headers
+    )
+    assert signed_in.status_code == 303
+    (cookie,) = signed_in.headers.get_list("set-cookie")
+    flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert ("secure" in flags) is secure
 
 
 async def test_the_console_serves_its_static_files_and_refuses_a_cross_site_form(
