@@ -34,8 +34,18 @@ def _banner(stack: Stack) -> str:
         "",
         "=" * 78,
         f"  gateway      {url}",
-        f"  console      {url}/sign-in?token={stack.admin_token}",
-        "               (the console, signed in as the admin: open it in a browser)",
+        *(
+            [
+                f"  console      {url}/sign-in?token={stack.admin_token}",
+                "               (the console, signed in as the admin: open it in a browser)",
+            ]
+            # the console honours a sign-in link only in `local` (docs/console.md)
+            if config.environment.get("ENVIRONMENT", "local") == "local"
+            else [
+                f"  console      {url}/sign-in",
+                "               (paste the admin token below into its form)",
+            ]
+        ),
         f"  health       {url}/health/{{{','.join(SERVICES)}}}",
         f"  API docs     {url}/docs/<service>/openapi.json and asyncapi.json",
         f"  JWT secret   {secret_line}",
