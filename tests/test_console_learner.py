@@ -457,3 +457,55 @@ async def test_only_a_platform_admin_sees_the_email_log(healthy_system: System) 
         assert log.status_code == 200
         assert '<option value="sent" selected>' in log.text
         assert "<h1>Email log</h1>" in log.text
+
+
+async def test_a_named_validator_validates_from_what_awaits_them_and_the_learner_reads_the_events(
+    healthy_system: System,
+) -> None:
+    system = healthy_system
+    validator = unique("cl-vera")
+    session = await create_session(system, unique("Validated session"), validators=[validator])
+    manager = bearer(manager_token(system))
+    event = expect(
+        await system.http.post(
+            f"/api/sessions/{session['id']}/events",
+            json={"title": "Opening day", "start": "2027-06-01T07:00:00+00:00",
+                  "end": "2027-06-01T11:00:00+00:00", "location": "Room B"},
+            headers=manager,
+        ),
+        201,
+    )  # fmt: skip
+    expect(
+        await system.http.post(
+            f"/api/events/{event['id']}/comments", json={"body": "Bring water."}, headers=manager
+        ),
+        201,
+    )
+    learner = learner_token(system, unique("cl-lou"))
+    registration = await api_register(system, session, learner)
+    assert registration["pending_validations"] == ["validator"]
+    validator_token = system.token(validator, name="Vera Validator", locale="en")
+
+    async with as_viewer(system, learner) as console:
+        shown = words(await console.get(f"/catalog/{session['id']}"))
+    assert "Opening day" in shown
+    assert "Room B" in shown
+    assert "Bring water." in shown
+
+    async with as_viewer(system, validator_token) as console:
+        awaiting = await console.get("/awaiting")
+        assert awaiting.status_code == 200
+        action = f"/sessions/{session['id']}/registrations/{registration['id']}/validate"
+        assert f'action="{action}"' in awaiting.text
+        assert f'<li><a href="/sessions/{session["id"]}">' in awaiting.text
+
+        async def told() -> bool:
+            inbox = await console.get("/inbox")
+            link = f'href="/sessions/{session["id"]}#registration-{registration["id"]}"'
+            return link in inbox.text
+
+        await eventually(told, within=20, what="the validator's message linking the session")
+        validated = await console.post(action, data={"step": "validator"})
+        assert validated.status_code == 303, validated.text
+    now = await api_get(system, learner, f"/api/registrations/{registration['id']}")
+    assert now["status"] == "confirmed"
