@@ -5,6 +5,7 @@ outbox relay, and stops them in reverse order. Health is 200 only when database 
 """
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -15,6 +16,7 @@ from typing import Any
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
 from sqlalchemy import Table, text
@@ -100,7 +102,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
     install_tracing(app, parts.name)  # around all the rest: a request's span covers what it does
     install_metrics(app, parts.name)  # outermost: it times the whole request
     for router in parts.routers:
-        app.include_router(router)
+        add_routes(app, router)
     install_openapi(app)
 
     asyncapi = AsyncAPI(parts.broker, title=f"training {parts.name}", version="0.1.0")
@@ -122,6 +124,54 @@ def build_app(parts: ServiceParts) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     return app
+
+
+def add_routes(app: FastAPI, router: APIRouter) -> None:
+    """The router's routes made the app's own, as `include_router` did before FastAPI kept
+    included routers whole: this FastAPI matches an included router's routes twice per request
+    and walks the route table each time to see whether it changed, about 5 % of a replica's CPU
+    at peak enrollment (docs/performance.md, issue 18). Each route is built again on the app
+    (its operation id from the app's `generate_unique_id_function`, the app's dependency
+    overrides); a route of another kind, or a router with dependencies, tags or responses of
+    its own, is included as FastAPI does."""
+    routes = router.routes
+    if router.dependencies or router.tags or router.responses or router.callbacks:
+        app.include_router(router)
+        return
+    if not all(isinstance(route, APIRoute) for route in routes):
+        app.include_router(router)
+        return
+    for route in routes:
+        assert isinstance(route, APIRoute)
+        app.router.add_api_route(
+            route.path,
+            route.endpoint,
+            response_model=route.response_model,
+            status_code=route.status_code,
+            tags=route.tags,
+            dependencies=route.dependencies,
+            summary=route.summary,
+            description=route.description,
+            response_description=route.response_description,
+            responses=route.responses,
+            deprecated=route.deprecated,
+            methods=route.methods,
+            operation_id=route.operation_id,
+            response_model_include=route.response_model_include,
+            response_model_exclude=route.response_model_exclude,
+            response_model_by_alias=route.response_model_by_alias,
+            response_model_exclude_unset=route.response_model_exclude_unset,
+            response_model_exclude_defaults=route.response_model_exclude_defaults,
+            response_model_exclude_none=route.response_model_exclude_none,
+            include_in_schema=route.include_in_schema,
+            response_class=route.response_class,
+            name=route.name,
+            callbacks=route.callbacks,
+            openapi_extra=route.openapi_extra,
+            strict_content_type=route.strict_content_type,
+            max_body_size=route.max_body_size,
+            route_class_override=type(route),
+        )
 
 
 async def _unhealthy(parts: ServiceParts) -> list[str]:
@@ -159,8 +209,13 @@ def serve(
     if asyncio.run(ensure_database(settings.database_url)):
         log.info("created database for %s", name)
     upgrade_to_head(migrations, settings.database_url)
+    app = make_app(settings)
+    # Everything imported and built so far lives as long as the process: out of the collector's
+    # sight, a full collection no longer walks it (docs/performance.md, issue 18).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        make_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,

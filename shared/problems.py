@@ -248,16 +248,19 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = problem_response(413, detail="The request body is larger than 1 MiB.")
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await too_large(scope, receive, send)
+            await _too_large()(scope, receive, send)
             return
         body, replay = await read_body(receive, self.max_bytes)
         if body is None:
-            await too_large(scope, receive, send)
+            await _too_large()(scope, receive, send)
             return
         await self.app(scope, replay, send)
+
+
+def _too_large() -> JSONResponse:
+    return problem_response(413, detail="The request body is larger than 1 MiB.")
 
 
 async def read_body(receive: Receive, max_bytes: int) -> tuple[bytes | None, Receive]:

@@ -3,19 +3,23 @@ actions on one registration."""
 
 import csv
 import io
+import json
 import uuid
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from registration.answers import answer_cells
 from registration.api.deps import Reason, RegistrationService
 from registration.domain import StepRequest
 from registration.use_cases.admission import RegistrationRequest
+from registration.use_cases.registrations import Registrations
 from shared import bounds
-from shared.auth import CurrentPrincipal
+from shared.auth import CurrentPrincipal, authenticate
 from shared.events import GivenAnswers, Registration, RegistrationStatus, RegistrationUser
 from shared.listing import Listing, Page, list_params
 from shared.openapi import by_id, created, problems
@@ -84,8 +88,55 @@ class Move(BaseModel):
     session_id: uuid.UUID
 
 
-@router.post(
+async def register(
+    body: RegistrationCreate, actor: CurrentPrincipal, registrations: RegistrationService
+) -> Registration:
+    request = RegistrationRequest(body.session_id, body.user, body.force, body.answers)
+    return await registrations.register(actor, request)
+
+
+class DirectRegister(APIRoute):
+    """`POST /api/registrations`, the path every learner takes at peak enrollment: a request
+    with a JSON body that fits `RegistrationCreate` is answered without FastAPI's dependency
+    solving and the re-validation of the registration the use case built (docs/performance.md,
+    issue 18) — the same token check (`authenticate`), the same model, the same use case, the
+    same JSON. Anything else (another content type, a body that does not parse or fit) goes
+    FastAPI's way, which answers it as it always has."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        by_fastapi = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            body = await _registration_create(request)
+            if body is None:
+                return await by_fastapi(request)
+            actor = await authenticate(request)
+            registrations: Registrations = request.app.state.registrations
+            registration = await register(body, actor, registrations)
+            return Response(
+                registration.__pydantic_serializer__.to_json(registration, by_alias=True),
+                status_code=201,
+                media_type="application/json",
+            )
+
+        return handle
+
+
+async def _registration_create(request: Request) -> RegistrationCreate | None:
+    """The body, when it is JSON that fits the model; None for FastAPI to answer."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.partition(";")[0].strip().lower() != "application/json":
+        return None
+    try:
+        return RegistrationCreate.model_validate(json.loads(await request.body()))
+    except (ValueError, RecursionError):  # ValidationError is a ValueError
+        return None
+
+
+router.add_api_route(
     "/registrations",
+    register,
+    methods=["POST"],
     status_code=201,
     response_model=Registration,
     responses={
@@ -105,12 +156,8 @@ class Move(BaseModel):
             ),
         ),
     },
+    route_class_override=DirectRegister,
 )
-async def register(
-    body: RegistrationCreate, actor: CurrentPrincipal, registrations: RegistrationService
-) -> Registration:
-    request = RegistrationRequest(body.session_id, body.user, body.force, body.answers)
-    return await registrations.register(actor, request)
 
 
 @router.post("/registrations/bulk", response_model=BulkAnswer, responses=problems(403, 404))
