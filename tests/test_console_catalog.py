@@ -369,6 +369,7 @@ async def test_a_learner_sees_no_controls(system: System) -> None:
         assert page.status_code == 200
         assert f'action="/trainings/{training_id}"' not in page.text
         assert f'action="/trainings/{training_id}/delete"' not in page.text
+        assert f'href="/trainings/{training_id}/delete"' not in page.text
         assert "/sessions/new" not in page.text
         table = await console.get("/sessions", params={"training_id": training_id})
         assert "Session ouverte" in table.text
