@@ -5,10 +5,10 @@ A round claims a batch of due emails (`FOR UPDATE SKIP LOCKED`, then not due aga
 `CLAIM_WINDOW`) in one short transaction, so replicas share the work; then, one by one, takes each
 for `LEASE` if the claim is still on it (one UPDATE: else another sender claimed it once the window
 passed, and it is skipped), sends it and writes its outcome as soon as it is known, in the
-transaction that takes the next one (one transaction per email; the outcome is committed before
-the next email is sent). No two senders send the same email at once, and a sender that dies
-mid-round leaves the emails it had not taken due again when the window is over: only the one in
-flight waits its lease.
+statement that takes the next one (one statement per email on the round's connection, each its
+own transaction: the outcome is committed before the next email is sent). No two senders send
+the same email at once, and a sender that dies mid-round leaves the emails it had not taken due
+again when the window is over: only the one in flight waits its lease.
 
 An outcome that cannot be written (the database went away during the SMTP exchange) is kept in
 memory and written again, with back-off, before anything else is leased; the lease keeps the
@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import Message
 
 from opentelemetry.trace import SpanKind
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from notification import store
 from notification.domain import DeliveryStatus
@@ -139,32 +139,45 @@ class DeliverySender:
         untried = [(delivery.id, claim.until) for delivery in claim.deliveries]
         outcome: Attempt | None = None  # the last email's, written with the next take
         try:
-            for delivery in claim.deliveries:
-                taken = await self._record_and_take(outcome, claim, delivery)
-                outcome = None
-                if taken is None:  # the outcome is kept, to be written first in the next round
-                    break
-                untried.remove((delivery.id, claim.until))
-                if taken:
-                    outcome = await self._attempt(delivery)
+            async with self._autocommit() as conn:
+                for delivery in claim.deliveries:
+                    taken = await self._record_and_take(conn, outcome, claim, delivery)
+                    outcome = None
+                    if taken is None:  # the outcome is kept, written first in the next round
+                        break
+                    untried.remove((delivery.id, claim.until))
+                    if taken:
+                        outcome = await self._attempt(delivery)
+                if outcome is not None:
+                    await self._record_or_keep(conn, outcome)
         finally:
             self._unreleased += untried
-        if outcome is not None:
-            await self._record_or_keep(outcome)
         await self._release()
         return len(claim.deliveries)
 
+    @asynccontextmanager
+    async def _autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """One connection for the round, each statement its own transaction: an email's
+        outcome and the next one's take are one statement, one round trip."""
+        engine: AsyncEngine = self._sessions.kw["bind"]
+        async with engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
     async def _record_and_take(
-        self, outcome: "Attempt | None", claim: store.Claim, delivery: LeasedDelivery
+        self,
+        conn: AsyncConnection,
+        outcome: "Attempt | None",
+        claim: store.Claim,
+        delivery: LeasedDelivery,
     ) -> bool | None:
-        """Write the outcome of the email before (if any) and take this one, in one transaction:
-        whether it is taken (else another sender claimed it after this one's window); None when
-        the outcome could not be written (it is kept, and nothing taken)."""
+        """Write the outcome of the email before (if any) and take this one, at once: whether
+        it is taken (else another sender claimed it after this one's window); None when the
+        outcome could not be written (it is kept, and nothing taken)."""
+        done = None
+        if outcome is not None:
+            done = (outcome.delivery_id, outcome.values, outcome.attempts_before)
         try:
-            async with transaction(self._sessions) as db:
-                if outcome is not None:
-                    await self._record(db, outcome)
-                taken = await store.take_claimed(db, claim, delivery, self._lease)
+            taken = await store.record_and_take(conn, done, claim, delivery, self._lease)
         except BaseException as error:
             if outcome is None:
                 raise
@@ -177,11 +190,10 @@ class DeliverySender:
             log.debug("email %s: claimed by another sender after this one's window", delivery.id)
         return taken
 
-    async def _record_or_keep(self, attempt: "Attempt") -> bool:
+    async def _record_or_keep(self, conn: AsyncConnection, attempt: "Attempt") -> bool:
         """True when the outcome is written, False when it is kept to be written later."""
         try:
-            async with transaction(self._sessions) as db:
-                await self._record(db, attempt)
+            await self._record(conn, attempt)
         except BaseException as error:
             # the SMTP exchange is over: whatever went wrong, sending it again would be a duplicate
             self._keep(attempt, error)
@@ -269,7 +281,7 @@ class DeliverySender:
         )
 
     @staticmethod
-    async def _record(db: AsyncSession, attempt: Attempt) -> None:
+    async def _record(db: AsyncSession | AsyncConnection, attempt: Attempt) -> None:
         await store.record_attempt(
             db, attempt.delivery_id, attempt.values, attempts_before=attempt.attempts_before
         )

@@ -4,15 +4,20 @@
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from sqlalchemy import (
+    Interval,
+    bindparam,
     func,
     select,
     tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from notification.domain import ACTIVE
 from notification.records import (
@@ -174,6 +179,66 @@ async def take_claimed(
     return (await db.execute(stmt)).first() is not None
 
 
+async def record_and_take(
+    db: AsyncConnection,
+    done: tuple[uuid.UUID, AttemptOutcome, int] | None,
+    claim: Claim,
+    delivery: LeasedDelivery,
+    lease: timedelta,
+) -> bool:
+    """`record_attempt` of the email `done` (id, outcome, attempts before), if any, and
+    `take_claimed` of `delivery`, in one statement: both or neither, in one round trip. The
+    statements are made once (a sender runs one per email)."""
+    params: dict[str, object] = {
+        "take_id": delivery.id,
+        "take_attempts": delivery.attempts,
+        "until": claim.until,
+        "lease": lease,
+    }
+    stmt = _TAKE
+    if done is not None:
+        delivery_id, values, attempts_before = done
+        stmt = _recording_and_taking(tuple(sorted(values)))
+        params |= {"done_id": delivery_id, "done_attempts": attempts_before}
+        params |= {f"done_{column}": value for column, value in values.items()}
+    return (await db.execute(stmt, params)).first() is not None
+
+
+_TAKE = (
+    update(deliveries)
+    .where(
+        deliveries.c.id == bindparam("take_id"),
+        deliveries.c.status == "pending",
+        deliveries.c.attempts == bindparam("take_attempts"),
+        deliveries.c.next_attempt_at == bindparam("until"),
+    )
+    .values(next_attempt_at=func.now() + bindparam("lease", type_=Interval()))
+    .returning(deliveries.c.id)
+)
+
+
+@cache
+def _recording_and_taking(columns: tuple[str, ...]) -> ReturningUpdate[Any]:
+    """`_TAKE` with the attempt written beside it (the outcome's columns, as `record_attempt`)."""
+    recorded = (
+        update(deliveries)
+        .where(
+            deliveries.c.id == bindparam("done_id"),
+            deliveries.c.attempts == bindparam("done_attempts"),
+        )
+        .values(
+            {
+                **{deliveries.c[column]: bindparam(f"done_{column}") for column in columns},
+                deliveries.c.attempts: deliveries.c.attempts + 1,
+                deliveries.c.updated_at: func.now(),
+            }
+        )
+        .returning(deliveries.c.id)
+        .cte("recorded")
+    )
+    return _TAKE.add_cte(recorded)
+
+
 async def release_deliveries(db: AsyncSession, claimed: list[tuple[uuid.UUID, datetime]]) -> None:
     """Claimed emails (id, the claim's `until`) this sender will not try after all: due again
     now, those still claimed by it."""
@@ -197,7 +262,11 @@ async def next_due_in(db: AsyncSession) -> float | None:
 
 
 async def record_attempt(
-    db: AsyncSession, delivery_id: uuid.UUID, values: AttemptOutcome, *, attempts_before: int
+    db: AsyncSession | AsyncConnection,
+    delivery_id: uuid.UUID,
+    values: AttemptOutcome,
+    *,
+    attempts_before: int,
 ) -> bool:
     """The outcome of the attempt made when the row had `attempts_before` attempts; False when
     that attempt is already written (a commit whose answer was lost may have happened)."""
