@@ -3,7 +3,7 @@ exactly as FastAPI's own handling of the route does, for the common request and 
 one it hands back to FastAPI; the use case is a stand-in (no database)."""
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -200,3 +200,43 @@ def test_the_route_keeps_its_class_once_made_the_apps_own() -> None:
         (DirectRegister, {"POST"}),
         (APIRoute, {"GET"}),
     ]
+
+
+async def test_a_client_gone_before_its_body_is_answered_as_fastapi_does() -> None:
+    answers = []
+    for direct in (True, False):
+        async with client(direct=direct) as (http, _):
+            transport = http._transport
+            assert isinstance(transport, httpx.ASGITransport)
+            sent: list[dict[str, Any]] = []
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "POST",
+                "scheme": "http",
+                "path": "/api/registrations",
+                "raw_path": b"/api/registrations",
+                "query_string": b"",
+                "root_path": "",
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"authorization", bearer().encode()),
+                ],
+                "client": ("127.0.0.1", 1),
+                "server": ("r", 80),
+            }
+
+            async def receive() -> dict[str, Any]:
+                return {"type": "http.disconnect"}
+
+            await transport.app(scope, receive, _into(sent))  # type: ignore[arg-type]
+            answers.append([m.get("status") for m in sent if m["type"] == "http.response.start"])
+    assert answers[0] == answers[1] == [400]
+
+
+def _into(sent: list[dict[str, Any]]) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    return send

@@ -128,7 +128,11 @@ async def _registration_create(request: Request) -> RegistrationCreate | None:
     if content_type.partition(";")[0].strip().lower() != "application/json":
         return None
     try:
-        return RegistrationCreate.model_validate(json.loads(await request.body()))
+        body = await request.body()
+    except Exception:  # the client went away, say: FastAPI answers that too
+        return None
+    try:
+        return RegistrationCreate.model_validate(json.loads(body))
     except (ValueError, RecursionError):  # ValidationError is a ValueError
         return None
 
