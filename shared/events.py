@@ -6,6 +6,7 @@ Producers build an envelope with `new_event`; consumers read `envelope.data` wit
 """
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -94,6 +95,15 @@ class CloudEvent(BaseModel):
         message = self.model_dump(mode="json")
         return {k: v for k, v in message.items() if v is not None or k == "data"}
 
+    def to_json(self) -> bytes:
+        """`to_message()` as JSON text, made in one pass (the outbox stores it as it is)."""
+        unset = {name for name in _OPTIONAL_ATTRIBUTES if getattr(self, name) is None}
+        return self.__pydantic_serializer__.to_json(self, exclude=unset or None)
+
+
+_OPTIONAL_ATTRIBUTES = ("subject", "requestid", "traceparent", "tracestate")
+"""The envelope attributes that may be None (`to_message` leaves them out then)."""
+
 
 def new_event(
     service: str,
@@ -102,11 +112,16 @@ def new_event(
     *,
     subject: str | None = None,
     request_id: str | None = None,
+    trace: Mapping[str, str] | None = None,
 ) -> CloudEvent:
-    """An event of the current trace: its context, if any, goes in the event (`shared.tracing`)."""
-    payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
-    trace = current_trace()
-    return CloudEvent(
+    """An event of the current trace: its context, if any, goes in the event (`shared.tracing`);
+    `trace`: the W3C fields of another context (`tracing.fields_of_context`) instead.
+
+    Every attribute is made here, so the envelope is built without validating it again (at
+    peak enrollment, two or three events per registration: docs/performance.md, issue 18)."""
+    payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data)
+    fields = current_trace() if trace is None else trace
+    return CloudEvent.model_construct(
         id=str(uuid.uuid4()),
         source=f"training/{service}",
         type=type,
@@ -114,8 +129,8 @@ def new_event(
         time=datetime.now(UTC),
         data=payload,
         requestid=request_id,
-        traceparent=trace.get(TRACEPARENT),
-        tracestate=trace.get(TRACESTATE),
+        traceparent=fields.get(TRACEPARENT),
+        tracestate=fields.get(TRACESTATE),
     )
 
 

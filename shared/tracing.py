@@ -109,6 +109,13 @@ def current_trace() -> dict[str, str]:
     return fields
 
 
+def fields_of_context(parent: Context) -> dict[str, str]:
+    """`current_trace()` as it would be within `parent`, without making it current."""
+    fields: dict[str, str] = {}
+    _W3C.inject(fields, parent)
+    return fields
+
+
 def current() -> Context:
     """The current context, to continue later elsewhere (`within`)."""
     return context.get_current()

@@ -204,11 +204,17 @@ async def _admit_all(
         registration = registration_of(row)
         outcomes[i] = registration
         rid = applicant.request_id
-        with tracing.within(applicant.trace):
-            events.append(fact("requested", registration, applicant.actor.sub, rid))
-            if admission.status in ("confirmed", "waitlisted"):
-                events.append(fact(admission.status, registration, applicant.actor.sub, rid))
-            if token and expires_at:
+        actor = applicant.actor.sub
+        # what both facts carry, made once: the registration's JSON and the caller's trace
+        as_json = registration.model_dump(mode="json")
+        trace = tracing.fields_of_context(applicant.trace)
+        events.append(fact("requested", registration, actor, rid, as_json=as_json, trace=trace))
+        if admission.status in ("confirmed", "waitlisted"):
+            events.append(
+                fact(admission.status, registration, actor, rid, as_json=as_json, trace=trace)
+            )
+        if token and expires_at:
+            with tracing.within(applicant.trace):
                 commands.append(confirmation_command(registration, token, expires_at))
     if rows:
         await book.set_seats(session["id"], seats)

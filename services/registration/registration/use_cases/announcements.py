@@ -3,9 +3,9 @@ presence changed or attendance validated, written to the outbox in the transacti
 (docs/reference/events.md)."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,12 +21,10 @@ from shared.events import (
     CloudEvent,
     EventRegistration,
     EventRegistrationData,
-    MovedTo,
     Presence,
     PresenceCounts,
     PresenceData,
     Registration,
-    RegistrationData,
     RegistrationStatus,
     RegistrationUser,
     SendConfirmation,
@@ -48,18 +46,30 @@ def fact(
     reason: str | None = None,
     step: ValidationStep | None = None,
     moved_to: tuple[uuid.UUID, uuid.UUID] | None = None,
+    as_json: dict[str, Any] | None = None,
+    trace: Mapping[str, str] | None = None,
 ) -> CloudEvent:
-    """`registration.<fact>`; `rid` is the caller's request id (a batch runs in another task)."""
-    data = RegistrationData(
-        **registration.model_dump(),
-        previous_status=previous_status,
-        reason=reason,
-        actor=actor,
-        step=step,
-        moved_to=MovedTo(id=moved_to[0], session_id=moved_to[1]) if moved_to else None,
-    )
+    """`registration.<fact>`: `RegistrationData` as JSON; `rid` is the caller's request id (a
+    batch runs in another task), `trace` its trace context's fields (`new_event`).
+
+    The data is the registration's own JSON (`as_json`, when the caller has it already) and
+    what the change was, as `RegistrationData.model_dump(mode="json")` writes them: everything
+    in it is the service's own, validated once when the registration was made."""
+    data: dict[str, Any] = {
+        **(registration.model_dump(mode="json") if as_json is None else as_json),
+        "previous_status": previous_status,
+        "reason": reason,
+        "actor": actor,
+        "step": step,
+        "moved_to": {"id": str(moved_to[0]), "session_id": str(moved_to[1])} if moved_to else None,
+    }
     return new_event(
-        SERVICE, f"registration.{fact}", data, subject=str(registration.id), request_id=rid
+        SERVICE,
+        f"registration.{fact}",
+        data,
+        subject=str(registration.id),
+        request_id=rid,
+        trace=trace,
     )
 
 
