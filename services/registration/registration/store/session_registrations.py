@@ -7,8 +7,20 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, cast, func, insert, literal_column, or_, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    any_,
+    cast,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration.domain import ACTIVE
@@ -51,7 +63,9 @@ async def active_registration_ids(
     """user id → their active registration in the session, for those who have one."""
     query = select(registrations.c.user_id, registrations.c.id).where(
         registrations.c.session_id == session_id,
-        registrations.c.user_id.in_(list(user_ids)),
+        # one array parameter: one statement for every batch size (an IN list of n parameters
+        # is another statement, prepared again, for each n)
+        registrations.c.user_id == any_(cast(list(user_ids), ARRAY(Text))),
         _active,
     )
     return {row.user_id: row.id for row in await db.execute(query)}
