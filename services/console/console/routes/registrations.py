@@ -1,7 +1,8 @@
 """The registration actions of a session's page: validate a step, refuse, cancel, move to another
 session of the training, add a learner (forced beyond the seats by a manager), add many at once,
-and the CSV export. Each POST calls the API and goes back to the page with `?done=`; a refusal
-shows the page again with the API's problem in words.
+and the CSV export. Each POST calls the API and goes back to the page with `?done=` (a validation
+sent from /awaiting goes back there); a refusal shows the page again with the API's problem in
+words.
 """
 
 import uuid
@@ -21,9 +22,13 @@ router = APIRouter()
 
 STEPS = ("organization", "registration", "validator", "all")
 CSV_TYPE = "text/csv; charset=utf-8"
+# the console's pages a form may name in `back`: a fixed list, never a URL taken as given
+BACK_PATHS = ("/awaiting",)
 
 
-def _back(session_id: uuid.UUID, done: str) -> RedirectResponse:
+def _back(session_id: uuid.UUID, done: str, back: str | None = None) -> RedirectResponse:
+    if back in BACK_PATHS:
+        return RedirectResponse(f"{back}?done={done}", 303)
     return RedirectResponse(f"/sessions/{session_id}?done={done}#registrations", 303)
 
 
@@ -36,14 +41,15 @@ async def _act(
     action: str,
     body: dict[str, str],
     done: str,
+    back: str | None = None,
 ) -> Response:
-    """One action on one registration: back to the page with `done`, or the page again with
-    the API's refusal in words."""
+    """One action on one registration: back to the page with `done` (or to `back`, one of
+    BACK_PATHS), or the session's page again with the API's refusal in words."""
     try:
         await api.post(f"/api/registrations/{registration_id}/{action}", body)
     except ApiProblem as problem:
         return await session_view(request, viewer, api, session_id, problem=problem)
-    return _back(session_id, done)
+    return _back(session_id, done, back)
 
 
 async def _reason(request: Request) -> dict[str, str]:
@@ -59,7 +65,8 @@ async def validate(
     viewer: SignedIn,
     api: ViewerApi,
 ) -> Response:
-    body = {"step": forms.text(await request.form(), "step") or ""}
+    form = await request.form()
+    body = {"step": forms.text(form, "step") or ""}
     return await _act(
         request,
         viewer,
@@ -69,6 +76,7 @@ async def validate(
         "validate",
         body,
         "registration_validated",
+        back=forms.text(form, "back"),
     )
 
 
