@@ -1,9 +1,11 @@
 """The console in real Chromium (Debian's, driven by Playwright) on the real stack, through the
 real gateway, as its users meet it: a manager signs in by pasting a token, creates a training and
 a session in the forms; learners register through the catalog; one confirms through the link in
-the email the system really sent; the manager validates, messages the session and reads the
-delivery stats. Every main screen passes axe-core (no serious or critical violation) in French
-and in English, and the sign-in form works with the keyboard alone.
+the email the system really sent; the manager validates from /awaiting (and is sent back there),
+reads an event's pages, messages the session and reads the delivery stats; the learner reads her
+inbox, her account and an offer's page; an admin reads the deliveries and the curricula tree.
+Every one of those screens passes axe-core (no serious or critical violation) in French and in
+English, and the sign-in form works with the keyboard alone.
 
 The labels the test looks for are the console's own texts (console.texts), so it reads like a
 user's steps in either language. With CONSOLE_SCREENSHOTS=1 the English run saves the main
@@ -63,6 +65,13 @@ async def sign_in_with_the_form(page: Page, token: str, locale: str) -> None:
 
 def api(system: System, token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def visit(page: Page, url: str, heading: str, what: str) -> None:
+    """Open `url`, see its title, check it with axe-core."""
+    await page.goto(url)
+    await expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+    await axe_check(page, what=what)
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])
@@ -133,6 +142,7 @@ async def test_a_session_from_creation_to_the_delivery_stats(
     await manager.get_by_role("button", name=t("trainings.create")).click()
     await expect(manager.get_by_role("status")).to_contain_text(t("done.training_created"))
     await expect(manager.get_by_role("heading", level=1)).to_contain_text(training_title)
+    await axe_check(manager, what=f"a training's page ({locale})")
 
     # --- a session of it: the form starts from the training's rules ---------------------------
     await manager.get_by_role("link", name=t("trainings.new_session")).click()
@@ -157,6 +167,18 @@ async def test_a_session_from_creation_to_the_delivery_stats(
     assert session["public_registration"] is True
     assert session["user_validation"] is True
     assert session["questions"][0]["id"] == "level"
+    event = await system.http.post(
+        f"/api/sessions/{session_id}/events",
+        json={
+            "title": f"Accueil {run}",
+            "start": f"{start.isoformat()}T07:00:00+00:00",
+            "end": f"{start.isoformat()}T10:00:00+00:00",
+            "location": "Salle 2",
+        },
+        headers=api(system, manager_token),
+    )
+    assert event.status_code == 201, event.text
+    event_id = event.json()["id"]
 
     # --- the sessions table -----------------------------------------------------------------
     # a second session, made through the API, so that the table has rows to sort
@@ -241,20 +263,27 @@ async def test_a_session_from_creation_to_the_delivery_stats(
     if locale == "en":
         await screenshot(lea_page, "my-registrations")
 
-    # --- the manager validates her registration on the session's page -------------------------
-    await manager.goto(f"{site}/sessions/{session_id}")
-    validate = manager.get_by_role(
+    # --- the manager validates her registration from /awaiting, and is sent back there ---------
+    await visit(manager, f"{site}/awaiting", t("awaiting.title"), f"awaiting ({locale})")
+    lea_request = (
+        manager.get_by_role("row").filter(has_text=session_title).filter(has_text="Léa Martin")
+    )
+    validate = lea_request.get_by_role(
         "button", name=f"{t('registrations.validate.registration')} — Léa Martin"
     )
     await expect(validate).to_be_visible()
+    await validate.click()
+    await expect(manager).to_have_url(re.compile(r"/awaiting\?done=registration_validated$"))
+    await expect(manager.get_by_role("status")).to_contain_text(t("done.registration_validated"))
+    await expect(lea_request).to_have_count(0)
+
+    await manager.goto(f"{site}/sessions/{session_id}")
     # Noé has not confirmed: nothing to validate for him yet
     await expect(
         manager.get_by_role(
             "button", name=f"{t('registrations.validate.registration')} — Noé Petit"
         )
     ).to_have_count(0)
-    await validate.click()
-    await expect(manager.get_by_role("status")).to_contain_text(t("done.registration_validated"))
     lea_row = manager.get_by_role("row").filter(has_text="Léa Martin")
     await expect(lea_row).to_contain_text(t("registrations.status.confirmed"))
     await axe_check(manager, what=f"the session's page ({locale})")
@@ -272,6 +301,23 @@ async def test_a_session_from_creation_to_the_delivery_stats(
     assert status_of[lea_id] == ("confirmed", [])
     assert status_of[learners["Noé Petit"][0]] == ("pending", ["user", "registration"])
     assert {r["answers"]["level"] for r in registrations} == {"confirmé"}
+    (lea_registration,) = (r["id"] for r in registrations if r["user"]["id"] == lea_id)
+
+    # --- the event's pages ------------------------------------------------------------------
+    event_title = f"Accueil {run}"
+    await visit(
+        manager,
+        f"{site}/events/{event_id}/edit",
+        t("events.edit", title=event_title),
+        f"an event's edit page ({locale})",
+    )
+    await visit(
+        manager,
+        f"{site}/events/{event_id}/attendance",
+        t("attendance.title", title=event_title),
+        f"an event's attendance page ({locale})",
+    )
+    await manager.goto(f"{site}/sessions/{session_id}")
 
     # --- the manager messages the session and reads the delivery stats -----------------------
     await manager.get_by_role("link", name=t("session_page.message")).click()
@@ -323,6 +369,52 @@ async def test_a_session_from_creation_to_the_delivery_stats(
         )
     )
 
+    # --- Léa reads the message in her inbox, her account, and an offer's link ---------------
+    await visit(lea_page, f"{site}/inbox", t("account.inbox.title"), f"inbox ({locale})")
+    await expect(
+        lea_page.get_by_role("heading", level=2, name=f"Salle changée {run}")
+    ).to_be_visible()
+    await visit(lea_page, f"{site}/account", t("account.title"), f"account ({locale})")
+    # her registration is not offered a seat: the page says so, with its link to hers
+    await visit(
+        lea_page,
+        f"{site}/offer?registration={lea_registration}&answer=accept",
+        t("email_links.offer.title"),
+        f"an offer's page ({locale})",
+    )
+
+    # --- an admin reads the deliveries and the curricula tree -------------------------------
+    admin_token = system.token(
+        f"admin-{run}", name="Alice Admin", roles=["platform_admin"], locale=locale
+    )
+    root = await system.http.post(
+        "/api/curricula",
+        json={"code": f"PAR-{run}".upper(), "title": f"Parcours sécurité {run}"},
+        headers=api(system, admin_token),
+    )
+    assert root.status_code == 201, root.text
+    child = await system.http.post(
+        "/api/curricula",
+        json={
+            "code": f"MOD-{run}".upper(),
+            "title": "Module 1",
+            "parent_id": root.json()["id"],
+            "training_ids": [session["training_id"]],
+        },
+        headers=api(system, admin_token),
+    )
+    assert child.status_code == 201, child.text
+    admin_context, admin = await new_page(browser, locale)
+    await admin.goto(f"{site}/deliveries")
+    await sign_in_with_the_form(admin, admin_token, locale)
+    await expect(
+        admin.get_by_role("heading", level=1, name=t("messages.deliveries.title"))
+    ).to_be_visible()
+    await axe_check(admin, what=f"deliveries ({locale})")
+    await visit(admin, f"{site}/curricula", t("curricula.title"), f"curricula tree ({locale})")
+    await expect(admin.get_by_text(f"PAR-{run}".upper(), exact=True)).to_be_visible()
+
+    await admin_context.close()
     await manager_context.close()
     for page in learner_pages.values():
         await page.context.close()
