@@ -6,6 +6,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "messages.subject": ("Objet", "Subject"),
     "messages.body": ("Message", "Message"),
     "messages.channels": ("Envoyer par", "Send by"),
+    "messages.sent_by": ("Envoyé par", "Sent by"),
     "messages.channel.internal": ("la messagerie de la plateforme", "the platform's inbox"),
     "messages.channel.email": ("e-mail", "email"),
     "messages.channel.both": ("la messagerie et e-mail", "the inbox and email"),
