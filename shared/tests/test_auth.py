@@ -251,3 +251,81 @@ async def test_an_unreachable_identity_provider_is_503_not_401(
         await verifier.verify(token)
     assert refused.value.status == 503
     assert int(refused.value.headers["Retry-After"]) > 0
+
+
+SEGMENTS = [
+    b"",
+    b"a",
+    b"ab",
+    b"abc",
+    b"abcd",
+    b"ab==",
+    b"abc=",
+    b"a===",
+    b"ab=",
+    b"abcd====",
+    b"!!!!",
+    b"ab+/",
+    b"ab-_",
+    b"ab\x00c",
+    b"abc\xff",
+    b"ab=c",
+    b"=",
+    b"==",
+    b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+    b"ab c",
+    b"abd",  # decodes, but is not the canonical encoding of its bytes
+]
+
+
+@pytest.mark.parametrize("segment", SEGMENTS)
+def test_segments_are_decoded_or_refused_as_pyjwt_does(segment: bytes) -> None:
+    from jwt.api_jws import PyJWS
+
+    from shared.auth import _Signatures
+
+    def outcome(decode: Any) -> object:
+        try:
+            return decode(segment, "payload")
+        except jwt.DecodeError as error:
+            return str(error)
+
+    assert outcome(_Signatures._decode_base64url_segment) == outcome(
+        PyJWS._decode_base64url_segment
+    )
+
+
+def _claims_or_error(decode: Any, token: str, key: str) -> object:
+    options: dict[str, Any] = {"require": ["sub", "exp"], "verify_aud": False}
+    try:
+        return decode(token, key, algorithms=["HS256"], options=options)
+    except jwt.PyJWTError as error:
+        return type(error), str(error)
+
+
+def _tokens() -> Iterator[str]:
+    yield mint_token(SECRET, sub="u1", email="u1@example.org", roles=["platform_admin"])
+    yield mint_token(SECRET, sub="u1", ttl_seconds=-10)
+    yield mint_token("another-secret-0123456789-0123456789", sub="u1")
+    yield jwt.encode({"sub": "u1"}, SECRET, algorithm="HS256")
+    yield jwt.encode({"sub": "u1", "exp": time.time() + 60}, SECRET * 2, algorithm="HS512")
+    yield jwt.encode({"sub": "u1", "exp": time.time() + 60, "nbf": time.time() + 60}, SECRET)
+    good = mint_token(SECRET, sub="u1")
+    head, body, signature = good.split(".")
+    yield f"{head}.{body}.{signature[:-2]}"
+    yield f"{head}.{body}x.{signature}"
+    yield f"{head}==.{body}.{signature}"
+    yield f"{head}.{body}"
+    yield "not a token"
+
+
+@pytest.mark.parametrize("token", list(_tokens()))
+def test_our_hs256_decoder_answers_as_jwt_decode(token: str) -> None:
+    from shared.auth import _hs256
+
+    ours = _hs256(SECRET)
+    assert _claims_or_error(ours.decode, token, SECRET) == _claims_or_error(
+        jwt.decode, token, SECRET
+    )
+    # another key than the one prepared is checked as PyJWT checks any key
+    assert _claims_or_error(ours.decode, token, "") == _claims_or_error(jwt.decode, token, "")
