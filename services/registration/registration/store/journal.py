@@ -4,8 +4,7 @@ commands that were refused after all."""
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Text, bindparam, cast, delete, func, insert, null, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration.tables import inbox, outbox
@@ -28,14 +27,12 @@ async def record_command(db: AsyncSession, command: CloudEvent) -> None:
 
 
 # `add_all_to_outbox` with each envelope already JSON text (`CloudEvent.to_json`, one pass in
-# pydantic's core), which PostgreSQL reads into the JSONB column itself: at peak enrollment
-# a batch writes two or three events per registration (docs/performance.md, issue 18).
-_INSERT_JSON = insert(outbox).values(
-    id=bindparam("row_id"),
-    exchange=bindparam("row_exchange"),
-    routing_key=bindparam("row_routing_key"),
-    payload=cast(bindparam("body", type_=Text), JSONB),
-    headers=null(),
+# pydantic's core), which PostgreSQL reads into the JSONB column itself, executed by the
+# driver on the transaction's own connection: SQLAlchemy's parameter processing cost more
+# than the statement (at peak enrollment a batch writes two or three events per registration:
+# docs/performance.md, issue 18).
+_INSERT_JSON = (
+    "INSERT INTO outbox (id, exchange, routing_key, payload) VALUES ($1, $2, $3, $4::jsonb)"
 )
 
 
@@ -48,17 +45,14 @@ async def record_all(
         return
     rows = [_row(event, EVENTS_EXCHANGE.name) for event in events]
     rows += [_row(command, COMMANDS_EXCHANGE.name) for command in commands]
-    await db.execute(_INSERT_JSON, rows)
+    driver = (await (await db.connection()).get_raw_connection()).driver_connection
+    assert driver is not None  # the transaction's connection, checked out
+    await driver.executemany(_INSERT_JSON, rows)
     await db.execute(select(func.pg_notify(outbox.name, "")))
 
 
-def _row(envelope: CloudEvent, exchange: str) -> dict[str, object]:
-    return {
-        "row_id": uuid.UUID(envelope.id),
-        "row_exchange": exchange,
-        "row_routing_key": envelope.type,
-        "body": envelope.to_json().decode(),
-    }
+def _row(envelope: CloudEvent, exchange: str) -> tuple[uuid.UUID, str, str, str]:
+    return uuid.UUID(envelope.id), exchange, envelope.type, envelope.to_json().decode()
 
 
 async def forget_commands(db: AsyncSession, consumer: str, event_ids: Sequence[str]) -> None:
