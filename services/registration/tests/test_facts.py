@@ -2,6 +2,7 @@
 of the registration and the change, though built from the registration's JSON without
 validating it again."""
 
+import importlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -80,3 +81,17 @@ def test_the_data_is_registration_data(which: str, change: str, given_json: bool
         "rid-1",
     )
     assert RegistrationData.model_validate(event.data).model_dump(mode="json") == expected
+
+
+def test_the_batch_insert_names_every_column_of_registrations_in_order() -> None:
+    from registration.tables import registrations
+
+    # the module, not the query function the package names alike
+    session_registrations = importlib.import_module("registration.store.session_registrations")
+
+    assert tuple(column.name for column in registrations.columns) == session_registrations.COLUMNS
+    assert {
+        column.name
+        for column in registrations.columns
+        if column.type.__class__.__name__ in ("JSON", "JSONB")
+    } == session_registrations.JSON_COLUMNS
