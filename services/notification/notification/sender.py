@@ -132,6 +132,7 @@ class DeliverySender:
         flight twice (after its lease). An outcome that cannot be written ends the round: it is
         kept and written first in the next, before anything else is claimed or sent."""
         await self._record_kept()
+        await self._release()  # those a round cut short left claimed: due again before claiming
         async with transaction(self._sessions) as db:
             claim = await store.claim_due_deliveries(db, self._batch_size, self._claim_window)
         if claim is None:
