@@ -5,18 +5,13 @@ HS256 with `JWT_SECRET`, or RS256 against `JWT_JWKS_URL` when it is set; either 
 """
 
 import asyncio
-import binascii
-import contextlib
 import time
 from collections.abc import Iterable
 from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
-from jwt.algorithms import HMACAlgorithm
-from jwt.api_jws import PyJWS
 from jwt.types import Options
-from jwt.utils import base64url_decode, base64url_encode
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from shared.bounds import Email, Ident, Name
@@ -83,7 +78,6 @@ class TokenVerifier:
     ) -> None:
         self._secret = secret
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
-        self._jwt = _hs256(secret) if self._jwks is None else jwt.PyJWT()
         self._audience = audience
         self._issuer = issuer
         # unchecked, PyJWT would refuse every token that has an `aud` when none is configured
@@ -127,7 +121,7 @@ class TokenVerifier:
         else:
             key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
             algorithm = "RS256"
-        claims: dict[str, Any] = self._jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             token,
             key,
             algorithms=[algorithm],
@@ -136,57 +130,6 @@ class TokenVerifier:
             options=self._options,
         )
         return claims
-
-
-def _hs256(secret: str) -> jwt.PyJWT:
-    """PyJWT for our one HS256 secret, doing what `jwt.decode` does at less cost per token
-    (docs/performance.md, issue 18): the secret's checks (not empty, no PEM, SSH or DER public
-    key, which PyJWT tries to parse) made once instead of at every decode, and each segment's
-    base64url alphabet checked in C instead of a Python loop over its characters."""
-    signatures = _Signatures(algorithms=["HS256"])
-    signatures.unregister_algorithm("HS256")
-    signatures.register_algorithm("HS256", _PreparedHMAC(secret))
-    decoder = jwt.PyJWT()
-    decoder._jws = signatures  # PyJWT has no argument for it
-    return decoder
-
-
-class _PreparedHMAC(HMACAlgorithm):
-    """HS256 whose one secret is prepared (and checked) once."""
-
-    def __init__(self, secret: str) -> None:
-        super().__init__(HMACAlgorithm.SHA256)
-        self._secret = secret
-        self._prepared: bytes | None = None
-        with contextlib.suppress(jwt.InvalidKeyError):  # then refused at each decode, as before
-            self._prepared = super().prepare_key(secret)
-
-    def prepare_key(self, key: str | bytes) -> bytes:
-        if self._prepared is not None and key == self._secret:
-            return self._prepared
-        return super().prepare_key(key)
-
-
-_BASE64URL = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-
-class _Signatures(PyJWS):
-    @staticmethod
-    def _decode_base64url_segment(segment: bytes, name: str) -> bytes:
-        """`PyJWS._decode_base64url_segment`, the alphabet tested by `bytes.translate`."""
-        stripped = segment.rstrip(b"=")
-        padding = len(segment) - len(stripped)
-        if padding > 2 or (padding and len(segment) % 4 != 0):
-            raise jwt.DecodeError(f"Invalid {name} padding")
-        if len(stripped) % 4 == 1 or stripped.translate(None, _BASE64URL):
-            raise jwt.DecodeError(f"Invalid {name} padding")
-        try:
-            decoded = base64url_decode(stripped)
-        except (TypeError, binascii.Error) as err:
-            raise jwt.DecodeError(f"Invalid {name} padding") from err
-        if base64url_encode(decoded) != stripped:
-            raise jwt.DecodeError(f"Invalid {name} padding")
-        return decoded
 
 
 def _invalid(detail: str) -> Problem:
