@@ -5,8 +5,10 @@ HS256 with `JWT_SECRET`, or RS256 against `JWT_JWKS_URL` when it is set; either 
 """
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
 import jwt
@@ -75,6 +77,7 @@ class TokenVerifier:
         jwks_url: str | None = None,
         audience: str | None = None,
         issuer: str | None = None,
+        verified: "VerifiedTokens | None" = None,
     ) -> None:
         self._secret = secret
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
@@ -82,6 +85,7 @@ class TokenVerifier:
         self._issuer = issuer
         # unchecked, PyJWT would refuse every token that has an `aud` when none is configured
         self._options: Options = {"require": ["sub", "exp"], "verify_aud": audience is not None}
+        self._verified = verified if verified is not None else VerifiedTokens()
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> "TokenVerifier":
@@ -93,8 +97,11 @@ class TokenVerifier:
         )
 
     async def verify(self, token: str) -> Principal:
+        if (principal := self._verified.get(token)) is not None:
+            return principal
         try:
-            return Principal.model_validate(await self._claims(token))
+            claims = await self._claims(token)
+            principal = Principal.model_validate(claims)
         except jwt.ExpiredSignatureError as exc:
             raise Problem(401, "Token expired", "The bearer token has expired.") from exc
         except jwt.MissingRequiredClaimError as exc:
@@ -113,6 +120,9 @@ class TokenVerifier:
             ) from exc
         except (jwt.PyJWTError, ValidationError) as exc:
             raise _invalid("The bearer token is not valid.") from exc
+        with contextlib.suppress(TypeError, ValueError, OverflowError):  # PyJWT took it as int
+            self._verified.put(token, principal, float(claims["exp"]))
+        return principal
 
     async def _claims(self, token: str) -> dict[str, Any]:
         if self._jwks is None:
@@ -130,6 +140,39 @@ class TokenVerifier:
             options=self._options,
         )
         return claims
+
+
+class VerifiedTokens:
+    """The principals of tokens verified lately, each until its token's `exp`, at most `size`
+    of them (the least recently used go first): a browser or a platform sends the same token
+    with each of its requests, and its signature need not be checked again. A cached token is
+    as good as it was when verified, for no longer than it says itself; a refused one is never
+    kept."""
+
+    def __init__(self, size: int = 10_000, clock: Callable[[], float] = time.time) -> None:
+        self._size = size
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        principal, expires_at = entry
+        if self._clock() >= expires_at:
+            del self._entries[token]
+            return None
+        self._entries.move_to_end(token)
+        return principal
+
+    def put(self, token: str, principal: Principal, expires_at: float) -> None:
+        self._entries[token] = (principal, expires_at)
+        self._entries.move_to_end(token)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def _invalid(detail: str) -> Problem:
