@@ -437,7 +437,7 @@ async def test_curricula_as_a_tree(system: System) -> None:
         assert f'href="/curricula/{root_id}/delete"' in tree.text  # a link to a question first
         question = await console.get(f"/curricula/{root_id}/delete")
         assert question.status_code == 200
-        assert "Les formations qu’il regroupe restent" in question.text
+        assert "regroupe restent" in question.text  # the trainings stay
         assert f'action="/curricula/{root_id}/delete"' in question.text
         refused = await console.post(f"/curricula/{root_id}/delete")
         assert refused.status_code == 409
