@@ -4,12 +4,8 @@
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from functools import cache
-from typing import Any
 
 from sqlalchemy import (
-    Interval,
-    bindparam,
     func,
     select,
     tuple_,
@@ -17,7 +13,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql.dml import ReturningUpdate
 
 from notification.domain import ACTIVE
 from notification.records import (
@@ -187,56 +182,53 @@ async def record_and_take(
     lease: timedelta,
 ) -> bool:
     """`record_attempt` of the email `done` (id, outcome, attempts before), if any, and
-    `take_claimed` of `delivery`, in one statement: both or neither, in one round trip. The
-    statements are made once (a sender runs one per email)."""
-    params: dict[str, object] = {
-        "take_id": delivery.id,
-        "take_attempts": delivery.attempts,
-        "until": claim.until,
-        "lease": lease,
-    }
-    stmt = _TAKE
+    `take_claimed` of `delivery`, in one statement: both or neither, in one round trip. `db` is
+    in autocommit: the statement is its own transaction. Executed by the driver (a prepared
+    statement, the same for every email): a sender runs one per email, and SQLAlchemy's
+    execution cost three times the round trip (docs/performance.md, issue 18)."""
+    done_id: uuid.UUID | None = None
+    attempts_before, status, last_error, sent_at, retry_at = 0, None, None, None, None
     if done is not None:
-        delivery_id, values, attempts_before = done
-        stmt = _recording_and_taking(tuple(sorted(values)))
-        params |= {"done_id": delivery_id, "done_attempts": attempts_before}
-        params |= {f"done_{column}": value for column, value in values.items()}
-    return (await db.execute(stmt, params)).first() is not None
-
-
-_TAKE = (
-    update(deliveries)
-    .where(
-        deliveries.c.id == bindparam("take_id"),
-        deliveries.c.status == "pending",
-        deliveries.c.attempts == bindparam("take_attempts"),
-        deliveries.c.next_attempt_at == bindparam("until"),
+        done_id, values, attempts_before = done
+        status, last_error = values["status"], values["last_error"]
+        sent_at, retry_at = values.get("sent_at"), values.get("next_attempt_at")
+    driver = (await db.get_raw_connection()).driver_connection
+    assert driver is not None  # the round's connection, checked out
+    row = await driver.fetchrow(
+        _RECORD_AND_TAKE,
+        delivery.id,
+        delivery.attempts,
+        claim.until,
+        lease,
+        done_id,
+        attempts_before,
+        status,
+        last_error,
+        sent_at,
+        retry_at,
     )
-    .values(next_attempt_at=func.now() + bindparam("lease", type_=Interval()))
-    .returning(deliveries.c.id)
+    return row is not None
+
+
+# The outcome's columns as `record_attempt` writes them: `sent_at` when accepted, the retry time
+# when not (a pending row was never sent: keeping either as it is, is leaving it unset). No
+# outcome: `$5` is NULL and the first update matches no row.
+_RECORD_AND_TAKE = """\
+WITH recorded AS (
+    UPDATE deliveries SET
+        status = $7::varchar,
+        last_error = $8::text,
+        sent_at = COALESCE($9::timestamptz, sent_at),
+        next_attempt_at = COALESCE($10::timestamptz, next_attempt_at),
+        attempts = attempts + 1,
+        updated_at = now()
+    WHERE id = $5::uuid AND attempts = $6::integer
+    RETURNING id
 )
-
-
-@cache
-def _recording_and_taking(columns: tuple[str, ...]) -> ReturningUpdate[Any]:
-    """`_TAKE` with the attempt written beside it (the outcome's columns, as `record_attempt`)."""
-    recorded = (
-        update(deliveries)
-        .where(
-            deliveries.c.id == bindparam("done_id"),
-            deliveries.c.attempts == bindparam("done_attempts"),
-        )
-        .values(
-            {
-                **{deliveries.c[column]: bindparam(f"done_{column}") for column in columns},
-                deliveries.c.attempts: deliveries.c.attempts + 1,
-                deliveries.c.updated_at: func.now(),
-            }
-        )
-        .returning(deliveries.c.id)
-        .cte("recorded")
-    )
-    return _TAKE.add_cte(recorded)
+UPDATE deliveries SET next_attempt_at = now() + $4::interval
+WHERE id = $1::uuid AND status = 'pending' AND attempts = $2::integer
+    AND next_attempt_at = $3::timestamptz
+RETURNING id"""
 
 
 async def release_deliveries(db: AsyncSession, claimed: list[tuple[uuid.UUID, datetime]]) -> None:

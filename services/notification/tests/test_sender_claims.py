@@ -5,14 +5,15 @@ the one it had taken, possibly in flight, waits its lease."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from notification import store
 from notification.mailer import SmtpTransport, parse_smtp_url
+from notification.records import AttemptOutcome
 from notification.sender import LEASE, DeliverySender, RetryPolicy
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db import make_engine, make_sessionmaker, transaction
 from shared.migrations import upgrade_to_head
@@ -122,3 +123,55 @@ async def test_a_claim_whose_window_passed_takes_and_releases_nothing_claimed_ag
         assert await store.claim_due_deliveries(db, 20, WINDOW) is None
     assert await take(sessions, second, 0)
     assert await take(sessions, second, 1)
+
+
+async def test_each_outcome_is_written_with_the_next_take_as_record_attempt_writes_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The sender's one statement per email (the driver's, not SQLAlchemy's): an accepted email,
+    one to retry and one given up are written as `record_attempt` would, each with the take of
+    the next; an outcome already written (its attempt counted) is not written again."""
+    ids = await pending_emails(sessions, 4)
+    claimed = await claim(sessions)
+    by_id = {delivery.id: delivery for delivery in claimed.deliveries}
+    order = [by_id[delivery_id] for delivery_id in ids]
+    now = datetime.now(UTC)
+    retry_at = now + timedelta(minutes=3)
+    outcomes: list[AttemptOutcome] = [
+        {"status": "sent", "sent_at": now, "last_error": None},
+        {
+            "status": "pending",
+            "last_error": "SMTPServerDisconnected: gone",
+            "next_attempt_at": retry_at,
+        },
+        {"status": "failed", "last_error": "SMTPRecipientsRefused", "next_attempt_at": retry_at},
+    ]
+    engine: AsyncEngine = sessions.kw["bind"]
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        assert await store.record_and_take(conn, None, claimed, order[0], LEASE)
+        for index, outcome in enumerate(outcomes):
+            done = (order[index].id, outcome, 0)
+            assert await store.record_and_take(conn, done, claimed, order[index + 1], LEASE)
+        # the first outcome again (a lost answer's retry): its attempt is counted, nothing changes
+        assert not await store.record_and_take(
+            conn, (ids[0], outcomes[0], 0), claimed, order[1], LEASE
+        )
+    found = {row["id"]: row for row in await rows(sessions, ids)}
+    sent, retried, given_up, taken = (found[delivery_id] for delivery_id in ids)
+    assert (sent["status"], sent["attempts"], sent["sent_at"], sent["last_error"]) == (
+        "sent",
+        1,
+        now,
+        None,
+    )
+    for row, outcome in ((retried, outcomes[1]), (given_up, outcomes[2])):
+        assert (row["status"], row["attempts"], row["last_error"]) == (
+            outcome["status"],
+            1,
+            outcome["last_error"],
+        )
+        assert (row["next_attempt_at"], row["sent_at"]) == (retry_at, None)
+    assert (taken["status"], taken["attempts"]) == ("pending", 0)
+    assert taken["next_attempt_at"] > claimed.until  # leased: now() + LEASE
+    assert sent["updated_at"] > sent["created_at"]
