@@ -2,9 +2,9 @@
 
 It wakes on NOTIFY (a delivery was committed) or when the next retry is due, and polls besides.
 A round claims a batch of due emails (`FOR UPDATE SKIP LOCKED`, then not due again for
-`CLAIM_WINDOW`) in one short transaction, so replicas share the work; then, one by one, takes each
-for `LEASE` if the claim is still on it (one UPDATE: else another sender claimed it once the window
-passed, and it is skipped), sends it and writes its outcome as soon as it is known, in the
+`CLAIM_WINDOW`) in one statement on its connection, so replicas share the work; then, one by
+one, takes each for `LEASE` if the claim is still on it (one UPDATE: else another sender claimed
+it once the window passed, and it is skipped), sends it and writes its outcome as soon as it is known, in the
 statement that takes the next one (one statement per email on the round's connection, each its
 own transaction: the outcome is committed before the next email is sent). No two senders send
 the same email at once, and a sender that dies mid-round leaves the emails it had not taken due
@@ -133,14 +133,13 @@ class DeliverySender:
         kept and written first in the next, before anything else is claimed or sent."""
         await self._record_kept()
         await self._release()  # those a round cut short left claimed: due again before claiming
-        async with transaction(self._sessions) as db:
-            claim = await store.claim_due_deliveries(db, self._batch_size, self._claim_window)
-        if claim is None:
-            return 0
-        untried = [(delivery.id, claim.until) for delivery in claim.deliveries]
-        outcome: Attempt | None = None  # the last email's, written with the next take
-        try:
-            async with self._autocommit() as conn:
+        async with self._autocommit() as conn:
+            claim = await store.claim_due_deliveries(conn, self._batch_size, self._claim_window)
+            if claim is None:
+                return 0
+            untried = [(delivery.id, claim.until) for delivery in claim.deliveries]
+            outcome: Attempt | None = None  # the last email's, written with the next take
+            try:
                 for delivery in claim.deliveries:
                     taken = await self._record_and_take(conn, outcome, claim, delivery)
                     outcome = None
@@ -151,8 +150,8 @@ class DeliverySender:
                         outcome = await self._attempt(delivery)
                 if outcome is not None:
                     await self._record_or_keep(conn, outcome)
-        finally:
-            self._unreleased += untried
+            finally:
+                self._unreleased += untried
         await self._release()
         return len(claim.deliveries)
 

@@ -4,6 +4,7 @@
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     func,
@@ -132,27 +133,44 @@ class Claim:
     deliveries: list[LeasedDelivery]
 
 
-async def claim_due_deliveries(db: AsyncSession, limit: int, window: timedelta) -> Claim | None:
+async def claim_due_deliveries(
+    db: AsyncConnection | AsyncSession, limit: int, window: timedelta
+) -> Claim | None:
     """The oldest due pending emails, claimed for `window` (None when none is due): not due for
     anyone else until then (replicas skip the rows locked while this runs, and see them claimed
-    after); due again for all once the window has passed, unless taken to be sent."""
-    due = (
-        select(*(deliveries.c[name] for name in LEASED_COLUMNS))
-        .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= func.now())
-        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    claimed = [LeasedDelivery(**row) for row in (await db.execute(due)).mappings()]
-    if not claimed:
+    after); due again for all once the window has passed, unless taken to be sent. One
+    statement (locking and claiming the rows at once), executed by the driver as the sender's
+    takes are."""
+    driver = await _driver(db)
+    rows = await driver.fetch(_CLAIM, limit, window)
+    if not rows:
         return None
-    until = await db.execute(
-        update(deliveries)
-        .where(deliveries.c.id.in_([row.id for row in claimed]))
-        .values(next_attempt_at=func.now() + window)
-        .returning(deliveries.c.next_attempt_at)
-    )
-    return Claim(until.scalars().all()[0], claimed)  # now(): the same on every row
+    rows = sorted(rows, key=lambda row: (row["due_at"], row["id"]))  # the oldest first
+    claimed = [LeasedDelivery(*(row[name] for name in LEASED_COLUMNS)) for row in rows]
+    return Claim(rows[0]["until"], claimed)  # now(): the same on every row
+
+
+_CLAIM = """\
+WITH due AS (
+    SELECT id, next_attempt_at FROM deliveries
+    WHERE status = 'pending' AND next_attempt_at <= now()
+    ORDER BY next_attempt_at, id
+    LIMIT $1::integer
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE deliveries SET next_attempt_at = now() + $2::interval
+FROM due WHERE deliveries.id = due.id
+RETURNING due.next_attempt_at AS due_at, deliveries.next_attempt_at AS until,
+    deliveries.id, recipient, kind, subject, text_body, html_body, calendar, attempts, user_id,
+    category, traceparent, tracestate"""
+
+
+async def _driver(db: AsyncConnection | AsyncSession) -> Any:
+    """The asyncpg connection under `db` (checked out: the session's or the round's)."""
+    conn = db if isinstance(db, AsyncConnection) else await db.connection()
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
+    return driver
 
 
 async def take_claimed(
@@ -192,9 +210,7 @@ async def record_and_take(
         done_id, values, attempts_before = done
         status, last_error = values["status"], values["last_error"]
         sent_at, retry_at = values.get("sent_at"), values.get("next_attempt_at")
-    driver = (await db.get_raw_connection()).driver_connection
-    assert driver is not None  # the round's connection, checked out
-    row = await driver.fetchrow(
+    row = await (await _driver(db)).fetchrow(
         _RECORD_AND_TAKE,
         delivery.id,
         delivery.attempts,

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from notification import store
+from notification import store, tables
 from notification.mailer import SmtpTransport, parse_smtp_url
 from notification.records import AttemptOutcome
 from notification.sender import LEASE, DeliverySender, RetryPolicy
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db import make_engine, make_sessionmaker, transaction
@@ -175,3 +176,28 @@ async def test_each_outcome_is_written_with_the_next_take_as_record_attempt_writ
     assert (taken["status"], taken["attempts"]) == ("pending", 0)
     assert taken["next_attempt_at"] > claimed.until  # leased: now() + LEASE
     assert sent["updated_at"] > sent["created_at"]
+
+
+async def test_a_claim_takes_the_oldest_due_emails_first(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    ids = await pending_emails(sessions, 4)
+    ages = dict(zip(ids, (3, 1, 2, -60), strict=True))  # seconds overdue; the last not due yet
+    async with transaction(sessions) as db:
+        for delivery_id, age in ages.items():
+            await db.execute(
+                update(tables.deliveries)
+                .where(tables.deliveries.c.id == delivery_id)
+                .values(next_attempt_at=func.now() - timedelta(seconds=age))
+            )
+    async with transaction(sessions) as db:
+        first = await store.claim_due_deliveries(db, 2, WINDOW)
+    assert first is not None
+    assert [delivery.id for delivery in first.deliveries] == [ids[0], ids[2]]
+    async with transaction(sessions) as db:
+        rest = await store.claim_due_deliveries(db, 20, WINDOW)
+    assert rest is not None
+    assert [delivery.id for delivery in rest.deliveries] == [ids[1]]
+    assert rest.until >= first.until
+    [row] = await rows(sessions, [ids[1]])
+    assert row["next_attempt_at"] == rest.until
