@@ -4,11 +4,11 @@ It wakes on NOTIFY (a delivery was committed) or when the next retry is due, and
 A round claims a batch of due emails (`FOR UPDATE SKIP LOCKED`, then not due again for
 `CLAIM_WINDOW`) in one statement on its connection, so replicas share the work; then, one by
 one, takes each for `LEASE` if the claim is still on it (one UPDATE: else another sender claimed
-it once the window passed, and it is skipped), sends it and writes its outcome as soon as it is known, in the
-statement that takes the next one (one statement per email on the round's connection, each its
-own transaction: the outcome is committed before the next email is sent). No two senders send
-the same email at once, and a sender that dies mid-round leaves the emails it had not taken due
-again when the window is over: only the one in flight waits its lease.
+it once the window passed, and it is skipped), sends it and writes its outcome as soon as it is
+known, in the statement that takes the next one (one statement per email on the round's
+connection, each its own transaction: the outcome is committed before the next email is sent).
+No two senders send the same email at once, and a sender that dies mid-round leaves the emails
+it had not taken due again when the window is over: only the one in flight waits its lease.
 
 An outcome that cannot be written (the database went away during the SMTP exchange) is kept in
 memory and written again, with back-off, before anything else is leased; the lease keeps the
