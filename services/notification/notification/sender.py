@@ -92,7 +92,7 @@ class DeliverySender:
         *,
         sender_address: str,
         listen_dsn: str | None = None,
-        batch_size: int = 20,
+        batch_size: int = 100,
         poll_interval: float = 2.0,
         record_retry: RetryPolicy = RECORD_RETRY,
         stop_grace: float = 5.0,
@@ -193,7 +193,8 @@ class DeliverySender:
     async def _record_or_keep(self, conn: AsyncConnection, attempt: "Attempt") -> bool:
         """True when the outcome is written, False when it is kept to be written later."""
         try:
-            await self._record(conn, attempt)
+            done = (attempt.delivery_id, attempt.values, attempt.attempts_before)
+            await store.record_last(conn, done)
         except BaseException as error:
             # the SMTP exchange is over: whatever went wrong, sending it again would be a duplicate
             self._keep(attempt, error)
@@ -281,7 +282,7 @@ class DeliverySender:
         )
 
     @staticmethod
-    async def _record(db: AsyncSession | AsyncConnection, attempt: Attempt) -> None:
+    async def _record(db: AsyncSession, attempt: Attempt) -> None:
         await store.record_attempt(
             db, attempt.delivery_id, attempt.values, attempts_before=attempt.attempts_before
         )

@@ -30,7 +30,7 @@ class NotificationSettings(ServiceSettings):
     send_poll_seconds: float = Field(
         default=2.0, gt=0, validation_alias="NOTIFICATION_SEND_POLL_SECONDS"
     )
-    send_batch_size: int = Field(default=20, ge=1, validation_alias="NOTIFICATION_SEND_BATCH_SIZE")
+    send_batch_size: int = Field(default=100, ge=1, validation_alias="NOTIFICATION_SEND_BATCH_SIZE")
     smtp_timeout_seconds: float = Field(
         default=30.0, gt=0, validation_alias="NOTIFICATION_SMTP_TIMEOUT_SECONDS"
     )

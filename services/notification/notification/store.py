@@ -204,31 +204,36 @@ async def record_and_take(
     in autocommit: the statement is its own transaction. Executed by the driver (a prepared
     statement, the same for every email): a sender runs one per email, and SQLAlchemy's
     execution cost three times the round trip (docs/performance.md, issue 18)."""
+    take = (delivery.id, delivery.attempts, claim.until, lease)
+    return await _record_and_take(db, done, take) is not None
+
+
+async def record_last(db: AsyncConnection, done: tuple[uuid.UUID, AttemptOutcome, int]) -> None:
+    """`record_attempt` as `record_and_take` writes it, nothing taken: a round's last outcome."""
+    await _record_and_take(db, done, (None, None, None, None))
+
+
+async def _record_and_take(
+    db: AsyncConnection,
+    done: tuple[uuid.UUID, AttemptOutcome, int] | None,
+    take: tuple[object, object, object, object],
+) -> object:
     done_id: uuid.UUID | None = None
     attempts_before, status, last_error, sent_at, retry_at = 0, None, None, None, None
     if done is not None:
         done_id, values, attempts_before = done
         status, last_error = values["status"], values["last_error"]
         sent_at, retry_at = values.get("sent_at"), values.get("next_attempt_at")
-    row = await (await _driver(db)).fetchrow(
-        _RECORD_AND_TAKE,
-        delivery.id,
-        delivery.attempts,
-        claim.until,
-        lease,
-        done_id,
-        attempts_before,
-        status,
-        last_error,
-        sent_at,
-        retry_at,
+    driver = await _driver(db)
+    return await driver.fetchrow(
+        _RECORD_AND_TAKE, *take, done_id, attempts_before, status, last_error, sent_at, retry_at
     )
-    return row is not None
 
 
 # The outcome's columns as `record_attempt` writes them: `sent_at` when accepted, the retry time
 # when not (a pending row was never sent: keeping either as it is, is leaving it unset). No
-# outcome: `$5` is NULL and the first update matches no row.
+# outcome: `$5` is NULL and the first update matches no row; nothing to take: `$1` is NULL and
+# the second matches none.
 _RECORD_AND_TAKE = """\
 WITH recorded AS (
     UPDATE deliveries SET
