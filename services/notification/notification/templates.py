@@ -4,12 +4,20 @@
 message and the email's text part); `m` in them is `templates/<locale>/_macros.txt`.
 `templates/email.html` lays the same body out as HTML, with autoescape on, so nothing a user
 typed (a name, a manager's message) becomes markup.
+
+A batch's notices are rendered by a `Renderer`: those of one kind, locale and words but the
+learner's name and waitlist position (most of a burst of registrations) are rendered once, with
+marks in their place, then filled in: what `render` would give, byte for byte, as long as the
+templates use the name only as `m.hello(name)` and the position only as `{{ position }}` (a test
+holds them to it, and compares both ways for every registration kind and locale).
 """
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, replace
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 from notification.domain import Notice
 from shared.events import Locale
@@ -77,3 +85,47 @@ def render(notice: Notice) -> Rendered:
         lang=locale, subject=subject, paragraphs=paragraphs, actions=actions, footer=FOOTER[locale]
     )
     return Rendered(subject, text, f"{text}\n\n-- \n{FOOTER[locale]}\n", html)
+
+
+# Filled in after rendering: letters and digits only (escaping leaves them as they are, no
+# whitespace for the subject's or paragraphs' splitting to act on), unguessable outside the
+# process (no value a user typed holds one).
+_MARKS = {name: f"M{secrets.token_hex(12)}{name}" for name in ("name", "position")}
+
+
+class Renderer:
+    """`render` for the notices of a batch, each (kind, locale, words but the fillable ones)
+    rendered once."""
+
+    def __init__(self) -> None:
+        self._shapes: dict[tuple[str, str, str], Rendered] = {}
+
+    def render(self, notice: Notice) -> Rendered:
+        context = dict(notice.context)
+        fills: list[tuple[str, str, str]] = []  # (mark, as text, as HTML)
+        for name, mark in _MARKS.items():
+            if name in context and (value := _fillable(context[name])) is not None:
+                context[name] = mark
+                fills.append((mark, value, str(escape(value))))
+        if not fills:
+            return render(notice)
+        key = (notice.kind, notice.recipient.locale, repr(sorted(context.items())))
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shapes[key] = render(replace(notice, context=context))
+        subject, body, text, html = shape.subject, shape.body, shape.text, shape.html
+        for mark, plain, escaped in fills:
+            subject, body = subject.replace(mark, plain), body.replace(mark, plain)
+            text, html = text.replace(mark, plain), html.replace(mark, escaped)
+        return Rendered(subject, body, text, html)
+
+
+def _fillable(value: object) -> str | None:
+    """The value as the templates print it, when a mark in its place renders the same: true as
+    the mark is (the templates test only that), a whole word or words between single spaces (the
+    subject's and paragraphs' splitting then acts on it as on the mark); else None."""
+    if type(value) is int and value:
+        return str(value)
+    if type(value) is str and value and " ".join(value.split()) == value:
+        return value
+    return None

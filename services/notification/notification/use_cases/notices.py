@@ -80,9 +80,10 @@ async def deliver_all(
     internal: list[NewInboxMessage] = []
     emails: list[NewDelivery] = []
     suppressed = 0
+    renderer = templates.Renderer()
     for fact in told:
         for notice in fact.notices:
-            words = templates.render(notice)
+            words = renderer.render(notice)
             for channel in notice.channels:
                 if channel == "internal":
                     internal.append(
