@@ -21,10 +21,10 @@ import aio_pika
 import aiormq
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from aiormq.abc import ChannelFrame
+from pamqp.body import ContentBody
 from pamqp.commands import Basic
 from pamqp.frame import marshal
-
-from .publish_frames import content_frames
+from pamqp.header import ContentHeader
 
 MAX_SHORTSTR = 255
 
@@ -136,7 +136,12 @@ def _frames(
                 )
                 method = methods[destination] = marshal(publish, number)
             frames.append(method)
-            content_frames(frames, number, properties, message.body, max_content)
+            frames.append(
+                marshal(ContentHeader(body_size=len(message.body), properties=properties), number)
+            )
+            for start in range(0, len(message.body), max_content):
+                piece = message.body[start : start + max_content]
+                frames.append(marshal(ContentBody(piece), number))
         except Exception as error:
             del frames[mark:]
             outcomes.append(error)
