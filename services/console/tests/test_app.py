@@ -2,39 +2,18 @@
 signing in and out, where `next` may lead, a refused token, cross-site forms, the not-found
 answers, and odd query values that never make it answer 5xx."""
 
-import base64
-import json
-import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
-from console.app import create_app
 from console.deps import TOKEN_COOKIE
-from console.settings import ConsoleSettings
 from console.texts import translate
+
+from .fakes import SITE, console, manager, problem, token, unreachable
 
 pytestmark = pytest.mark.unit
 
-SITE = "http://console.test"
-HTML = {"Accept": "text/html,application/xhtml+xml"}
-
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-def token(sub: str = "marie", *, expires_in: float = 3600, **claims: object) -> str:
-    def segment(value: object) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
-
-    payload = {"sub": sub, "exp": int(time.time() + expires_in), **claims}
-    return f"{segment({'alg': 'HS256'})}.{segment(payload)}.c2ln"
-
-
-MANAGER = token(
-    "marie", name="Marie Curie", roles=["training_manager"], organizations=["org-1"], locale="en"
-)
+MANAGER = manager(name="Marie Curie")
 
 
 class FakeApi:
@@ -65,33 +44,6 @@ class FakeApi:
         if path.count("/") == 2:  # a list: /api/<things>
             return httpx.Response(200, json={"items": [], "total": 0})
         return problem(404, "No such thing")
-
-
-def problem(status: int, detail: str) -> httpx.Response:
-    return httpx.Response(
-        status,
-        json={"type": "about:blank", "title": "Problem", "status": status, "detail": detail},
-        headers={"Content-Type": "application/problem+json"},
-    )
-
-
-@asynccontextmanager
-async def console(
-    handler: Handler, *, signed_in: str | None = None
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        ConsoleSettings(CONSOLE_API_URL="http://api.test"), transport=httpx.MockTransport(handler)
-    )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url=SITE,
-            headers=HTML,
-            cookies={TOKEN_COOKIE: signed_in} if signed_in else None,
-        ) as client,
-    ):
-        yield client
 
 
 def cookie_of(response: httpx.Response) -> tuple[str, dict[str, str]]:
@@ -419,9 +371,6 @@ async def test_the_api_never_gets_a_page_out_of_its_bounds() -> None:
 
 
 async def test_an_unreachable_api_is_said_in_words() -> None:
-    def unreachable(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
     async with console(unreachable, signed_in=MANAGER) as client:
         answer = await client.get("/trainings")
         assert answer.status_code == 502

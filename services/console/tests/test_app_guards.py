@@ -3,68 +3,29 @@ form's POST (back to a page they can open), the console's own errors in the view
 a sign-in link outside development, a token no header can carry, the Secure cookie behind a TLS
 ingress."""
 
-import base64
-import json
-import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from console.app import create_app
 from console.deps import TOKEN_COOKIE
-from console.settings import ConsoleSettings
 from console.texts import translate
+
+from .fakes import (
+    REGISTRATION_ID,
+    SESSION,
+    SESSION_ID,
+    SITE,
+    TRAINING,
+    TRAINING_ID,
+    console,
+    manager,
+    unreachable,
+)
 
 pytestmark = pytest.mark.unit
 
-SITE = "http://console.test"
-HTML = {"Accept": "text/html,application/xhtml+xml"}
-TRAINING_ID = "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a20"
-SESSION_ID = "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a10"
-REGISTRATION_ID = "0f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a11"
-TRAINING = {
-    "id": TRAINING_ID,
-    "code": "SST",
-    "title": "Secourisme",
-    "description": None,
-    "organizations": ["org-1"],
-    "public_registration": True,
-    "event_registration_mode": "auto",
-    "max_users": None,
-    "version": 1,
-}
-SESSION = {
-    "id": SESSION_ID,
-    "training_id": TRAINING_ID,
-    "title": "Secourisme, juin",
-    "start_date": "2027-06-01",
-    "end_date": "2027-06-02",
-    "location": "Nantes",
-    "description": None,
-    "status": "scheduled",
-    "questions": [],
-    "public_unregistration": True,
-    "organizations": ["org-1"],
-    "tutors": [],
-    "default_session": False,
-    "workspace_url": None,
-}
-
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-def token(sub: str = "marie", **claims: object) -> str:
-    def segment(value: object) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
-
-    payload = {"sub": sub, "exp": int(time.time() + 3600), **claims}
-    return f"{segment({'alg': 'HS256'})}.{segment(payload)}.c2ln"
-
-
-FRENCH_MANAGER = token(roles=["training_manager"], organizations=["org-1"], locale="fr")
-ENGLISH_MANAGER = token(roles=["training_manager"], organizations=["org-1"], locale="en")
+FRENCH_MANAGER = manager(locale="fr")
+ENGLISH_MANAGER = manager(locale="en")
 
 
 def fake_api(request: httpx.Request) -> httpx.Response:
@@ -82,24 +43,6 @@ def fake_api(request: httpx.Request) -> httpx.Response:
 
 def refusing(request: httpx.Request) -> httpx.Response:
     return httpx.Response(401, json={"title": "Unauthorized", "status": 401, "detail": "Expired."})
-
-
-@asynccontextmanager
-async def console(
-    handler: Handler = fake_api, *, signed_in: str | None = None, environment: str = "local"
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = ConsoleSettings(CONSOLE_API_URL="http://api.test", ENVIRONMENT=environment)
-    app = create_app(settings, transport=httpx.MockTransport(handler))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url=SITE,
-            headers=HTML,
-            cookies={TOKEN_COOKIE: signed_in} if signed_in else None,
-        ) as client,
-    ):
-        yield client
 
 
 def next_of(answer: httpx.Response) -> str:
@@ -136,7 +79,7 @@ async def test_a_token_refused_during_a_form_leads_back_to_the_page_that_sent_it
 
 
 async def test_a_form_sent_after_the_cookie_expired_leads_back_to_its_page() -> None:
-    async with console() as client:  # nobody signed in
+    async with console(fake_api) as client:  # nobody signed in
         answer = await client.post(
             CANCEL, headers={"Origin": SITE, "Referer": f"{SITE}/sessions/{SESSION_ID}"}
         )
@@ -147,7 +90,7 @@ async def test_a_form_sent_after_the_cookie_expired_leads_back_to_its_page() -> 
 
 
 async def test_a_get_of_a_form_target_is_a_page_in_the_viewers_language() -> None:
-    async with console(signed_in=FRENCH_MANAGER) as client:
+    async with console(fake_api, signed_in=FRENCH_MANAGER) as client:
         answer = await client.get(CANCEL)
         assert answer.status_code == 405
         assert answer.headers["content-type"].startswith("text/html")
@@ -157,7 +100,7 @@ async def test_a_get_of_a_form_target_is_a_page_in_the_viewers_language() -> Non
 
 
 async def test_the_consoles_problem_json_speaks_the_viewers_language() -> None:
-    async with console() as client:
+    async with console(fake_api) as client:
         french = {"Accept": "application/json", "Accept-Language": "fr-FR"}
         missing = await client.get("/no/such/page", headers=french)
         assert missing.json()["detail"] == translate("problem.no_route", "fr")
@@ -173,29 +116,26 @@ async def test_the_consoles_problem_json_speaks_the_viewers_language() -> None:
         # a program that names no language reads the API's (English)
         program = await client.get("/nowhere", headers={"Accept": "application/json"})
         assert program.json()["detail"] == "No route for this path."
-    async with console(signed_in=FRENCH_MANAGER) as client:  # a French viewer's token
+    async with console(fake_api, signed_in=FRENCH_MANAGER) as client:  # a French viewer's token
         signed_in = await client.get("/nowhere", headers={"Accept": "application/json"})
         assert signed_in.json()["detail"] == translate("problem.no_route", "fr")
 
 
 async def test_a_cross_site_form_is_refused_in_the_viewers_language() -> None:
-    async with console(signed_in=FRENCH_MANAGER) as client:
+    async with console(fake_api, signed_in=FRENCH_MANAGER) as client:
         answer = await client.post("/sign-out", headers={"Origin": "https://evil.example"})
         assert answer.status_code == 403
         assert answer.text == translate("problem.cross_site", "fr")
 
 
 async def test_an_address_the_page_cannot_read_is_said_in_the_viewers_language() -> None:
-    async with console(signed_in=FRENCH_MANAGER) as client:
+    async with console(fake_api, signed_in=FRENCH_MANAGER) as client:
         answer = await client.get("/trainings/not-a-uuid")
         assert answer.status_code == 400
         assert translate("problem.bad_query", "fr") in answer.text
 
 
 async def test_an_unreachable_api_is_said_in_the_viewers_language() -> None:
-    def unreachable(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
     async with console(unreachable, signed_in=FRENCH_MANAGER) as client:
         answer = await client.get("/trainings")
         assert answer.status_code == 502
@@ -205,7 +145,7 @@ async def test_an_unreachable_api_is_said_in_the_viewers_language() -> None:
 
 async def test_too_many_learners_at_once_is_said_in_the_viewers_language() -> None:
     lines = "\n".join(f"u{n}, learner-{n}@example.org, Learner {n}" for n in range(501))
-    async with console(signed_in=FRENCH_MANAGER) as client:
+    async with console(fake_api, signed_in=FRENCH_MANAGER) as client:
         answer = await client.post(
             f"/sessions/{SESSION_ID}/registrations/bulk",
             data={"lines": lines},
@@ -220,7 +160,7 @@ async def test_too_many_learners_at_once_is_said_in_the_viewers_language() -> No
 
 @pytest.mark.parametrize("environment", ["staging", "production"])
 async def test_a_sign_in_link_signs_nobody_in_outside_development(environment: str) -> None:
-    async with console(environment=environment) as client:
+    async with console(fake_api, environment=environment) as client:
         answer = await client.get(
             "/sign-in", params={"token": ENGLISH_MANAGER, "next": "/trainings"}
         )
@@ -236,7 +176,7 @@ async def test_a_sign_in_link_signs_nobody_in_outside_development(environment: s
 
 
 async def test_a_sign_in_link_signs_in_in_development() -> None:
-    async with console(environment="local") as client:
+    async with console(fake_api, environment="local") as client:
         answer = await client.get("/sign-in", params={"token": ENGLISH_MANAGER})
         assert answer.status_code == 303
         assert answer.headers.get_list("set-cookie")
@@ -244,7 +184,7 @@ async def test_a_sign_in_link_signs_in_in_development() -> None:
 
 @pytest.mark.parametrize("pasted", ["€", f"{ENGLISH_MANAGER}€", "jéton"])
 async def test_a_token_no_header_can_carry_is_refused_with_the_form(pasted: str) -> None:
-    async with console() as client:
+    async with console(fake_api) as client:
         answer = await client.post("/sign-in", data={"token": pasted})
         assert answer.status_code == 400
         assert translate("sign_in.not_a_token", "fr") in answer.text
@@ -270,7 +210,7 @@ async def test_a_cookie_no_header_can_carry_signs_nobody_in() -> None:
 
 
 async def test_a_forged_idempotency_key_is_a_problem_not_a_crash() -> None:
-    async with console(signed_in=FRENCH_MANAGER) as client:
+    async with console(fake_api, signed_in=FRENCH_MANAGER) as client:
         answer = await client.post(
             f"/sessions/{SESSION_ID}/registrations/bulk",
             data={"lines": "lea, lea@example.org, Léa", "idempotency_key": "clé€"},
@@ -292,7 +232,7 @@ async def test_a_forged_idempotency_key_is_a_problem_not_a_crash() -> None:
 async def test_the_cookie_is_secure_when_the_browser_came_over_https(
     headers: dict[str, str], secure: bool
 ) -> None:
-    async with console() as client:
+    async with console(fake_api) as client:
         answer = await client.post("/sign-in", data={"token": ENGLISH_MANAGER}, headers=headers)
         (cookie,) = answer.headers.get_list("set-cookie")
         flags = {part.strip().lower() for part in cookie.split(";")[1:]}

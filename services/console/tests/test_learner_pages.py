@@ -2,53 +2,31 @@
 reads as, the certificate passed through or said to be missing, an emailed link's bad values,
 and the French viewer's words. The real system's flows are in tests/test_console_learner.py."""
 
-import base64
-import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-from console.app import create_app
-from console.deps import TOKEN_COOKIE
-from console.settings import ConsoleSettings
+
+from .fakes import (
+    REGISTRATION_ID,
+    SEATS,
+    SESSION,
+    SESSION_ID,
+    Handler,
+    Routes,
+    console,
+    not_found,
+    page_of,
+    problem,
+    viewer,
+)
 
 pytestmark = pytest.mark.unit
 
-SESSION_ID = "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a10"
-REGISTRATION_ID = "0f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a11"
-SESSION = {
-    "id": SESSION_ID,
-    "title": "Secourisme, juin",
-    "start_date": "2027-06-01",
-    "end_date": "2027-06-02",
-    "location": "Nantes",
-    "description": None,
-    "status": "scheduled",
-    "questions": [],
-    "public_unregistration": True,
-    "organizations": ["org-1"],
-    "tutors": [],
-}
-SEATS = {"items": [{"session_id": SESSION_ID, "max_users": 10, "taken": 2, "waitlisted": 0,
-                    "free": 8, "open": True}]}  # fmt: skip
-
-Handler = Callable[[httpx.Request], httpx.Response]
+LEARNER = viewer()
 
 
-def token(locale: str = "en") -> str:
-    claims = {"sub": "lea", "name": "Léa", "locale": locale}
-    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
-    return f"header.{payload}.signature"
-
-
-def problem(status: int, detail: str, **extra: Any) -> httpx.Response:
-    body = {"type": "about:blank", "title": "Conflict", "status": status, "detail": detail}
-    return httpx.Response(status, json={**body, **extra})
-
-
-def api(routes: dict[tuple[str, str], httpx.Response]) -> Handler:
+def api(routes: Routes) -> Handler:
     def handle(request: httpx.Request) -> httpx.Response:
         answer = routes.get((request.method, request.url.path))
         if answer is not None:
@@ -58,29 +36,12 @@ def api(routes: dict[tuple[str, str], httpx.Response]) -> Handler:
         if request.url.path == "/api/seats":
             return httpx.Response(200, json=SEATS)
         if request.url.path == f"/api/sessions/{SESSION_ID}/events":
-            return httpx.Response(200, json={"items": [], "total": 0})
+            return page_of()
         if request.url.path == "/api/registrations" and request.method == "GET":
-            return httpx.Response(200, json={"items": [], "total": 0})
-        return httpx.Response(404, json={"status": 404, "title": "Not Found"})
+            return page_of()
+        return not_found(request)
 
     return handle
-
-
-@asynccontextmanager
-async def console(handler: Handler, locale: str = "en") -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        ConsoleSettings(CONSOLE_API_URL="http://api.test"), transport=httpx.MockTransport(handler)
-    )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://console.test",
-            headers={"Accept": "text/html"},
-            cookies={TOKEN_COOKIE: token(locale)},
-        ) as client,
-    ):
-        yield client
 
 
 @pytest.mark.parametrize(
@@ -97,7 +58,7 @@ async def console(handler: Handler, locale: str = "en") -> AsyncIterator[httpx.A
     ],
 )  # fmt: skip
 async def test_a_refused_registration_reads_in_words(answer: httpx.Response, said: str) -> None:
-    async with console(api({("POST", "/api/registrations"): answer})) as client:
+    async with console(api({("POST", "/api/registrations"): answer}), signed_in=LEARNER) as client:
         page = await client.post(f"/catalog/{SESSION_ID}", data={})
     assert page.status_code == answer.status_code
     assert said in page.text.replace("&#39;", "'")
@@ -113,7 +74,7 @@ async def test_the_certificate_is_the_apis_pdf_passed_through() -> None:
                  "content-disposition": 'attachment; filename="certificate.pdf"'},
     )  # fmt: skip
     path = f"/api/registrations/{REGISTRATION_ID}/certificate"
-    async with console(api({("GET", path): pdf})) as client:
+    async with console(api({("GET", path): pdf}), signed_in=LEARNER) as client:
         answer = await client.get(f"/my/registrations/{REGISTRATION_ID}/certificate.pdf")
     assert answer.status_code == 200
     assert answer.content == b"%PDF-1.7 certificate"
@@ -124,7 +85,7 @@ async def test_the_certificate_is_the_apis_pdf_passed_through() -> None:
 async def test_a_certificate_not_yet_available_is_said_so() -> None:
     path = f"/api/registrations/{REGISTRATION_ID}/certificate"
     missing = problem(409, "No attended event of this registration has validated attendance yet.")
-    async with console(api({("GET", path): missing})) as client:
+    async with console(api({("GET", path): missing}), signed_in=LEARNER) as client:
         answer = await client.get(f"/my/registrations/{REGISTRATION_ID}/certificate.pdf")
     assert answer.status_code == 409
     assert "The certificate is not available yet" in answer.text
@@ -144,22 +105,22 @@ async def test_a_certificate_not_yet_available_is_said_so() -> None:
     ],
 )
 async def test_an_emailed_link_with_bad_values_is_a_clear_page(link: str) -> None:
-    async with console(api({})) as client:
+    async with console(api({}), signed_in=LEARNER) as client:
         page = await client.get(link)
     assert page.status_code == 400
     assert "This link is incomplete" in page.text
 
 
 async def test_a_bad_offer_form_is_a_clear_page_too() -> None:
-    async with console(api({})) as client:
+    async with console(api({}), signed_in=LEARNER) as client:
         page = await client.post("/offer", data={"registration": "x", "answer": "accept"})
     assert page.status_code == 400
 
 
 async def test_a_french_viewer_reads_the_catalog_in_french() -> None:
-    page_of = {"items": [SESSION], "total": 1}
+    french = viewer(locale="fr")
     async with console(
-        api({("GET", "/api/sessions"): httpx.Response(200, json=page_of)}), "fr"
+        api({("GET", "/api/sessions"): page_of(SESSION)}), signed_in=french
     ) as client:
         page = await client.get("/catalog")
     assert page.status_code == 200
@@ -188,7 +149,7 @@ LINK = f"/confirm?registration={REGISTRATION_ID}&token=abc_-9"
 
 async def test_a_confirmation_that_leaves_another_step_says_which() -> None:
     now = registration(pending_validations=["registration", "validator"])
-    async with console(api({CONFIRM: httpx.Response(200, json=now)})) as client:
+    async with console(api({CONFIRM: httpx.Response(200, json=now)}), signed_in=LEARNER) as client:
         page = await client.get(LINK)
     assert page.status_code == 200
     text = page.text.replace("&#39;", "'")
@@ -203,7 +164,7 @@ async def test_a_confirmation_past_its_deadline_says_it_expired() -> None:
         CONFIRM: expired,
         GET_ONE: httpx.Response(200, json=registration(status="expired")),
     }
-    async with console(api(routes)) as client:
+    async with console(api(routes), signed_in=LEARNER) as client:
         page = await client.get(LINK)
     assert page.status_code == 409
     assert "The time to confirm is over: the request has expired." in page.text
@@ -211,7 +172,7 @@ async def test_a_confirmation_past_its_deadline_says_it_expired() -> None:
 
 async def test_someone_elses_confirmation_link_says_who_is_signed_in() -> None:
     routes = {CONFIRM: problem(403, "Only the learner confirms.")}
-    async with console(api(routes)) as client:
+    async with console(api(routes), signed_in=LEARNER) as client:
         page = await client.get(LINK)
     assert page.status_code == 403
     assert "You are signed in as Léa" in page.text
@@ -220,7 +181,7 @@ async def test_someone_elses_confirmation_link_says_who_is_signed_in() -> None:
 async def test_an_offer_shown_in_french_with_its_one_button() -> None:
     offered = registration(status="offered", offer_expires_at="2027-05-20T10:00:00+00:00")
     routes = {GET_ONE: httpx.Response(200, json=offered)}
-    async with console(api(routes), "fr") as client:
+    async with console(api(routes), signed_in=viewer(locale="fr")) as client:
         page = await client.get(f"/offer?registration={REGISTRATION_ID}&answer=decline")
     assert page.status_code == 200
     assert "Une place vous est proposée jusqu\u2019au 20 mai 2027" in page.text

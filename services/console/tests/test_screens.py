@@ -3,46 +3,36 @@ validator, an organization manager or a tutor is given to act on, the sessions t
 with their "i", a learner's view of a session's events, the certificate link, a crafted window
 time, the tutors named. The real system's flows are in tests/test_console_*.py."""
 
-import base64
-import json
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from console.app import create_app
-from console.deps import TOKEN_COOKIE
-from console.settings import ConsoleSettings
+
+from . import fakes
+from .fakes import (
+    REGISTRATION_ID,
+    SEATS,
+    SESSION_ID,
+    TRAINING,
+    TRAINING_ID,
+    Routes,
+    console,
+    not_found,
+    page_of,
+    viewer,
+)
 
 pytestmark = pytest.mark.unit
 
-SESSION_ID = "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a10"
-TRAINING_ID = "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a12"
 EVENT_ID = "6f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a13"
-REGISTRATION_ID = "0f1c2a4e-8a53-4d1e-9f0b-2b7f3c9d1a11"
-TRAINING = {"id": TRAINING_ID, "code": "SST", "title": "Secourisme", "organizations": ["org-1"]}
 SESSION: dict[str, Any] = {
-    "id": SESSION_ID,
-    "training_id": TRAINING_ID,
-    "title": "Secourisme, juin",
-    "start_date": "2027-06-01",
-    "end_date": "2027-06-02",
-    "location": "Nantes",
-    "description": None,
-    "status": "scheduled",
-    "questions": [],
+    **fakes.SESSION,
     "public_registration": True,
-    "public_unregistration": True,
-    "organizations": ["org-1"],
-    "tutors": [],
     "validators": [],
     "max_users": 10,
-    "workspace_url": None,
-    "default_session": False,
     "event_registration_mode": "auto",
     "user_validation": False,
     "organization_validation": False,
@@ -77,21 +67,6 @@ COMMENT = {
     "body": "Apportez une tenue souple.",
     "created_at": "2027-05-01T08:00:00+00:00",
 }
-SEATS = {"items": [{"session_id": SESSION_ID, "max_users": 10, "taken": 2, "waitlisted": 0,
-                    "free": 8, "open": True}]}  # fmt: skip
-
-Handler = Callable[[httpx.Request], httpx.Response]
-Routes = dict[tuple[str, str], httpx.Response]
-
-
-def token(sub: str = "lea", name: str = "Léa", **claims: Any) -> str:
-    payload = {"sub": sub, "name": name, "locale": "en", **claims}
-    encoded = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
-    return f"header.{encoded}.signature"
-
-
-def page_of(*items: Any) -> httpx.Response:
-    return httpx.Response(200, json={"items": list(items), "total": len(items)})
 
 
 class FakeApi:
@@ -118,30 +93,13 @@ class FakeApi:
             return page_of(*({**seat, "session_id": ident} for ident in asked))
         if path.endswith("/events") or path.endswith("/comments") or request.method == "GET":
             return page_of()
-        return httpx.Response(404, json={"status": 404, "title": "Not Found"})
+        return not_found(request)
 
     def queries(self, path: str) -> list[httpx.QueryParams]:
         return [r.url.params for r in self.requests if r.url.path == path]
 
 
-@asynccontextmanager
-async def console(fake: FakeApi, bearer: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        ConsoleSettings(CONSOLE_API_URL="http://api.test"), transport=httpx.MockTransport(fake)
-    )
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://console.test",
-            headers={"Accept": "text/html"},
-            cookies={TOKEN_COOKIE: bearer or token()},
-        ) as client,
-    ):
-        yield client
-
-
-MANAGER = token("max", "Max", roles=["training_manager"], organizations=["org-1"])
+MANAGER = viewer("max", "Max", roles=["training_manager"], organizations=["org-1"])
 
 
 # --- 6. a crafted window time --------------------------------------------------------------
@@ -162,7 +120,7 @@ async def test_a_window_time_no_clock_shows_is_given_back_as_typed(path: str) ->
     )
     crafted = "0001-01-01T00:00+14:00"
     form = {"training_id": TRAINING_ID, "title": "S", "registration_opens_at": crafted}
-    async with console(fake, MANAGER) as client:
+    async with console(fake, signed_in=MANAGER) as client:
         page = await client.post(path, data=form)
     assert page.status_code == 422
     assert 'value="0001-01-01T00:00:00+14:00"' in page.text
@@ -180,7 +138,7 @@ async def test_each_unfolded_event_has_its_i_and_a_cancelled_session_no_clock() 
             ("GET", f"/api/sessions/{SESSION_ID}/events"): page_of(EVENT),
         }
     )
-    async with console(fake, MANAGER) as client:
+    async with console(fake, signed_in=MANAGER) as client:
         page = await client.get("/sessions")
     assert page.status_code == 200
     assert f'href="/sessions/{SESSION_ID}?open={EVENT_ID}#event-{EVENT_ID}"' in page.text
@@ -200,7 +158,7 @@ async def test_the_session_page_names_the_tutors_the_api_names_somewhere() -> No
             ("GET", f"/api/events/{EVENT_ID}/comments"): page_of(COMMENT),
         }
     )
-    async with console(fake, MANAGER) as client:
+    async with console(fake, signed_in=MANAGER) as client:
         page = await client.get(f"/sessions/{SESSION_ID}")
     assert page.status_code == 200
     assert "<dd>Tom Tuteur, Max, zoe</dd>" in page.text
@@ -242,7 +200,7 @@ async def test_the_catalog_shows_what_has_not_ended_soonest_first() -> None:
     ended = dated(str(uuid.uuid4()), "Ended", day - timedelta(days=9), day - timedelta(1))
     soon = dated(str(uuid.uuid4()), "Soon", day + timedelta(days=3), day + timedelta(4))
     fake = CatalogApi(coming=[soon], begun=[ended, going])
-    async with console(fake) as client:
+    async with console(fake, signed_in=viewer()) as client:
         page = await client.get("/catalog")
     assert page.status_code == 200
     begun, coming = sorted(fake.queries("/api/sessions"), key=lambda q: "starts_after" in q)
@@ -261,7 +219,7 @@ async def test_the_catalog_shows_the_begun_ones_on_demand() -> None:
     day = today()
     ended = dated(str(uuid.uuid4()), "Ended", day - timedelta(days=9), day - timedelta(1))
     fake = CatalogApi(coming=[], begun=[ended])
-    async with console(fake) as client:
+    async with console(fake, signed_in=viewer()) as client:
         page = await client.get("/catalog?view=begun")
     assert page.status_code == 200
     (query,) = fake.queries("/api/sessions")
@@ -280,7 +238,7 @@ async def test_a_learner_reads_the_sessions_events_and_their_comments() -> None:
             ("GET", f"/api/events/{EVENT_ID}/comments"): page_of(COMMENT),
         }
     )
-    async with console(fake) as client:
+    async with console(fake, signed_in=viewer()) as client:
         page = await client.get(f"/catalog/{SESSION_ID}")
     assert page.status_code == 200
     assert "<h3>Gestes de premiers secours</h3>" in page.text
@@ -310,7 +268,7 @@ async def test_the_certificate_link_does_not_wait_for_the_completion() -> None:
             ("GET", "/api/registrations"): page_of(registration),
         }
     )
-    async with console(fake) as client:
+    async with console(fake, signed_in=viewer()) as client:
         page = await client.get("/my/registrations")
     assert page.status_code == 200
     assert f'href="/my/registrations/{REGISTRATION_ID}/certificate.pdf"' in page.text
@@ -357,8 +315,8 @@ async def test_an_organization_manager_is_given_the_registrations_awaiting_them(
     mine = pending(REGISTRATION_ID, "organization", ["org-9"])
     elsewhere = pending(OTHER, "organization", ["org-2"])
     fake = AwaitingApi(SESSION, [mine, elsewhere])
-    bearer = token("olga", "Olga", managed_organizations=["org-9"])
-    async with console(fake, bearer) as client:
+    bearer = viewer("olga", "Olga", managed_organizations=["org-9"])
+    async with console(fake, signed_in=bearer) as client:
         home = await client.get("/")
         page = await client.get("/awaiting")
     assert 'href="/awaiting"' in home.text
@@ -374,7 +332,7 @@ async def test_an_organization_manager_is_given_the_registrations_awaiting_them(
 async def test_a_validator_and_a_tutor_are_given_their_sessions() -> None:
     session = {**SESSION, "validators": ["vera"], "tutors": ["vera"]}
     fake = AwaitingApi(session, [pending(REGISTRATION_ID, "validator", [])])
-    async with console(fake, token("vera", "Vera")) as client:
+    async with console(fake, signed_in=viewer("vera", "Vera")) as client:
         page = await client.get("/awaiting")
     assert page.status_code == 200
     assert 'value="validator"' in page.text
@@ -394,7 +352,7 @@ async def test_the_validators_inbox_message_leads_to_the_sessions_page() -> None
     }
     inbox = httpx.Response(200, json={"items": [message], "total": 1, "unread": 1})
     fake = FakeApi({("GET", "/api/inbox"): inbox})
-    async with console(fake, token("vera", "Vera")) as client:
+    async with console(fake, signed_in=viewer("vera", "Vera")) as client:
         page = await client.get("/inbox")
     assert page.status_code == 200
     assert f'href="/sessions/{SESSION_ID}#registration-{REGISTRATION_ID}"' in page.text
