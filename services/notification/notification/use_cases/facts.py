@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from notification import domain, store, tables
 from notification.domain import Notice
 from notification.event_notices import event_registration_notices
+from notification.records import ContactValues, RegistrationValues
 from notification.registration_notices import certificate_notice, confirmation_notice
 from notification.session_notices import session_cancelled_notices, session_rescheduled_notices
 from notification.use_cases import changes, reminders
@@ -217,35 +218,39 @@ async def _session_for(
 
 
 async def _keep_registration(db: AsyncSession, data: RegistrationData) -> None:
-    user = data.user
-    await store.save_registration(
-        db,
-        {
-            "id": data.id,
-            "session_id": data.session_id,
-            "user_id": user.id,
-            "email": user.email,
-            "name": user.name,
-            "locale": user.locale,
-            "status": data.status,
-            "reason": data.reason,
-            "version": data.version,
-        },
-    )
-    await _keep_contact(db, user, data.updated_at)
+    await store.save_registration(db, roster_row(data))
+    await _keep_contact(db, data.user, data.updated_at)
 
 
 async def _keep_contact(db: AsyncSession, user: RegistrationUser, as_of: datetime) -> None:
-    await store.save_contact(
-        db,
-        {
-            "user_id": user.id,
-            "email": user.email,
-            "name": user.name,
-            "locale": user.locale,
-            "as_of": as_of,
-        },
-    )
+    await store.save_contact(db, contact_row(user, as_of))
+
+
+def roster_row(data: RegistrationData) -> RegistrationValues:
+    """The roster's row of a registration, as a fact about it tells it."""
+    user = data.user
+    return {
+        "id": data.id,
+        "session_id": data.session_id,
+        "user_id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "locale": user.locale,
+        "status": data.status,
+        "reason": data.reason,
+        "version": data.version,
+    }
+
+
+def contact_row(user: RegistrationUser, as_of: datetime) -> ContactValues:
+    """How to reach a learner, as of the fact that named them."""
+    return {
+        "user_id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "locale": user.locale,
+        "as_of": as_of,
+    }
 
 
 def _offset_minutes(moment: datetime) -> int:

@@ -26,7 +26,7 @@ from notification import domain, fact_store, store, tables
 from notification.records import ContactValues, RegistrationState, RegistrationValues
 from notification.registration_notices import registration_notices
 from notification.use_cases import changes
-from notification.use_cases.facts import REGISTRATIONS, NotKnownYet
+from notification.use_cases.facts import REGISTRATIONS, NotKnownYet, contact_row, roster_row
 from notification.use_cases.notices import Letterhead, Told, deliver_all
 from notification.use_cases.views import recipient, session_view
 from shared.db import transaction
@@ -153,27 +153,11 @@ async def _apply_in_order(db: AsyncSession, facts: list[_Fact]) -> list[_Fact]:
         # as store.save_registration: replaced by a newer version only
         if before is None or before.version < data.version:
             held[data.id] = RegistrationState(data.version, data.status)
-            roster[data.id] = {
-                "id": data.id,
-                "session_id": data.session_id,
-                "user_id": user.id,
-                "email": user.email,
-                "name": user.name,
-                "locale": user.locale,
-                "status": data.status,
-                "reason": data.reason,
-                "version": data.version,
-            }
+            roster[data.id] = roster_row(data)
         # as store.save_contact: the most recent change, the later of two as recent
         contact = contacts.get(user.id)
         if contact is None or contact["as_of"] <= data.updated_at:
-            contacts[user.id] = {
-                "user_id": user.id,
-                "email": user.email,
-                "name": user.name,
-                "locale": user.locale,
-                "as_of": data.updated_at,
-            }
+            contacts[user.id] = contact_row(user, data.updated_at)
     await fact_store.save_registrations(db, [roster[key] for key in sorted(roster)])
     await fact_store.save_contacts(db, [contacts[key] for key in sorted(contacts)])
     return found
