@@ -102,8 +102,8 @@ async def add_to_outbox(
     await db.execute(select(func.pg_notify(table.name, "")))
 
 
-OutboxEntry = tuple[Mapping[str, Any], str, str]
-"""(envelope, exchange name, routing key)"""
+OutboxEntry = tuple[uuid.UUID, str, str, str]
+"""(envelope id, exchange name, routing key, the envelope as JSON text)"""
 
 
 async def add_all_to_outbox(
@@ -111,23 +111,21 @@ async def add_all_to_outbox(
 ) -> None:
     """`add_to_outbox` for many envelopes at once (a batch's events, in order).
 
-    Executed with a list of parameters, so the statement is compiled once and cached (a
-    multi-row VALUES would be compiled again for every batch).
+    Each envelope comes as JSON text (`CloudEvent.to_json`, one pass in pydantic's core),
+    which PostgreSQL reads into the JSONB column itself, and the rows are executed by the
+    driver on the transaction's own connection: SQLAlchemy's parameter processing cost more
+    than the statement (at peak enrollment a batch writes two or three events per
+    registration: docs/performance.md, issue 18).
     """
     if not entries:
         return
-    await db.execute(
-        table.insert(),
-        [
-            {
-                "id": uuid.UUID(str(envelope["id"])),
-                "exchange": exchange,
-                "routing_key": routing_key,
-                "payload": dict(envelope),
-                "headers": None,
-            }
-            for envelope, exchange, routing_key in entries
-        ],
+    conn = await db.connection() if isinstance(db, AsyncSession) else db
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None  # the transaction's connection, checked out
+    await driver.executemany(
+        f"INSERT INTO {table.name} (id, exchange, routing_key, payload) "  # noqa: S608 - our table
+        "VALUES ($1, $2, $3, $4::jsonb)",
+        entries,
     )
     await db.execute(select(func.pg_notify(table.name, "")))
 

@@ -4,12 +4,18 @@ commands that were refused after all."""
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration.tables import inbox, outbox
 from shared.events import CloudEvent
-from shared.messaging import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, add_to_outbox
+from shared.messaging import (
+    COMMANDS_EXCHANGE,
+    EVENTS_EXCHANGE,
+    OutboxEntry,
+    add_all_to_outbox,
+    add_to_outbox,
+)
 
 
 async def record_event(db: AsyncSession, event: CloudEvent) -> None:
@@ -26,32 +32,16 @@ async def record_command(db: AsyncSession, command: CloudEvent) -> None:
     )
 
 
-# `add_all_to_outbox` with each envelope already JSON text (`CloudEvent.to_json`, one pass in
-# pydantic's core), which PostgreSQL reads into the JSONB column itself, executed by the
-# driver on the transaction's own connection: SQLAlchemy's parameter processing cost more
-# than the statement (at peak enrollment a batch writes two or three events per registration:
-# docs/performance.md, issue 18).
-_INSERT_JSON = (
-    "INSERT INTO outbox (id, exchange, routing_key, payload) VALUES ($1, $2, $3, $4::jsonb)"
-)
-
-
 async def record_all(
     db: AsyncSession, events: Sequence[CloudEvent], commands: Sequence[CloudEvent] = ()
 ) -> None:
-    """`record_event` and `record_command` for a whole batch, in two statements (the rows,
-    then the outbox's NOTIFY, as `add_all_to_outbox` writes them)."""
-    if not events and not commands:
-        return
-    rows = [_row(event, EVENTS_EXCHANGE.name) for event in events]
-    rows += [_row(command, COMMANDS_EXCHANGE.name) for command in commands]
-    driver = (await (await db.connection()).get_raw_connection()).driver_connection
-    assert driver is not None  # the transaction's connection, checked out
-    await driver.executemany(_INSERT_JSON, rows)
-    await db.execute(select(func.pg_notify(outbox.name, "")))
+    """`record_event` and `record_command` for a whole batch, in two statements."""
+    entries = [_entry(event, EVENTS_EXCHANGE.name) for event in events]
+    entries += [_entry(command, COMMANDS_EXCHANGE.name) for command in commands]
+    await add_all_to_outbox(db, outbox, entries)
 
 
-def _row(envelope: CloudEvent, exchange: str) -> tuple[uuid.UUID, str, str, str]:
+def _entry(envelope: CloudEvent, exchange: str) -> OutboxEntry:
     return uuid.UUID(envelope.id), exchange, envelope.type, envelope.to_json().decode()
 
 
