@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Column, delete
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -19,6 +20,16 @@ from sqlalchemy.ext.asyncio import (
 
 JSON_DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
 """The type of a JSON column: JSONB on PostgreSQL, plain JSON on any other engine."""
+
+
+async def driver_connection(db: AsyncConnection | AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under `db` (the transaction's own, checked out), for the hot
+    statements SQLAlchemy's parameter processing would cost more than (docs/performance.md,
+    issue 18)."""
+    conn = db if isinstance(db, AsyncConnection) else await db.connection()
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None  # checked out: the transaction holds it
+    return driver
 
 
 def asyncpg_url(url: str) -> str:

@@ -47,6 +47,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from shared import tracing
+from shared.db import driver_connection
 from shared.metrics import OutboxMetrics
 from shared.tracing import TRACEPARENT, TRACESTATE
 
@@ -119,9 +120,7 @@ async def add_all_to_outbox(
     """
     if not entries:
         return
-    conn = await db.connection() if isinstance(db, AsyncSession) else db
-    driver = (await conn.get_raw_connection()).driver_connection
-    assert driver is not None  # the transaction's connection, checked out
+    driver = await driver_connection(db)
     await driver.executemany(
         f"INSERT INTO {table.name} (id, exchange, routing_key, payload) "  # noqa: S608 - our table
         "VALUES ($1, $2, $3, $4::jsonb)",

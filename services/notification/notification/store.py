@@ -4,7 +4,6 @@
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import (
     func,
@@ -49,6 +48,7 @@ from notification.tables import (
     session_messages,
     sessions,
 )
+from shared.db import driver_connection
 from shared.listing import Listing, page_of
 
 DELIVERIES_CHANNEL = "deliveries"
@@ -141,7 +141,7 @@ async def claim_due_deliveries(
     after); due again for all once the window has passed, unless taken to be sent. One
     statement (locking and claiming the rows at once), executed by the driver as the sender's
     takes are."""
-    driver = await _driver(db)
+    driver = await driver_connection(db)
     rows = await driver.fetch(_CLAIM, limit, window)
     if not rows:
         return None
@@ -163,14 +163,6 @@ FROM due WHERE deliveries.id = due.id
 RETURNING due.next_attempt_at AS due_at, deliveries.next_attempt_at AS until,
     deliveries.id, recipient, kind, subject, text_body, html_body, calendar, attempts, user_id,
     category, traceparent, tracestate"""
-
-
-async def _driver(db: AsyncConnection | AsyncSession) -> Any:
-    """The asyncpg connection under `db` (checked out: the session's or the round's)."""
-    conn = db if isinstance(db, AsyncConnection) else await db.connection()
-    driver = (await conn.get_raw_connection()).driver_connection
-    assert driver is not None
-    return driver
 
 
 async def take_claimed(
@@ -224,7 +216,7 @@ async def _record_and_take(
         done_id, values, attempts_before = done
         status, last_error = values["status"], values["last_error"]
         sent_at, retry_at = values.get("sent_at"), values.get("next_attempt_at")
-    driver = await _driver(db)
+    driver = await driver_connection(db)
     return await driver.fetchrow(
         _RECORD_AND_TAKE, *take, done_id, attempts_before, status, last_error, sent_at, retry_at
     )

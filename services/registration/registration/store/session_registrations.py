@@ -30,6 +30,7 @@ from registration.store import lines
 from registration.store.rows import every, first, one, typed
 from registration.store.visibility import Visibility, texts
 from registration.tables import registrations, sessions
+from shared.db import driver_connection
 from shared.listing import Listing, page_of
 
 # Statuses are written into the SQL as constants, not parameters: the planner matches a partial
@@ -113,8 +114,7 @@ async def insert_registrations(db: AsyncSession, rows: Sequence[RegistrationRow]
     columns are encoded as SQLAlchemy encodes them (`json.dumps`; None is JSON null)."""
     if not rows:
         return
-    driver = (await (await db.connection()).get_raw_connection()).driver_connection
-    assert driver is not None  # the transaction's connection, checked out
+    driver = await driver_connection(db)
     await driver.executemany(_INSERT_ALL, [_values(row) for row in rows])
 
 
