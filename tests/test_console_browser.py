@@ -277,6 +277,13 @@ async def test_a_session_from_creation_to_the_delivery_stats(
     await expect(manager.get_by_role("status")).to_contain_text(t("done.registration_validated"))
     await expect(lea_request).to_have_count(0)
 
+    async def lea_told_confirmed() -> bool:
+        # notification learns the roster from the bus: a message posted before her confirmation
+        # reached it would have no recipient
+        inbox = await system.http.get("/api/inbox", headers=api(system, lea_token))
+        return "registration.confirmed" in [item["kind"] for item in inbox.json()["items"]]
+
+    await eventually(lea_told_confirmed, within=30, what="Léa told her registration is confirmed")
     await manager.goto(f"{site}/sessions/{session_id}")
     # Noé has not confirmed: nothing to validate for him yet
     await expect(

@@ -386,6 +386,13 @@ async def test_a_manager_messages_the_session_and_reads_the_report(
     sub = unique("cl-recipient")
     learner = learner_token(system, sub)
     await api_register(system, session, learner)
+
+    async def told() -> bool:
+        # the session can reach notification before the registration does: a message posted in
+        # between has no recipient, so wait until the learner has been told of their registration
+        return bool((await api_get(system, learner, "/api/inbox"))["items"])
+
+    await eventually(told, within=30, what="the learner told of the registration")
     subject = unique("Room changed")
 
     async with as_viewer(system, manager_token(system)) as console:
@@ -398,7 +405,7 @@ async def test_a_manager_messages_the_session_and_reads_the_report(
         assert key is not None
 
         async def sent() -> httpx.Response | None:
-            # notification learns the session and its roster from the bus: until then, 404
+            # notification learns the session from the bus: until then, 404
             answer = await console.post(
                 f"/sessions/{session['id']}/message",
                 data={
