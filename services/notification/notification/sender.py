@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -130,7 +131,16 @@ class DeliverySender:
 
         Each outcome is committed as soon as it is known, so a crash sends at most the email in
         flight twice (after its lease). An outcome that cannot be written ends the round: it is
-        kept and written first in the next, before anything else is claimed or sent."""
+        kept and written first in the next, before anything else is claimed or sent.
+
+        The round's statements belong to no trace (each email's span is around its SMTP
+        exchange alone), so the sampler drops their spans (`shared.tracing.QueriesInTraces`):
+        the driver's instrumentation is suppressed rather than making a span to drop for each
+        email's statement (docs/performance.md, issue 18)."""
+        with suppress_instrumentation():
+            return await self._round()
+
+    async def _round(self) -> int:
         await self._record_kept()
         await self._release()  # those a round cut short left claimed: due again before claiming
         async with self._autocommit() as conn:
@@ -327,8 +337,9 @@ class DeliverySender:
             wait = self._poll_interval
             try:
                 handled = await self.send_due()
-                async with self._sessions() as db:
-                    due_in = await store.next_due_in(db)
+                with suppress_instrumentation():  # in no trace either, as the round's
+                    async with self._sessions() as db:
+                        due_in = await store.next_due_in(db)
                 if due_in is not None:
                     wait = min(wait, due_in)
             except Exception as error:
