@@ -27,13 +27,14 @@ from shared.db import ensure_database
 from shared.idempotency import IdempotentPosts, pruning_keys
 from shared.messaging import broker_ready, pruning_deliveries, running_broker
 from shared.messaging.documentation import render_asyncapi
-from shared.metrics import install_metrics
+from shared.metrics import metrics_endpoint
 from shared.migrations import upgrade_to_head
-from shared.observability import RequestContext, configure_logging
+from shared.observability import configure_logging
 from shared.openapi import install_openapi, operation_id
-from shared.problems import BodyLimit, ServerErrors, install_problem_handlers, problem_response
+from shared.problems import install_problem_handlers, problem_response
+from shared.request_frame import RequestFrame
 from shared.settings import ServiceSettings, SettingsError, read_settings
-from shared.tracing import install_tracing
+from shared.tracing import configure_tracing, install_server_spans
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +97,13 @@ def build_app(parts: ServiceParts) -> FastAPI:
     app.add_middleware(
         IdempotentPosts, engine=parts.engine, table=parts.idempotency_keys, verifier=verifier
     )
-    app.add_middleware(BodyLimit)
-    app.add_middleware(ServerErrors)  # inside RequestContext: its logs carry the request id
-    app.add_middleware(RequestContext)
-    install_tracing(app, parts.name)  # around all the rest: a request's span covers what it does
-    install_metrics(app, parts.name)  # outermost: it times the whole request
+    exporting = configure_tracing(parts.name)
+    # around all the rest: the request id, trace context, body limit, last-resort answers,
+    # access log line and metrics of every request, in one layer
+    app.add_middleware(RequestFrame, service=parts.name, server_spans=exporting)
+    if exporting:
+        install_server_spans(app)  # outermost: a request's span covers what it does
+    metrics_endpoint(app)
     for router in parts.routers:
         add_routes(app, router)
     install_openapi(app)

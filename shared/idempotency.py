@@ -45,6 +45,7 @@ from shared.db import pruning
 from shared.problems import MAX_BODY_BYTES, Problem, problem_response, read_body
 
 HEADER = "idempotency-key"
+_HEADER = HEADER.encode()
 KEEP_FOR = timedelta(hours=24)
 CLAIM_TIMEOUT = timedelta(minutes=2)
 MAX_KEY_LENGTH = 255
@@ -85,9 +86,18 @@ class IdempotentPosts:
         self._verifier = verifier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope.get("headers", ())) if scope["type"] == "http" else {}
-        key = headers.get(HEADER.encode(), b"").decode("latin-1").strip()
-        if scope["type"] != "http" or scope["method"] != "POST" or not key:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        # the last of a repeated header counts, as in a dict of the headers
+        raw_key = authorization = b""
+        for name, value in scope["headers"]:
+            if name == _HEADER:
+                raw_key = value
+            elif name == b"authorization":
+                authorization = value
+        key = raw_key.decode("latin-1").strip()
+        if not key:
             await self.app(scope, receive, send)
             return
         if len(key) > MAX_KEY_LENGTH:
@@ -99,7 +109,7 @@ class IdempotentPosts:
         if body is None:  # too large: let the body limit answer 413
             await self.app(scope, replay_receive, send)
             return
-        owner = await self._owner(headers.get(b"authorization", b"").decode("latin-1"))
+        owner = await self._owner(authorization.decode("latin-1"))
         if owner is None:  # no valid token: nothing to replay, the route answers 401
             await self.app(scope, replay_receive, send)
             return

@@ -115,39 +115,22 @@ UNMATCHED = "unmatched"
 """The `route` of a request no route took (404): its raw path would be unbounded."""
 
 
-class RequestMetrics:
-    """Pure ASGI middleware: count and time each request by the route template it matched.
+class AnsweredRequests:
+    """`http_requests_total` and `http_request_duration_seconds` of one service, their labelled
+    children cached: a request costs two dict look-ups and the updates."""
 
-    The labelled children are cached, so a request costs two dict look-ups and the updates.
-    """
-
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app = app
+    def __init__(self, service: str) -> None:
         self._service = service
         self._counts: dict[tuple[str, str, int], Counter] = {}
         self._durations: dict[tuple[str, str], Histogram] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            # the router puts the matched route in the scope (Starlette 0.36+)
-            route = getattr(scope.get("route"), "path", None) or UNMATCHED
-            method = scope["method"] if scope["method"] in _METHODS else "other"
-            self._duration(method, route).observe(time.perf_counter() - started)
-            self._count(method, route, status).inc()
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        """A request answered `status` after `seconds`, by the route template it matched."""
+        # the router puts the matched route in the scope (Starlette 0.36+)
+        route = getattr(scope.get("route"), "path", None) or UNMATCHED
+        method = scope["method"] if scope["method"] in _METHODS else "other"
+        self._duration(method, route).observe(seconds)
+        self._count(method, route, status).inc()
 
     def _count(self, method: str, route: str, status: int) -> Counter:
         key = (method, route, status)
@@ -168,14 +151,46 @@ class RequestMetrics:
         return child
 
 
-def install_metrics(app: FastAPI, service: str) -> None:
-    """`GET /metrics` (this process's registry, out of the OpenAPI) and the request metrics
-    around everything the app does (added last: the outermost middleware)."""
+class RequestMetrics:
+    """Pure ASGI middleware: count and time each request by the route template it matched.
+
+    The console's; a service's requests are counted by shared.request_frame."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self._answered = AnsweredRequests(service)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            self._answered.observe(scope, status, time.perf_counter() - started)
+
+
+def metrics_endpoint(app: FastAPI) -> None:
+    """`GET /metrics`: this process's registry, out of the OpenAPI."""
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+
+def install_metrics(app: FastAPI, service: str) -> None:
+    """`GET /metrics` and the request metrics around everything the app does (added last: the
+    outermost middleware); a service's app counts its requests in shared.request_frame."""
+    metrics_endpoint(app)
     app.add_middleware(RequestMetrics, service=service)
 
 

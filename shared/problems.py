@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope
 
 from shared.refusals import Conflict, Forbidden, Invalid, NotFound, Refusal, TooManyRequests
 
@@ -186,80 +186,32 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
         found = found.__cause__
 
 
-class ServerErrors:
-    """ASGI middleware: an exception that escapes a route is answered here, completely.
-
-    Starlette's own last resort answers 500 and then re-raises, and uvicorn closes a connection
-    whose app raised: the gateway's next request on that pooled connection — someone else's —
-    would get a 502. Here a lost database or broker is 503 with `Retry-After`, anything else a
-    500 problem+json logged with its traceback (and the request id), and nothing is re-raised.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watched)
-        except Exception as error:
-            answer = _answer_for(scope, error)
-            if started:  # too late to answer: the client sees the response cut short
-                log.error("error after the response started on %s", scope["path"])
-                return
-            await answer(scope, receive, send)
-
-
-def _answer_for(scope: Scope, error: Exception) -> JSONResponse:
+def answer_for_error(scope: Scope, error: Exception, *, responded: bool) -> JSONResponse | None:
+    """The answer to an exception that escaped a route (shared.request_frame answers it, and
+    re-raises nothing): a lost database or broker is 503 with `Retry-After`, anything else a 500
+    problem+json logged with its traceback (and the request id). None when the response had
+    started: too late to answer, the client sees it cut short."""
     where = f"{scope['method']} {scope['path']}"
     lost = unavailable_dependency(error)
     if lost is not None:
         log.warning("%s: the %s is unreachable: %r", where, lost, error)
-        return problem_response(
+        answer = problem_response(
             503,
             detail=f"The service cannot reach its {lost} right now; retry later.",
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
-    log.error("unhandled error on %s", where, exc_info=error)
-    return problem_response(500, detail="An unexpected error occurred.")
+    else:
+        log.error("unhandled error on %s", where, exc_info=error)
+        answer = problem_response(500, detail="An unexpected error occurred.")
+    if responded:
+        log.error("error after the response started on %s", scope["path"])
+        return None
+    return answer
 
 
-class BodyLimit:
-    """413 for bodies over 1 MiB, even when a caller bypasses the gateway's own limit.
-
-    A body without `Content-Length` (chunked) is read up to the limit before the app sees it,
-    so that the answer is a clean 413 rather than an error halfway through the app."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await _too_large()(scope, receive, send)
-            return
-        body, replay = await read_body(receive, self.max_bytes)
-        if body is None:
-            await _too_large()(scope, receive, send)
-            return
-        await self.app(scope, replay, send)
-
-
-def _too_large() -> JSONResponse:
+def too_large() -> JSONResponse:
+    """The 413 for a body over 1 MiB (shared.request_frame), even when a caller bypasses the
+    gateway's own limit."""
     return problem_response(413, detail="The request body is larger than 1 MiB.")
 
 

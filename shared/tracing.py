@@ -24,7 +24,6 @@ from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 from opentelemetry.trace import Link, Span, SpanKind, TraceState
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import Attributes
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
@@ -207,61 +206,13 @@ def consuming(
     )
 
 
-def install_tracing(app: FastAPI, service: str) -> None:
-    """The request's trace continued from its `traceparent` header (outermost middleware): a
-    server span when exporting, else the context alone."""
-    if not configure_tracing(service):
-        app.add_middleware(TraceContext)
-        return
+def install_server_spans(app: FastAPI) -> None:
+    """OpenTelemetry's middleware as the outermost, when spans are exported (`configure_tracing`):
+    a server span per request, continued from its `traceparent` header and named after its route
+    by shared.request_frame inside it. Without it, the frame makes the request's trace context
+    current itself (no span, nothing recorded)."""
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
-    app.add_middleware(RouteNames)
     app.add_middleware(
         OpenTelemetryMiddleware, excluded_urls=UNTRACED_PATHS, exclude_spans=["receive", "send"]
     )
-
-
-class RouteNames:
-    """ASGI middleware inside OpenTelemetry's: once routed, the server span is named after the
-    route template (`POST /api/registrations/{registration_id}/cancel`), never the raw path."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        server_span = trace.get_current_span()
-
-        async def send_named(message: Message) -> None:
-            # the response starting: routed, and the span not ended yet
-            route = getattr(scope.get("route"), "path", None)
-            if message["type"] == "http.response.start" and route:
-                server_span.update_name(f"{scope['method']} {route}")
-                server_span.set_attribute("http.route", route)
-            await send(message)
-
-        await self.app(scope, receive, send_named)
-
-
-class TraceContext:
-    """ASGI middleware when nothing is exported: the request's W3C trace context made current,
-    so the events it causes carry it on; no span, nothing recorded."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        fields = {}
-        for name, value in scope["headers"]:
-            if name in (b"traceparent", b"tracestate"):
-                fields[name.decode()] = value.decode("latin-1")
-        if not fields:
-            await self.app(scope, receive, send)
-            return
-        with within(_W3C.extract(fields)):
-            await self.app(scope, receive, send)

@@ -8,14 +8,8 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from shared.auth import CurrentPrincipal, TokenVerifier, mint_token
-from shared.problems import (
-    BodyLimit,
-    Problem,
-    ServerErrors,
-    conflict,
-    install_problem_handlers,
-    invalid,
-)
+from shared.problems import Problem, conflict, install_problem_handlers, invalid
+from shared.request_frame import RequestFrame
 
 pytestmark = pytest.mark.unit
 SECRET = "test-secret-0123456789-0123456789-abc"
@@ -30,8 +24,7 @@ def _app() -> FastAPI:
     app = FastAPI()
     app.state.token_verifier = TokenVerifier(secret=SECRET)
     install_problem_handlers(app)
-    app.add_middleware(BodyLimit)
-    app.add_middleware(ServerErrors)
+    app.add_middleware(RequestFrame, service="problems-tests")
 
     @app.post("/things")
     async def create(thing: Thing, _: CurrentPrincipal) -> Thing:

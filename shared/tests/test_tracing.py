@@ -3,9 +3,7 @@ consumers and HTTP requests continue it, with and without an SDK recording spans
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -93,22 +91,6 @@ def test_a_producer_span_is_a_child_of_its_event_and_travels_in_headers(
 def test_nothing_is_made_when_nothing_is_exported() -> None:
     assert not tracing.exporting()
     assert tracing.producer_span("publish x", {"traceparent": PARENT}, {}) is None
-
-
-async def test_without_an_sdk_a_request_hands_its_traceparent_to_its_events() -> None:
-    app = FastAPI()
-    tracing.install_tracing(app, "catalog")
-
-    @app.post("/things")
-    async def create() -> dict[str, str | None]:
-        return {"traceparent": new_event("catalog", "x", {}).traceparent}
-
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        traced = await client.post("/things", headers={"traceparent": PARENT})
-        untraced = await client.post("/things")
-    assert traced.json() == {"traceparent": PARENT}
-    assert untraced.json() == {"traceparent": None}
 
 
 def test_a_statement_outside_any_trace_is_not_recorded_one_inside_is() -> None:
