@@ -346,14 +346,17 @@ def admit(seats: Seats, pending: Sequence[ValidationStep], *, force: bool = Fals
 
     A forced registration (managers) takes a seat at once, beyond `max_users` when it must.
     """
+    # the seats built whole, not by `dataclasses.replace`: this runs once per request at peak
+    # enrollment, and `replace` walks the dataclass's fields each time
     status = _seated(pending)
-    if seats.waitlisted == 0 and seats.has_free_seat:
-        return Admission(status, None, replace(seats, taken=seats.taken + 1))
+    limit, taken, waitlisted = seats.max_users, seats.taken, seats.waitlisted
+    beyond = seats.beyond_limit
+    if waitlisted == 0 and seats.has_free_seat:
+        return Admission(status, None, Seats(limit, taken + 1, waitlisted, beyond))
     if force:
-        beyond = seats.beyond_limit + (0 if seats.has_free_seat else 1)
-        return Admission(status, None, replace(seats, taken=seats.taken + 1, beyond_limit=beyond))
-    position = seats.waitlisted + 1
-    return Admission("waitlisted", position, replace(seats, waitlisted=position))
+        beyond += 0 if seats.has_free_seat else 1
+        return Admission(status, None, Seats(limit, taken + 1, waitlisted, beyond))
+    return Admission("waitlisted", waitlisted + 1, Seats(limit, taken, waitlisted + 1, beyond))
 
 
 class Leaving(Protocol):

@@ -3,6 +3,7 @@ of the registration and the change, though built from the registration's JSON wi
 validating it again."""
 
 import importlib
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from registration.use_cases.announcements import fact
 
-from shared.events import Registration, RegistrationData
+from shared.events import Registration, RegistrationData, event_id
 
 pytestmark = pytest.mark.unit
 
@@ -95,3 +96,41 @@ def test_the_batch_insert_names_every_column_of_registrations_in_order() -> None
         for column in registrations.columns
         if column.type.__class__.__name__ in ("JSON", "JSONB")
     } == session_registrations.JSON_COLUMNS
+
+
+def test_the_batch_insert_gives_each_column_its_value_json_columns_as_json_text() -> None:
+    session_registrations = importlib.import_module("registration.store.session_registrations")
+    reg = registration(answers={"diet": "végétarien", "topics": ["a", "b"], "parking": False})
+    row = {
+        **reg.model_dump(),
+        "user_id": reg.user.id,
+        "user": reg.user.model_dump(mode="json"),
+        "requested_by": "manager",
+        "validations_given": ["user"],
+        "confirmation_hash": "h",
+        "expires_at": NOW,
+        "completion": {"completed": True, "rate": 87.5, "decided_at": "2027-03-01T09:30:15Z"},
+    }
+
+    values = session_registrations._values(row)
+
+    assert len(values) == len(session_registrations.COLUMNS)
+    for column, value in zip(session_registrations.COLUMNS, values, strict=True):
+        if column in session_registrations.JSON_COLUMNS:
+            assert json.loads(value) == row[column], column
+        else:
+            assert value is row[column], column
+
+
+def test_an_event_id_is_a_random_uuid() -> None:
+    ids = [event_id() for _ in range(2000)]
+
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (str(parsed), parsed.version, parsed.variant) == (text, 4, uuid.RFC_4122)
+    # every random digit takes every value: none is fixed by mistake
+    for position in (0, 9, 15, 20, 35):
+        assert len({text[position] for text in ids}) == 16, position
+    assert {text[14] for text in ids} == {"4"}
+    assert {text[19] for text in ids} == set("89ab")

@@ -15,7 +15,7 @@ from registration.admission import Outcome
 from registration.answers import Answers, validated_answers
 from registration.records import RegistrationRow, SessionRow
 from registration.use_cases.announcements import confirmation_command, fact
-from registration.use_cases.changes import confirmation, new_row, registration_of, seated
+from registration.use_cases.changes import confirmation, new_registration, new_row, seated
 from registration.use_cases.rights import as_learner
 from registration.use_cases.seat_book import SeatBook, SeatBooks
 from registration.windows import ensure_may_register, window_of
@@ -201,7 +201,7 @@ async def _admit_all(
         )
         existing[learner.id] = row["id"]
         rows.append(row)
-        registration = registration_of(row)
+        registration = new_registration(row, learner)
         outcomes[i] = registration
         rid = applicant.request_id
         actor = applicant.actor.sub

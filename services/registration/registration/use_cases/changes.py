@@ -178,6 +178,12 @@ def registration_of(row: RegistrationRow) -> Registration:
     return Registration.model_validate(row)
 
 
+def new_registration(row: RegistrationRow, learner: RegistrationUser) -> Registration:
+    """The registration of a row `new_row` built for `learner`: the learner is the model the
+    row's JSON was made from, taken as it is rather than validated again from that JSON."""
+    return Registration.model_validate({**row, "user": learner})
+
+
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
