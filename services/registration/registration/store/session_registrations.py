@@ -10,9 +10,7 @@ from typing import Any
 from pydantic_core import to_json
 from sqlalchemy import (
     ColumnElement,
-    Text,
     and_,
-    any_,
     cast,
     func,
     insert,
@@ -21,7 +19,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registration.domain import ACTIVE
@@ -62,15 +60,21 @@ async def active_registration_id(
 async def active_registration_ids(
     db: AsyncSession, session_id: uuid.UUID, user_ids: Sequence[str]
 ) -> dict[str, uuid.UUID]:
-    """user id → their active registration in the session, for those who have one."""
-    query = select(registrations.c.user_id, registrations.c.id).where(
-        registrations.c.session_id == session_id,
-        # one array parameter: one statement for every batch size (an IN list of n parameters
-        # is another statement, prepared again, for each n)
-        registrations.c.user_id == any_(cast(list(user_ids), ARRAY(Text))),
-        _active,
-    )
-    return {row.user_id: row.id for row in await db.execute(query)}
+    """user id → their active registration in the session, for those who have one: executed
+    by the driver, as `insert_registrations` (once per batch decision), in a transaction a
+    statement of SQLAlchemy's began (the session's lock)."""
+    driver = await driver_connection(db)
+    rows = await driver.fetch(_ACTIVE_REGISTRATION_IDS, session_id, list(user_ids))
+    return {row["user_id"]: row["id"] for row in rows}
+
+
+# one array parameter: one statement for every batch size (an IN list of n parameters is another
+# statement, prepared again, for each n); the statuses as constants, as in `_active`
+_ACTIVE_STATUSES = ", ".join(f"'{status}'" for status in sorted(ACTIVE))
+_ACTIVE_REGISTRATION_IDS = (
+    "SELECT user_id, id FROM registrations WHERE session_id = $1 AND user_id = ANY($2::text[]) "  # noqa: S608
+    f"AND status IN ({_ACTIVE_STATUSES})"
+)
 
 
 COLUMNS = (

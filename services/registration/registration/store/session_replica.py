@@ -4,11 +4,12 @@ The row is locked (`SELECT ... FOR UPDATE`) for every decision about its registr
 replicas take turns on one session and never oversell.
 """
 
+import typing
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +18,7 @@ from registration.records import EventRow, SessionRow, SessionSeatsRow, SessionV
 from registration.store.rows import every, first
 from registration.store.session_registrations import due
 from registration.tables import registrations, sessions
+from shared.db import driver_connection
 from shared.events import SessionData, SessionRules
 
 RULE_NAMES = set(SessionRules.model_fields)
@@ -55,9 +57,19 @@ async def update_session(
     await db.execute(update(sessions).where(sessions.c.id == session_id).values(values))
 
 
+_LOCK_SESSION = select(sessions).where(sessions.c.id == bindparam("session_id")).with_for_update()
+"""Made once: every batch decision locks its session (docs/performance.md, issue 18). It stays
+SQLAlchemy's: as the transaction's first statement it is what begins the transaction, which a
+statement run by the driver alone would not."""
+_SET_SEATS = (
+    "UPDATE sessions SET max_users = $2, taken = $3, waitlisted = $4, beyond_limit = $5 "
+    "WHERE id = $1"
+)
+
+
 async def lock_session(db: AsyncSession, session_id: uuid.UUID) -> SessionRow | None:
-    query = select(sessions).where(sessions.c.id == session_id).with_for_update()
-    return await first(db, query, SessionRow)
+    row = (await db.execute(_LOCK_SESSION, {"session_id": session_id})).mappings().first()
+    return typing.cast(SessionRow, dict(row)) if row is not None else None
 
 
 async def lock_sessions(db: AsyncSession, session_ids: Sequence[uuid.UUID]) -> list[SessionRow]:
@@ -82,15 +94,12 @@ def seats_of(session: SessionRow | EventRow) -> Seats:
 
 
 async def set_seats(db: AsyncSession, session_id: uuid.UUID, seats: Seats) -> None:
-    await db.execute(
-        update(sessions)
-        .where(sessions.c.id == session_id)
-        .values(
-            max_users=seats.max_users,
-            taken=seats.taken,
-            waitlisted=seats.waitlisted,
-            beyond_limit=seats.beyond_limit,
-        )
+    """Executed by the driver on the transaction's own connection (every batch decision sets
+    its session's seats; SQLAlchemy's building and processing of the statement cost more than
+    running it), under the session's lock, which began the transaction."""
+    driver = await driver_connection(db)
+    await driver.execute(
+        _SET_SEATS, session_id, seats.max_users, seats.taken, seats.waitlisted, seats.beyond_limit
     )
 
 
