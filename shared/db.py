@@ -27,8 +27,13 @@ async def driver_connection(db: AsyncConnection | AsyncSession) -> asyncpg.Conne
     statements SQLAlchemy's parameter processing would cost more than (docs/performance.md,
     issue 18)."""
     conn = db if isinstance(db, AsyncConnection) else await db.connection()
-    driver = (await conn.get_raw_connection()).driver_connection
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
     assert driver is not None  # checked out: the transaction holds it
+    if not driver.is_in_transaction() and not raw.dbapi_connection.autocommit:  # type: ignore[union-attr]
+        # SQLAlchemy's adapter sends BEGIN with its own first statement: a statement the driver
+        # ran first would run, and commit, outside the transaction
+        await conn.exec_driver_sql("SELECT 1")
     return driver
 
 
