@@ -3,23 +3,11 @@ written for all the batch's registrations at once, its inbox messages and emails
 together. A batch is one transaction: what one statement writes for many facts is what the
 single-row queries of store.py would write for each in turn."""
 
+import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
-from typing import Any
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import (
-    ColumnCollection,
-    ColumnElement,
-    Interval,
-    Table,
-    bindparam,
-    func,
-    select,
-    text,
-)
-from sqlalchemy.dialects.postgresql import Insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.records import (
@@ -32,13 +20,7 @@ from notification.records import (
 )
 from notification.store import DELIVERIES_CHANNEL
 from notification.tables import contacts, deliveries, messages, registrations, sessions
-
-# store.registration_state's lock on each id, in the order of the array
-_LOCKS = text(
-    "SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) FROM unnest(CAST(:ids AS text[])) AS id"
-)
-_STEP = timedelta(microseconds=1)
-"""Between the rows of one batch, so a learner's messages keep the order of their facts."""
+from shared.db import driver_connection
 
 
 async def sessions_by_ids(
@@ -55,83 +37,142 @@ async def registration_states(
     db: AsyncSession, registration_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, RegistrationState]:
     """`store.registration_state` of each: their transaction locks (taken in the order of their
-    ids, so two batches wait on each other rather than deadlock), then what we hold of them."""
+    ids, so two batches wait on each other rather than deadlock), then what we hold of them (a
+    statement of its own: one that began before the locks were granted reads what was before)."""
     ids = sorted(set(registration_ids))
     if not ids:
         return {}
-    await db.execute(_LOCKS, {"ids": [str(i) for i in ids]})
-    rows = await db.execute(_STATES, {"ids": ids})
-    return {row[0]: RegistrationState(int(row[1]), str(row[2])) for row in rows}
+    driver = await driver_connection(db)
+    await driver.execute(_LOCKS, [str(i) for i in ids])
+    rows = await driver.fetch(_STATES, ids)
+    return {row[0]: RegistrationState(row[1], row[2]) for row in rows}
 
 
 async def save_registrations(db: AsyncSession, rows: Sequence[RegistrationValues]) -> None:
     """`store.save_registration` of each (one row per registration)."""
     if rows:
-        await db.execute(_SAVE_REGISTRATIONS, list(rows))
+        driver = await driver_connection(db)
+        await driver.execute(
+            _SAVE_REGISTRATIONS,
+            [row["id"] for row in rows],
+            [row["session_id"] for row in rows],
+            [row["user_id"] for row in rows],
+            [row["email"] for row in rows],
+            [row["name"] for row in rows],
+            [row["locale"] for row in rows],
+            [row["status"] for row in rows],
+            [row["reason"] for row in rows],
+            [row["version"] for row in rows],
+        )
 
 
 async def save_contacts(db: AsyncSession, rows: Sequence[ContactValues]) -> None:
     """`store.save_contact` of each (one row per user)."""
     if rows:
-        await db.execute(_SAVE_CONTACTS, list(rows))
+        driver = await driver_connection(db)
+        await driver.execute(
+            _SAVE_CONTACTS,
+            [row["user_id"] for row in rows],
+            [row["email"] for row in rows],
+            [row["name"] for row in rows],
+            [row["locale"] for row in rows],
+            [row["as_of"] for row in rows],
+        )
 
 
 async def add_messages(db: AsyncSession, rows: Sequence[NewInboxMessage]) -> None:
     """`store.add_message` of each, in order: the n-th is n microseconds after the transaction's
     start (the order a reader's inbox shows them in, newest first)."""
     if rows:
-        await db.execute(_ADD_MESSAGES, [{**row, "after": _STEP * n} for n, row in enumerate(rows)])
+        driver = await driver_connection(db)
+        await driver.execute(
+            _ADD_MESSAGES,
+            [row["id"] for row in rows],
+            [row["user_id"] for row in rows],
+            [row["subject"] for row in rows],
+            [row["body"] for row in rows],
+            [row["kind"] for row in rows],
+            [None if row["ref"] is None else json.dumps(row["ref"]) for row in rows],
+            [row["delivery_key"] for row in rows],
+            [row["session_message_id"] for row in rows],
+        )
 
 
 async def add_deliveries(db: AsyncSession, rows: Sequence[NewDelivery]) -> None:
     """`store.add_delivery` of each (their `next_attempt_at` in the order to send them); the
     sender loops hear of them through one NOTIFY when the transaction commits."""
     if rows:
-        await db.execute(_ADD_DELIVERIES, list(rows))
-        await db.execute(_NOTIFY)
+        driver = await driver_connection(db)
+        await driver.execute(
+            _ADD_DELIVERIES,
+            [row["id"] for row in rows],
+            [row["delivery_key"] for row in rows],
+            [row["user_id"] for row in rows],
+            [row["recipient"] for row in rows],
+            [row["kind"] for row in rows],
+            [row["subject"] for row in rows],
+            [row["text_body"] for row in rows],
+            [row["html_body"] for row in rows],
+            [row.get("calendar") for row in rows],
+            [row.get("session_message_id") for row in rows],
+            [row["status"] for row in rows],
+            [row.get("next_attempt_at") for row in rows],
+            [row.get("category") for row in rows],
+            [row.get("traceparent") for row in rows],
+            [row.get("tracestate") for row in rows],
+        )
+        await driver.execute(_NOTIFY, DELIVERIES_CHANNEL)
 
 
-# The statements, made once: a batch runs each of them.
+# The statements, made once: a batch runs each of them. But for the sessions (one row, its JSON
+# columns read as SQLAlchemy reads them), the driver executes them, prepared once per connection,
+# each batch's rows as one array per column (`unnest`): SQLAlchemy's processing of each row's
+# parameters cost more than the statements (docs/performance.md, issue 18).
 _SESSIONS = select(sessions).where(sessions.c.id.in_(bindparam("ids", expanding=True)))
-_STATES = select(registrations.c.id, registrations.c.version, registrations.c.status).where(
-    registrations.c.id.in_(bindparam("ids", expanding=True))
-)
-_NOTIFY = select(func.pg_notify(DELIVERIES_CHANNEL, ""))
-_ADD_MESSAGES = (
-    pg_insert(messages)
-    .values(created_at=func.now() + bindparam("after", type_=Interval()))
-    .on_conflict_do_nothing(index_elements=[messages.c.delivery_key])
-)
-_ADD_DELIVERIES = pg_insert(deliveries).on_conflict_do_nothing(
-    index_elements=[deliveries.c.delivery_key]
-)
-
-
-def _upsert(
-    table: Table,
-    key: str,
-    columns: Iterable[str],
-    newer: Callable[[ColumnCollection[str, ColumnElement[Any]]], ColumnElement[bool]],
-) -> Insert:
-    """Insert, or replace the row when `newer(excluded)` (as store.py's single-row upserts)."""
-    stmt = pg_insert(table)
-    changed: dict[str, Any] = {name: stmt.excluded[name] for name in columns if name != key}
-    if "replicated_at" in table.c:
-        changed["replicated_at"] = func.now()
-    return stmt.on_conflict_do_update(
-        index_elements=[table.c[key]], set_=changed, where=newer(stmt.excluded)
-    )
-
-
-_SAVE_REGISTRATIONS = _upsert(
-    registrations,
-    "id",
-    RegistrationValues.__annotations__,
-    lambda incoming: registrations.c.version < incoming.version,
-)
-_SAVE_CONTACTS = _upsert(
-    contacts,
-    "user_id",
-    ContactValues.__annotations__,
-    lambda incoming: contacts.c.as_of <= incoming.as_of,
-)
+# store.registration_state's lock on each id, in the order of the array
+_LOCKS = "SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) FROM unnest($1::text[]) AS id"
+_STATES = f"""\
+SELECT id, version, status FROM {registrations.name} WHERE id = ANY($1::uuid[])"""  # noqa: S608
+_NOTIFY = "SELECT pg_notify($1, '')"
+# the n-th message n microseconds after the transaction's start (now()), so a learner's messages
+# keep the order of their facts
+_ADD_MESSAGES = f"""\
+INSERT INTO {messages.name}
+    (id, user_id, subject, body, kind, ref, delivery_key, session_message_id, created_at)
+SELECT id, user_id, subject, body, kind, ref::jsonb, delivery_key, session_message_id,
+    now() + (n - 1) * interval '1 microsecond'
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+    $8::uuid[]) WITH ORDINALITY
+    AS m (id, user_id, subject, body, kind, ref, delivery_key, session_message_id, n)
+ON CONFLICT (delivery_key) DO NOTHING"""  # noqa: S608
+_ADD_DELIVERIES = f"""\
+INSERT INTO {deliveries.name}
+    (id, delivery_key, user_id, recipient, kind, subject, text_body, html_body, calendar,
+    session_message_id, status, next_attempt_at, category, traceparent, tracestate)
+SELECT id, delivery_key, user_id, recipient, kind, subject, text_body, html_body, calendar,
+    session_message_id, status, coalesce(next_attempt_at, now()), category, traceparent,
+    tracestate
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+    $8::text[], $9::text[], $10::uuid[], $11::text[], $12::timestamptz[], $13::text[],
+    $14::text[], $15::text[])
+    AS d (id, delivery_key, user_id, recipient, kind, subject, text_body, html_body, calendar,
+    session_message_id, status, next_attempt_at, category, traceparent, tracestate)
+ON CONFLICT (delivery_key) DO NOTHING"""  # noqa: S608
+# store.py's single-row upserts: the row replaced by a newer version only (registrations), by
+# the most recent change, the later of two as recent (contacts)
+_SAVE_REGISTRATIONS = f"""\
+INSERT INTO {registrations.name}
+    (id, session_id, user_id, email, name, locale, status, reason, version)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+    $7::text[], $8::text[], $9::integer[])
+ON CONFLICT (id) DO UPDATE SET
+    session_id = excluded.session_id, user_id = excluded.user_id, email = excluded.email,
+    name = excluded.name, locale = excluded.locale, status = excluded.status,
+    reason = excluded.reason, version = excluded.version, replicated_at = now()
+WHERE {registrations.name}.version < excluded.version"""  # noqa: S608
+_SAVE_CONTACTS = f"""\
+INSERT INTO {contacts.name} (user_id, email, name, locale, as_of)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+ON CONFLICT (user_id) DO UPDATE SET
+    email = excluded.email, name = excluded.name, locale = excluded.locale, as_of = excluded.as_of
+WHERE {contacts.name}.as_of <= excluded.as_of"""  # noqa: S608

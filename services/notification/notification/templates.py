@@ -5,11 +5,12 @@ message and the email's text part); `m` in them is `templates/<locale>/_macros.t
 `templates/email.html` lays the same body out as HTML, with autoescape on, so nothing a user
 typed (a name, a manager's message) becomes markup.
 
-A batch's notices are rendered by a `Renderer`: those of one kind, locale and words but the
-learner's name and waitlist position (most of a burst of registrations) are rendered once, with
-marks in their place, then filled in: what `render` would give, byte for byte, as long as the
-templates use the name only as `m.hello(name)` and the position only as `{{ position }}` (a test
-holds them to it, and compares both ways for every registration kind and locale).
+Notices are rendered by a `Renderer` (`RENDERER`, the process's): those of one kind, locale and
+words but the learner's name and waitlist position (most of a burst of registrations) are
+rendered once, with marks in their place, then filled in: what `render` would give, byte for
+byte, as long as the templates use the name only as `m.hello(name)` and the position only as
+`{{ position }}` (a test holds them to it, and compares both ways for every registration kind and
+locale).
 """
 
 import secrets
@@ -94,11 +95,14 @@ _MARKS = {name: f"M{secrets.token_hex(12)}{name}" for name in ("name", "position
 
 
 class Renderer:
-    """`render` for the notices of a batch, each (kind, locale, words but the fillable ones)
-    rendered once."""
+    """`render` for many notices, each shape (kind, locale, words but the fillable ones) rendered
+    once and kept for the next (up to `kept` shapes, the oldest forgotten first): what a shape
+    renders to depends on nothing else, the templates being compiled once (`auto_reload=False`).
+    A burst of registrations is a few shapes per session, batch after batch."""
 
-    def __init__(self) -> None:
+    def __init__(self, kept: int = 512) -> None:
         self._shapes: dict[tuple[str, str, str], Rendered] = {}
+        self._kept = kept
 
     def render(self, notice: Notice) -> Rendered:
         context = dict(notice.context)
@@ -112,12 +116,18 @@ class Renderer:
         key = (notice.kind, notice.recipient.locale, repr(sorted(context.items())))
         shape = self._shapes.get(key)
         if shape is None:
+            if len(self._shapes) >= self._kept:
+                del self._shapes[next(iter(self._shapes))]
             shape = self._shapes[key] = render(replace(notice, context=context))
         subject, body, text, html = shape.subject, shape.body, shape.text, shape.html
         for mark, plain, escaped in fills:
             subject, body = subject.replace(mark, plain), body.replace(mark, plain)
             text, html = text.replace(mark, plain), html.replace(mark, escaped)
         return Rendered(subject, body, text, html)
+
+
+RENDERER = Renderer()
+"""The process's: its shapes kept from one batch to the next."""
 
 
 def _fillable(value: object) -> str | None:

@@ -162,6 +162,14 @@ def test_a_batchs_notices_render_as_each_alone() -> None:
     assert filled > len(told) / 2
 
 
+def test_a_renderer_keeps_its_latest_shapes_only() -> None:
+    told = notices()
+    renderer = templates.Renderer(kept=2)
+    for notice in [*told, *told]:
+        assert renderer.render(notice) == templates.render(notice), notice
+        assert len(renderer._shapes) <= 2
+
+
 def test_the_templates_use_the_filled_in_words_only_as_the_renderer_expects() -> None:
     """A mark stands for the name or the position: a template that tested it otherwise than
     for truth (`{% if name %}`), or printed it otherwise than whole, would render differently."""

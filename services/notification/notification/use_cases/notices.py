@@ -80,10 +80,9 @@ async def deliver_all(
     internal: list[NewInboxMessage] = []
     emails: list[NewDelivery] = []
     suppressed = 0
-    renderer = templates.Renderer()
     for fact in told:
         for notice in fact.notices:
-            words = renderer.render(notice)
+            words = templates.RENDERER.render(notice)
             for channel in notice.channels:
                 if channel == "internal":
                     internal.append(
