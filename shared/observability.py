@@ -21,6 +21,10 @@ class _RequestIdFilter(logging.Filter):
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
+    # The lines name no caller, thread or process: logging need not find them for each record
+    # (the logging HOWTO's "Optimization"; about half of an access line's CPU, issue 18).
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_RequestIdFilter())
     handler.setFormatter(
