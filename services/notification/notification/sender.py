@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
+import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -36,16 +37,18 @@ from notification.links import Links
 from notification.mailer import Outcome, Transport, email_of
 from notification.preferences import category_of
 from notification.records import AttemptOutcome, LeasedDelivery
-from shared.db import transaction
+from shared.db import driver_connection, transaction
 from shared.messaging.listen import Listener
 from shared.metrics import notification_emails, notification_smtp_send_duration
 from shared.problems import unavailable_dependency
-from shared.tracing import TRACEPARENT, TRACESTATE, context_of, failed, span
+from shared.tracing import TRACEPARENT, TRACESTATE, context_of, exporting, failed, span
 
 log = logging.getLogger(__name__)
 
 _EMAILS = {status: notification_emails.labels(status) for status in ("sent", "captured")}
 _RETRIED, _FAILED = notification_emails.labels("retried"), notification_emails.labels("failed")
+_NO_TRACE = context_of({})
+"""The parent of an email written outside any trace (an empty context, immutable: one for all)."""
 
 
 @dataclass(frozen=True)
@@ -147,21 +150,22 @@ class DeliverySender:
             claim = await store.claim_due_deliveries(conn, self._batch_size, self._claim_window)
             if claim is None:
                 return 0
-            untried = [(delivery.id, claim.until) for delivery in claim.deliveries]
+            driver = await driver_connection(conn)  # the round's, checked out until its end
+            tried = 0  # the claim's first `tried` emails were taken or found another's, in order
             outcome: Attempt | None = None  # the last email's, written with the next take
             try:
                 for delivery in claim.deliveries:
-                    taken = await self._record_and_take(conn, outcome, claim, delivery)
+                    taken = await self._record_and_take(driver, outcome, claim, delivery)
                     outcome = None
                     if taken is None:  # the outcome is kept, written first in the next round
                         break
-                    untried.remove((delivery.id, claim.until))
+                    tried += 1
                     if taken:
                         outcome = await self._attempt(delivery)
                 if outcome is not None:
-                    await self._record_or_keep(conn, outcome)
+                    await self._record_or_keep(driver, outcome)
             finally:
-                self._unreleased += untried
+                self._unreleased += [(d.id, claim.until) for d in claim.deliveries[tried:]]
         await self._release()
         return len(claim.deliveries)
 
@@ -175,7 +179,7 @@ class DeliverySender:
 
     async def _record_and_take(
         self,
-        conn: AsyncConnection,
+        driver: asyncpg.Connection,
         outcome: "Attempt | None",
         claim: store.Claim,
         delivery: LeasedDelivery,
@@ -187,7 +191,7 @@ class DeliverySender:
         if outcome is not None:
             done = (outcome.delivery_id, outcome.values, outcome.attempts_before)
         try:
-            taken = await store.record_and_take(conn, done, claim, delivery, self._lease)
+            taken = await store.record_and_take(driver, done, claim, delivery, self._lease)
         except BaseException as error:
             if outcome is None:
                 raise
@@ -200,11 +204,11 @@ class DeliverySender:
             log.debug("email %s: claimed by another sender after this one's window", delivery.id)
         return taken
 
-    async def _record_or_keep(self, conn: AsyncConnection, attempt: "Attempt") -> bool:
+    async def _record_or_keep(self, driver: asyncpg.Connection, attempt: "Attempt") -> bool:
         """True when the outcome is written, False when it is kept to be written later."""
         try:
             done = (attempt.delivery_id, attempt.values, attempt.attempts_before)
-            await store.record_last(conn, done)
+            await store.record_last(driver, done)
         except BaseException as error:
             # the SMTP exchange is over: whatever went wrong, sending it again would be a duplicate
             self._keep(attempt, error)
@@ -227,13 +231,20 @@ class DeliverySender:
         self._unreleased = []
 
     async def _attempt(self, delivery: LeasedDelivery) -> Attempt:
-        """One SMTP exchange, in a span of the trace of the fact that wrote the email."""
-        parent = context_of({TRACEPARENT: delivery.traceparent, TRACESTATE: delivery.tracestate})
-        attributes: dict[str, str | int] = {
-            "notification.delivery_id": str(delivery.id),
-            "notification.kind": delivery.kind,
-            "notification.attempt": delivery.attempts + 1,
-        }
+        """One SMTP exchange, in a span of the trace of the fact that wrote the email (a new
+        trace without one: the empty context `context_of` gives a row without `traceparent`).
+        Its attributes are made only for a span that is recorded."""
+        parent = _NO_TRACE
+        if delivery.traceparent is not None:
+            fields = {TRACEPARENT: delivery.traceparent, TRACESTATE: delivery.tracestate}
+            parent = context_of(fields)
+        attributes: dict[str, str | int] | None = None
+        if exporting():
+            attributes = {
+                "notification.delivery_id": str(delivery.id),
+                "notification.kind": delivery.kind,
+                "notification.attempt": delivery.attempts + 1,
+            }
         with span("email send", parent, kind=SpanKind.CLIENT, attributes=attributes):
             return await self._send(delivery)
 

@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
+import asyncpg
 from sqlalchemy import (
     func,
     select,
@@ -185,40 +186,48 @@ async def take_claimed(
 
 
 async def record_and_take(
-    db: AsyncConnection,
+    driver: asyncpg.Connection,
     done: tuple[uuid.UUID, AttemptOutcome, int] | None,
     claim: Claim,
     delivery: LeasedDelivery,
     lease: timedelta,
 ) -> bool:
     """`record_attempt` of the email `done` (id, outcome, attempts before), if any, and
-    `take_claimed` of `delivery`, in one statement: both or neither, in one round trip. `db` is
-    in autocommit: the statement is its own transaction. Executed by the driver (a prepared
-    statement, the same for every email): a sender runs one per email, and SQLAlchemy's
-    execution cost three times the round trip (docs/performance.md, issue 18)."""
-    take = (delivery.id, delivery.attempts, claim.until, lease)
-    return await _record_and_take(db, done, take) is not None
+    `take_claimed` of `delivery`, in one statement: both or neither, in one round trip.
+    `driver` is the asyncpg connection of the sender's round (`driver_connection`, taken once
+    a round), in autocommit: the statement is its own transaction. Executed by the driver (a
+    prepared statement, the same for every email): a sender runs one per email, and
+    SQLAlchemy's execution cost three times the round trip (docs/performance.md, issue 18)."""
+    return (
+        await _record_and_take(driver, done, delivery.id, delivery.attempts, claim.until, lease)
+        is not None
+    )
 
 
-async def record_last(db: AsyncConnection, done: tuple[uuid.UUID, AttemptOutcome, int]) -> None:
+async def record_last(
+    driver: asyncpg.Connection, done: tuple[uuid.UUID, AttemptOutcome, int]
+) -> None:
     """`record_attempt` as `record_and_take` writes it, nothing taken: a round's last outcome."""
-    await _record_and_take(db, done, (None, None, None, None))
+    await _record_and_take(driver, done, None, None, None, None)
 
 
 async def _record_and_take(
-    db: AsyncConnection,
+    driver: asyncpg.Connection,
     done: tuple[uuid.UUID, AttemptOutcome, int] | None,
-    take: tuple[object, object, object, object],
+    *take: object,
 ) -> object:
-    done_id: uuid.UUID | None = None
-    attempts_before, status, last_error, sent_at, retry_at = 0, None, None, None, None
-    if done is not None:
-        done_id, values, attempts_before = done
-        status, last_error = values["status"], values["last_error"]
-        sent_at, retry_at = values.get("sent_at"), values.get("next_attempt_at")
-    driver = await driver_connection(db)
+    if done is None:
+        return await driver.fetchrow(_RECORD_AND_TAKE, *take, None, 0, None, None, None, None)
+    done_id, values, attempts_before = done
     return await driver.fetchrow(
-        _RECORD_AND_TAKE, *take, done_id, attempts_before, status, last_error, sent_at, retry_at
+        _RECORD_AND_TAKE,
+        *take,
+        done_id,
+        attempts_before,
+        values["status"],
+        values["last_error"],
+        values.get("sent_at"),
+        values.get("next_attempt_at"),
     )
 
 

@@ -16,7 +16,7 @@ from notification.sender import LEASE, DeliverySender, RetryPolicy
 from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.db import make_engine, make_sessionmaker, transaction
+from shared.db import driver_connection, make_engine, make_sessionmaker, transaction
 from shared.migrations import upgrade_to_head
 from testsupport.infra import Servers, create_database, drop_databases, unique_name
 from testsupport.mailbox import MailServer
@@ -151,15 +151,16 @@ async def test_each_outcome_is_written_with_the_next_take_as_record_attempt_writ
     engine: AsyncEngine = sessions.kw["bind"]
     async with engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        assert await store.record_and_take(conn, None, claimed, order[0], LEASE)
+        driver = await driver_connection(conn)  # as the sender's round takes it
+        assert await store.record_and_take(driver, None, claimed, order[0], LEASE)
         for index, outcome in enumerate(outcomes):
             done = (order[index].id, outcome, 0)
-            assert await store.record_and_take(conn, done, claimed, order[index + 1], LEASE)
+            assert await store.record_and_take(driver, done, claimed, order[index + 1], LEASE)
         # the first outcome again (a lost answer's retry): its attempt is counted, nothing changes
         assert not await store.record_and_take(
-            conn, (ids[0], outcomes[0], 0), claimed, order[1], LEASE
+            driver, (ids[0], outcomes[0], 0), claimed, order[1], LEASE
         )
-        await store.record_last(conn, (order[3].id, outcomes[1], 0))  # the round's last
+        await store.record_last(driver, (order[3].id, outcomes[1], 0))  # the round's last
     found = {row["id"]: row for row in await rows(sessions, ids)}
     sent, retried, given_up, last = (found[delivery_id] for delivery_id in ids)
     assert (sent["status"], sent["attempts"], sent["sent_at"], sent["last_error"]) == (
