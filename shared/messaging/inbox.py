@@ -13,7 +13,7 @@ from sqlalchemy import Column, DateTime, MetaData, Table, Text, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from shared.db import pruning
+from shared.db import driver_connection, pruning
 from shared.metrics import delivery_duplicates
 
 
@@ -55,18 +55,39 @@ async def first_deliveries(
     """`first_delivery` for many events in one statement: the ids delivered the first time.
 
     Ids are inserted in sorted order, so that two transactions with overlapping ids wait on
-    each other rather than deadlock.
+    each other rather than deadlock. The driver executes it (prepared once per connection, the
+    ids one array): SQLAlchemy's processing of a row of parameters per id cost more than the
+    statement (docs/performance.md, issue 18).
     """
     ids = sorted(set(event_ids))
     if not ids:
         return set()
-    inserted = await db.execute(
-        insert(table).on_conflict_do_nothing().returning(table.c.event_id),
-        [{"consumer": consumer, "event_id": event_id} for event_id in ids],
-    )
+    driver = await driver_connection(db)
+    inserted = await driver.fetch(_first_deliveries_sql(table), consumer, ids)
     first = {row[0] for row in inserted}
     delivery_duplicates(len(ids) - len(first))
     return first
+
+
+_FIRST_DELIVERIES: dict[Table, str] = {}
+
+
+def _first_deliveries_sql(table: Table) -> str:
+    """The insert of `first_deliveries` into `table`, made once: the ids in the order of the
+    array, each at most once, those already there left alone."""
+    sql = _FIRST_DELIVERIES.get(table)
+    if sql is None:
+        name = ".".join(_quoted(part) for part in (table.schema, table.name) if part)
+        sql = _FIRST_DELIVERIES[table] = (
+            f"INSERT INTO {name} (consumer, event_id) "  # noqa: S608 (a table's quoted name)
+            "SELECT $1, event_id FROM unnest($2::text[]) WITH ORDINALITY AS i (event_id, n) "
+            "ORDER BY n ON CONFLICT DO NOTHING RETURNING event_id"
+        )
+    return sql
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 KEEP_DELIVERIES = timedelta(days=14)

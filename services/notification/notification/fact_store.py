@@ -7,7 +7,6 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.records import (
@@ -29,8 +28,8 @@ async def sessions_by_ids(
     ids = sorted(set(session_ids))
     if not ids:
         return {}
-    rows = await db.execute(_SESSIONS, {"ids": ids})
-    return {row["id"]: SessionRow(**row) for row in rows.mappings()}
+    driver = await driver_connection(db)
+    return {row[0]: SessionRow(*row) for row in await driver.fetch(_SESSIONS, ids)}
 
 
 async def registration_states(
@@ -100,7 +99,8 @@ async def add_messages(db: AsyncSession, rows: Sequence[NewInboxMessage]) -> Non
 
 async def add_deliveries(db: AsyncSession, rows: Sequence[NewDelivery]) -> None:
     """`store.add_delivery` of each (their `next_attempt_at` in the order to send them); the
-    sender loops hear of them through one NOTIFY when the transaction commits."""
+    sender loops hear of them through one NOTIFY when the transaction commits (sent by the same
+    statement: one round trip)."""
     if rows:
         driver = await driver_connection(db)
         await driver.execute(
@@ -120,20 +120,23 @@ async def add_deliveries(db: AsyncSession, rows: Sequence[NewDelivery]) -> None:
             [row.get("category") for row in rows],
             [row.get("traceparent") for row in rows],
             [row.get("tracestate") for row in rows],
+            DELIVERIES_CHANNEL,
         )
-        await driver.execute(_NOTIFY, DELIVERIES_CHANNEL)
 
 
-# The statements, made once: a batch runs each of them. But for the sessions (one row, its JSON
-# columns read as SQLAlchemy reads them), the driver executes them, prepared once per connection,
-# each batch's rows as one array per column (`unnest`): SQLAlchemy's processing of each row's
-# parameters cost more than the statements (docs/performance.md, issue 18).
-_SESSIONS = select(sessions).where(sessions.c.id.in_(bindparam("ids", expanding=True)))
+# The statements, made once: a batch runs each of them. The driver executes them, prepared once
+# per connection, each batch's rows as one array per column (`unnest`): SQLAlchemy's processing of
+# each row's parameters cost more than the statements (docs/performance.md, issue 18).
+# SessionRow's fields in their order; the JSON columns decoded by the codec SQLAlchemy's dialect
+# gives the driver's connections (json.loads), as SQLAlchemy reads them
+_SESSIONS = f"""\
+SELECT id, training_id, title, start_date, end_date, location, organizations, tutors, validators,
+    status, version, replicated_at, reminder_hours
+FROM {sessions.name} WHERE id = ANY($1::uuid[])"""  # noqa: S608
 # store.registration_state's lock on each id, in the order of the array
 _LOCKS = "SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) FROM unnest($1::text[]) AS id"
 _STATES = f"""\
 SELECT id, version, status FROM {registrations.name} WHERE id = ANY($1::uuid[])"""  # noqa: S608
-_NOTIFY = "SELECT pg_notify($1, '')"
 # the n-th message n microseconds after the transaction's start (now()), so a learner's messages
 # keep the order of their facts
 _ADD_MESSAGES = f"""\
@@ -145,8 +148,9 @@ FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text
     $8::uuid[]) WITH ORDINALITY
     AS m (id, user_id, subject, body, kind, ref, delivery_key, session_message_id, n)
 ON CONFLICT (delivery_key) DO NOTHING"""  # noqa: S608
+# the insert, then the NOTIFY (a data-modifying WITH runs whether or not the rest reads it)
 _ADD_DELIVERIES = f"""\
-INSERT INTO {deliveries.name}
+WITH added AS (INSERT INTO {deliveries.name}
     (id, delivery_key, user_id, recipient, kind, subject, text_body, html_body, calendar,
     session_message_id, status, next_attempt_at, category, traceparent, tracestate)
 SELECT id, delivery_key, user_id, recipient, kind, subject, text_body, html_body, calendar,
@@ -157,7 +161,8 @@ FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text
     $14::text[], $15::text[])
     AS d (id, delivery_key, user_id, recipient, kind, subject, text_body, html_body, calendar,
     session_message_id, status, next_attempt_at, category, traceparent, tracestate)
-ON CONFLICT (delivery_key) DO NOTHING"""  # noqa: S608
+ON CONFLICT (delivery_key) DO NOTHING)
+SELECT pg_notify($16, '')"""  # noqa: S608
 # store.py's single-row upserts: the row replaced by a newer version only (registrations), by
 # the most recent change, the later of two as recent (contacts)
 _SAVE_REGISTRATIONS = f"""\
