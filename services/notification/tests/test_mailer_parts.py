@@ -8,6 +8,8 @@ from email.message import Message
 from email.mime.nonmultipart import MIMENonMultipart
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from notification import mailer
 from notification.mailer import email_of, one_line
 from notification.records import LeasedDelivery
@@ -100,3 +102,21 @@ def test_one_line_is_what_it_was(value: str) -> None:
 
 def test_a_text_part_is_a_message() -> None:
     assert isinstance(mailer._text("x", "plain"), Message)
+
+
+def _body(content: str) -> bytes:
+    return b"\n".join(content.encode().splitlines()) + b"\n"
+
+
+# what folding and quoting turn on: escapes near a line's 76th character, spaces and tabs at its end
+_TRICKY = st.text(st.sampled_from("a=é €😀 \t\n\r\x0b\x85\x7f\x00"), max_size=600)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(_TRICKY, st.text(max_size=400)))
+@example("a" * 74 + "é" + "\n" + "b" * 75 + " \n" + "c" * 76 + "\t")
+@example("=" * 200 + "\n" + "x" * 73 + "=" + "y" * 5 + " ")
+@example("漢字" * 100)
+def test_the_quoted_printable_body_is_the_charsets_own(content: str) -> None:
+    body = _body(content)
+    assert mailer._quoted_printable(body) == mailer._UTF8.body_encode(body)
