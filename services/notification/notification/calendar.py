@@ -25,6 +25,15 @@ def escape_text(value: str) -> str:
 def fold(line: str) -> str:
     """Split a content line into lines of at most 75 octets, never inside a UTF-8 character;
     continuation lines start with one space (§3.1)."""
+    octets = len(line.encode("utf-8"))
+    if octets <= LINE_OCTETS:  # most lines: nothing to fold
+        return line
+    if octets == len(line):  # ASCII, an octet a character: cut by position
+        rest = line[LINE_OCTETS:]
+        step = LINE_OCTETS - 1
+        return "\r\n ".join(
+            [line[:LINE_OCTETS], *(rest[i : i + step] for i in range(0, len(rest), step))]
+        )
     parts: list[str] = []
     current = ""
     size = 0
