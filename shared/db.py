@@ -5,6 +5,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 from sqlalchemy import JSON, Column, delete
@@ -30,10 +31,12 @@ async def driver_connection(db: AsyncConnection | AsyncSession) -> asyncpg.Conne
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None  # checked out: the transaction holds it
-    if not driver.is_in_transaction() and not raw.dbapi_connection.autocommit:  # type: ignore[union-attr]
-        # SQLAlchemy's adapter sends BEGIN with its own first statement: a statement the driver
-        # ran first would run, and commit, outside the transaction
-        await conn.exec_driver_sql("SELECT 1")
+    adapter: Any = raw.dbapi_connection  # SQLAlchemy's AsyncAdapt_asyncpg_connection
+    if not driver.is_in_transaction() and not adapter.autocommit:
+        # The adapter sends BEGIN with its own first statement: one the driver ran first would
+        # run, and commit, outside the transaction. Its BEGIN now (no extra round trip): the
+        # transaction SQLAlchemy commits or rolls back (shared/tests: test_driver_connection).
+        await adapter._start_transaction()
     return driver
 
 
