@@ -1,13 +1,11 @@
 """Email out: the MIME message of a delivery, and the transports (SMTP, or capture)."""
 
+from base64 import encodebytes
 from dataclasses import dataclass
 from email.charset import QP, Charset
-from email.encoders import encode_base64
 from email.header import Header
 from email.message import EmailMessage, Message
-from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
-from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formatdate
 from typing import Literal, Protocol, cast
 from urllib.parse import unquote, urlsplit
@@ -79,14 +77,13 @@ def email_of(
     calendar = delivery.calendar
     if calendar:
         # as bytes: text parts would have their CRLF line ends (RFC 5545) rewritten
-        invitation = MIMENonMultipart("text", "calendar", method=_method(calendar), charset="utf-8")
-        invitation.set_payload(calendar.encode())
-        encode_base64(invitation)
-        body.attach(invitation)
+        encoded = encodebytes(calendar.encode()).decode("ascii")  # once for both parts
+        method = _method(calendar)
+        body.attach(_base64(f'text/calendar; method="{method}"; charset="utf-8"', encoded))
         message = MIMEMultipart("mixed")
         message.attach(body)
-        attachment = MIMEApplication(calendar.encode(), "ics")
-        attachment.add_header("Content-Disposition", "attachment", filename="invitation.ics")
+        attachment = _base64("application/ics", encoded)
+        attachment["Content-Disposition"] = 'attachment; filename="invitation.ics"'
         message.attach(attachment)
     for name, value in _headers(delivery, sender, unsubscribe_url):
         message[name] = _folded(name, value) if name in _ENCODED else value
@@ -138,6 +135,18 @@ def _text(content: str, subtype: str) -> Message:
     return part
 
 
+def _base64(content_type: str, encoded: str) -> Message:
+    """A part as `MIMENonMultipart` (its parameters given) then `encode_base64` make it, header
+    for header in their order, its payload `encoded` (the content in base64, as
+    `encode_base64` writes it): the calendar's two parts share one encoding."""
+    part = Message()
+    part["Content-Type"] = content_type
+    part["MIME-Version"] = "1.0"
+    part["Content-Transfer-Encoding"] = "base64"
+    part.set_payload(encoded)
+    return part
+
+
 def _quoted_printable(body: bytes) -> str:
     """`_UTF8.body_encode(body)` for a body of lines each ended by one newline, its costly step
     in C: the bytes to escape (`=`, and all but tab, line ends and printable ASCII) escaped by
@@ -157,15 +166,19 @@ def _quoted_printable(body: bytes) -> str:
     lines = escaped.split("\n")  # the last one empty: the body ends with a newline
     if max(map(len, lines)) <= _QP_LINE and " \n" not in escaped and "\t\n" not in escaped:
         return escaped
-    return "\n".join(map(_encoded_line, lines))
+    return "\n".join([_encoded_line(line) if _changed(line) else line for line in lines])
+
+
+def _changed(line: str) -> bool:
+    """Whether the encoder folds or quotes this escaped line."""
+    return len(line) > _QP_LINE or line.endswith(_BLANKS)
 
 
 def _encoded_line(line: str) -> str:
-    """An escaped line as `email.quoprimime.body_encode` ends it, the same steps: folded into
-    pieces of at most 76 characters by soft breaks (`=` then a newline) never inside an escape,
-    a space or tab at its end escaped, or moved to a piece of its own when there is no room."""
-    if len(line) <= _QP_LINE and not line.endswith((" ", "\t")):
-        return line
+    """An escaped line the encoder changes (`_changed`), as `email.quoprimime.body_encode` ends
+    it, the same steps: folded into pieces of at most 76 characters by soft breaks (`=` then a
+    newline) never inside an escape, a space or tab at its end escaped, or moved to a piece of
+    its own when there is no room."""
     pieces = []
     start = 0
     last_start = len(line) - 1 - _QP_LINE
@@ -180,7 +193,7 @@ def _encoded_line(line: str) -> str:
         else:
             pieces.append(line[start:stop] + "=")
             start = stop
-    if line.endswith((" ", "\t")):
+    if line.endswith(_BLANKS):
         room = start - last_start
         quoted = _ESCAPES[ord(line[-1])].decode()
         if room >= 3:
@@ -197,6 +210,7 @@ def _encoded_line(line: str) -> str:
 
 _QP_LINE = 76  # the longest line the quoted-printable encoder writes, its soft break's "=" in
 _EQUALS = ord("=")
+_BLANKS = (" ", "\t")  # at a line's end, quoted
 _UNESCAPED = bytes(sorted(set(range(0x20, 0x7F)) - {_EQUALS} | set(b"\t\n\r")))
 _ESCAPES = [b"=%02X" % byte for byte in range(256)]
 _FEW_ESCAPED = 24

@@ -4,7 +4,9 @@ quoted-printable body, the same whole email (no I/O)."""
 
 import random
 import uuid
+from email.encoders import encode_base64
 from email.message import Message
+from email.mime.application import MIMEApplication
 from email.mime.nonmultipart import MIMENonMultipart
 
 import pytest
@@ -120,3 +122,46 @@ _TRICKY = st.text(st.sampled_from("a=é €😀 \t\n\r\x0b\x85\x7f\x00"), max_si
 def test_the_quoted_printable_body_is_the_charsets_own(content: str) -> None:
     body = _body(content)
     assert mailer._quoted_printable(body) == mailer._UTF8.body_encode(body)
+
+
+def _reference_calendar_parts(calendar: str, method: str) -> tuple[Message, Message]:
+    """The invitation and the attachment as they were built before (the stdlib's own steps)."""
+    invitation = MIMENonMultipart("text", "calendar", method=method, charset="utf-8")
+    invitation.set_payload(calendar.encode())
+    encode_base64(invitation)
+    attachment = MIMEApplication(calendar.encode(), "ics")
+    attachment.add_header("Content-Disposition", "attachment", filename="invitation.ics")
+    return invitation, attachment
+
+
+@pytest.mark.parametrize(
+    ("calendar", "method"),
+    [
+        (CALENDAR, "REQUEST"),
+        (CALENDAR.replace("REQUEST", "CANCEL"), "CANCEL"),
+        ("é" * 500, "REQUEST"),
+    ],
+)
+def test_the_calendar_parts_are_byte_for_byte_the_mime_classes_ones(
+    calendar: str, method: str
+) -> None:
+    delivery = LeasedDelivery(
+        id=uuid.uuid4(),
+        recipient="lea@example.org",
+        subject="Invitation",
+        kind="registration.confirmed",
+        text_body="texte",
+        html_body="<p>texte</p>",
+        calendar=calendar,
+        attempts=0,
+    )
+    mixed = email_of(delivery, sender="Formation <no-reply@training.local>")
+    alternative, attachment = mixed.get_payload()
+    invitation = alternative.get_payload()[2]
+    for fast, reference in zip(
+        (invitation, attachment), _reference_calendar_parts(calendar, method), strict=True
+    ):
+        assert fast.items() == reference.items()
+        assert fast.get_payload() == reference.get_payload()
+        assert fast.as_bytes() == reference.as_bytes()
+        assert fast.get_payload(decode=True) == calendar.encode()
