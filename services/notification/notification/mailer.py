@@ -166,19 +166,20 @@ def _quoted_printable(body: bytes) -> str:
     lines = escaped.split("\n")  # the last one empty: the body ends with a newline
     if max(map(len, lines)) <= _QP_LINE and " \n" not in escaped and "\t\n" not in escaped:
         return escaped
-    return "\n".join([_encoded_line(line) if _changed(line) else line for line in lines])
-
-
-def _changed(line: str) -> bool:
-    """Whether the encoder folds or quotes this escaped line."""
-    return len(line) > _QP_LINE or line.endswith(_BLANKS)
+    # only the lines the encoder folds or quotes: most are kept as they are
+    return "\n".join(
+        [
+            _encoded_line(line) if len(line) > _QP_LINE or line.endswith(_BLANKS) else line
+            for line in lines
+        ]
+    )
 
 
 def _encoded_line(line: str) -> str:
-    """An escaped line the encoder changes (`_changed`), as `email.quoprimime.body_encode` ends
-    it, the same steps: folded into pieces of at most 76 characters by soft breaks (`=` then a
-    newline) never inside an escape, a space or tab at its end escaped, or moved to a piece of
-    its own when there is no room."""
+    """An escaped line the encoder changes (longer than 76 characters, or ending in a space or a
+    tab), as `email.quoprimime.body_encode` ends it, the same steps: folded into pieces of at
+    most 76 characters by soft breaks (`=` then a newline) never inside an escape, a space or
+    tab at its end escaped, or moved to a piece of its own when there is no room."""
     pieces = []
     start = 0
     last_start = len(line) - 1 - _QP_LINE
