@@ -95,7 +95,8 @@ async def test_a_batch_tells_each_fact_once_duplicates_and_redeliveries_nothing(
         ).one()
         assert email.calendar
         assert "DTSTART;VALUE=DATE:20270301\r\n" in email.calendar
-        assert email.status == "pending"
+        # written to be sent; the sender of a service running on this database may have sent it
+        assert email.status in ("pending", "sent", "captured")
         ids = [h.event.id for h in batch]
         inbox = await db.execute(
             select(tables.inbox.c.event_id).where(
