@@ -34,6 +34,11 @@ def fold(line: str) -> str:
         return "\r\n ".join(
             [line[:LINE_OCTETS], *(rest[i : i + step] for i in range(0, len(rest), step))]
         )
+    return fold_by_character(line)
+
+
+def fold_by_character(line: str) -> str:
+    """`fold` spelled out, a character at a time: what its shortcuts must give."""
     parts: list[str] = []
     current = ""
     size = 0

@@ -5,7 +5,7 @@ single-row queries of store.py would write for each in turn."""
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,32 +51,14 @@ async def save_registrations(db: AsyncSession, rows: Sequence[RegistrationValues
     """`store.save_registration` of each (one row per registration)."""
     if rows:
         driver = await driver_connection(db)
-        await driver.execute(
-            _SAVE_REGISTRATIONS,
-            [row["id"] for row in rows],
-            [row["session_id"] for row in rows],
-            [row["user_id"] for row in rows],
-            [row["email"] for row in rows],
-            [row["name"] for row in rows],
-            [row["locale"] for row in rows],
-            [row["status"] for row in rows],
-            [row["reason"] for row in rows],
-            [row["version"] for row in rows],
-        )
+        await driver.execute(_SAVE_REGISTRATIONS, *_arrays(rows, _REGISTRATION))
 
 
 async def save_contacts(db: AsyncSession, rows: Sequence[ContactValues]) -> None:
     """`store.save_contact` of each (one row per user)."""
     if rows:
         driver = await driver_connection(db)
-        await driver.execute(
-            _SAVE_CONTACTS,
-            [row["user_id"] for row in rows],
-            [row["email"] for row in rows],
-            [row["name"] for row in rows],
-            [row["locale"] for row in rows],
-            [row["as_of"] for row in rows],
-        )
+        await driver.execute(_SAVE_CONTACTS, *_arrays(rows, _CONTACT))
 
 
 async def add_messages(db: AsyncSession, rows: Sequence[NewInboxMessage]) -> None:
@@ -84,17 +66,10 @@ async def add_messages(db: AsyncSession, rows: Sequence[NewInboxMessage]) -> Non
     start (the order a reader's inbox shows them in, newest first)."""
     if rows:
         driver = await driver_connection(db)
-        await driver.execute(
-            _ADD_MESSAGES,
-            [row["id"] for row in rows],
-            [row["user_id"] for row in rows],
-            [row["subject"] for row in rows],
-            [row["body"] for row in rows],
-            [row["kind"] for row in rows],
-            [None if row["ref"] is None else json.dumps(row["ref"]) for row in rows],
-            [row["delivery_key"] for row in rows],
-            [row["session_message_id"] for row in rows],
-        )
+        arrays = _arrays(rows, _MESSAGE)
+        ref = [name for name, _ in _MESSAGE].index("ref")  # sent as JSON text, cast to jsonb
+        arrays[ref] = [None if value is None else json.dumps(value) for value in arrays[ref]]
+        await driver.execute(_ADD_MESSAGES, *arrays)
 
 
 async def add_deliveries(db: AsyncSession, rows: Sequence[NewDelivery]) -> None:
@@ -103,25 +78,7 @@ async def add_deliveries(db: AsyncSession, rows: Sequence[NewDelivery]) -> None:
     statement: one round trip)."""
     if rows:
         driver = await driver_connection(db)
-        await driver.execute(
-            _ADD_DELIVERIES,
-            [row["id"] for row in rows],
-            [row["delivery_key"] for row in rows],
-            [row["user_id"] for row in rows],
-            [row["recipient"] for row in rows],
-            [row["kind"] for row in rows],
-            [row["subject"] for row in rows],
-            [row["text_body"] for row in rows],
-            [row["html_body"] for row in rows],
-            [row.get("calendar") for row in rows],
-            [row.get("session_message_id") for row in rows],
-            [row["status"] for row in rows],
-            [row.get("next_attempt_at") for row in rows],
-            [row.get("category") for row in rows],
-            [row.get("traceparent") for row in rows],
-            [row.get("tracestate") for row in rows],
-            DELIVERIES_CHANNEL,
-        )
+        await driver.execute(_ADD_DELIVERIES, *_arrays(rows, _DELIVERY), DELIVERIES_CHANNEL)
 
 
 # The statements, made once: a batch runs each of them. The driver executes them, prepared once
@@ -137,47 +94,98 @@ FROM {sessions.name} WHERE id = ANY($1::uuid[])"""  # noqa: S608
 _LOCKS = "SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) FROM unnest($1::text[]) AS id"
 _STATES = f"""\
 SELECT id, version, status FROM {registrations.name} WHERE id = ANY($1::uuid[])"""  # noqa: S608
+# A batch's rows go in as one array per column: (column, its PostgreSQL type), in the order of
+# the statement's parameters; a key a row does not have (NotRequired) is null
+Columns = tuple[tuple[str, str], ...]
+_MESSAGE: Columns = (
+    ("id", "uuid"),
+    ("user_id", "text"),
+    ("subject", "text"),
+    ("body", "text"),
+    ("kind", "text"),
+    ("ref", "text"),
+    ("delivery_key", "text"),
+    ("session_message_id", "uuid"),
+)
+_DELIVERY: Columns = (
+    ("id", "uuid"),
+    ("delivery_key", "text"),
+    ("user_id", "text"),
+    ("recipient", "text"),
+    ("kind", "text"),
+    ("subject", "text"),
+    ("text_body", "text"),
+    ("html_body", "text"),
+    ("calendar", "text"),
+    ("session_message_id", "uuid"),
+    ("status", "text"),
+    ("next_attempt_at", "timestamptz"),
+    ("category", "text"),
+    ("traceparent", "text"),
+    ("tracestate", "text"),
+)
+_REGISTRATION: Columns = (
+    ("id", "uuid"),
+    ("session_id", "uuid"),
+    ("user_id", "text"),
+    ("email", "text"),
+    ("name", "text"),
+    ("locale", "text"),
+    ("status", "text"),
+    ("reason", "text"),
+    ("version", "integer"),
+)
+_CONTACT: Columns = (
+    ("user_id", "text"),
+    ("email", "text"),
+    ("name", "text"),
+    ("locale", "text"),
+    ("as_of", "timestamptz"),
+)
+
+
+def _arrays(rows: Sequence[Mapping[str, object]], columns: Columns) -> list[list[object]]:
+    return [[row.get(name) for row in rows] for name, _ in columns]
+
+
+def _names(columns: Columns, **instead: str) -> str:
+    """The column names, or the expression `instead` gives for one."""
+    return ", ".join(instead.get(name, name) for name, _ in columns)
+
+
+def _unnest(columns: Columns) -> str:
+    """`unnest($1::uuid[], $2::text[], ...)`: the arrays as rows."""
+    return f"unnest({', '.join(f'${n}::{kind}[]' for n, (_, kind) in enumerate(columns, 1))})"
+
+
+def _updated(columns: Columns, key: str) -> str:
+    """The upsert's SET: every column but the key from the incoming row."""
+    return ", ".join(f"{name} = excluded.{name}" for name, _ in columns if name != key)
+
+
 # the n-th message n microseconds after the transaction's start (now()), so a learner's messages
 # keep the order of their facts
 _ADD_MESSAGES = f"""\
-INSERT INTO {messages.name}
-    (id, user_id, subject, body, kind, ref, delivery_key, session_message_id, created_at)
-SELECT id, user_id, subject, body, kind, ref::jsonb, delivery_key, session_message_id,
-    now() + (n - 1) * interval '1 microsecond'
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-    $8::uuid[]) WITH ORDINALITY
-    AS m (id, user_id, subject, body, kind, ref, delivery_key, session_message_id, n)
+INSERT INTO {messages.name} ({_names(_MESSAGE)}, created_at)
+SELECT {_names(_MESSAGE, ref="ref::jsonb")}, now() + (n - 1) * interval '1 microsecond'
+FROM {_unnest(_MESSAGE)} WITH ORDINALITY AS m ({_names(_MESSAGE)}, n)
 ON CONFLICT (delivery_key) DO NOTHING"""  # noqa: S608
 # the insert, then the NOTIFY (a data-modifying WITH runs whether or not the rest reads it)
 _ADD_DELIVERIES = f"""\
-WITH added AS (INSERT INTO {deliveries.name}
-    (id, delivery_key, user_id, recipient, kind, subject, text_body, html_body, calendar,
-    session_message_id, status, next_attempt_at, category, traceparent, tracestate)
-SELECT id, delivery_key, user_id, recipient, kind, subject, text_body, html_body, calendar,
-    session_message_id, status, coalesce(next_attempt_at, now()), category, traceparent,
-    tracestate
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-    $8::text[], $9::text[], $10::uuid[], $11::text[], $12::timestamptz[], $13::text[],
-    $14::text[], $15::text[])
-    AS d (id, delivery_key, user_id, recipient, kind, subject, text_body, html_body, calendar,
-    session_message_id, status, next_attempt_at, category, traceparent, tracestate)
+WITH added AS (INSERT INTO {deliveries.name} ({_names(_DELIVERY)})
+SELECT {_names(_DELIVERY, next_attempt_at="coalesce(next_attempt_at, now())")}
+FROM {_unnest(_DELIVERY)} AS d ({_names(_DELIVERY)})
 ON CONFLICT (delivery_key) DO NOTHING)
-SELECT pg_notify($16, '')"""  # noqa: S608
+SELECT pg_notify(${len(_DELIVERY) + 1}, '')"""  # noqa: S608
 # store.py's single-row upserts: the row replaced by a newer version only (registrations), by
 # the most recent change, the later of two as recent (contacts)
 _SAVE_REGISTRATIONS = f"""\
-INSERT INTO {registrations.name}
-    (id, session_id, user_id, email, name, locale, status, reason, version)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
-    $7::text[], $8::text[], $9::integer[])
-ON CONFLICT (id) DO UPDATE SET
-    session_id = excluded.session_id, user_id = excluded.user_id, email = excluded.email,
-    name = excluded.name, locale = excluded.locale, status = excluded.status,
-    reason = excluded.reason, version = excluded.version, replicated_at = now()
+INSERT INTO {registrations.name} ({_names(_REGISTRATION)})
+SELECT * FROM {_unnest(_REGISTRATION)}
+ON CONFLICT (id) DO UPDATE SET {_updated(_REGISTRATION, "id")}, replicated_at = now()
 WHERE {registrations.name}.version < excluded.version"""  # noqa: S608
 _SAVE_CONTACTS = f"""\
-INSERT INTO {contacts.name} (user_id, email, name, locale, as_of)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
-ON CONFLICT (user_id) DO UPDATE SET
-    email = excluded.email, name = excluded.name, locale = excluded.locale, as_of = excluded.as_of
+INSERT INTO {contacts.name} ({_names(_CONTACT)})
+SELECT * FROM {_unnest(_CONTACT)}
+ON CONFLICT (user_id) DO UPDATE SET {_updated(_CONTACT, "user_id")}
 WHERE {contacts.name}.as_of <= excluded.as_of"""  # noqa: S608

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from notification import domain
-from notification.calendar import escape_text, fold, invitation
+from notification.calendar import escape_text, fold, fold_by_character, invitation
 from notification.domain import (
     BOTH,
     CalendarEntry,
@@ -389,23 +389,9 @@ def test_lines_fold_at_75_octets_without_splitting_characters() -> None:
 def test_a_long_line_folds_as_character_by_character(length: int, head: str) -> None:
     line = head + "".join(chr(ord("a") + n % 26) for n in range(length))
     folded = fold(line)
-    assert folded == _fold_each_character(line)
+    assert folded == fold_by_character(line)
     assert folded.replace("\r\n ", "") == line
     assert all(len(physical.encode()) <= 75 for physical in folded.split("\r\n"))
-
-
-def _fold_each_character(line: str) -> str:
-    """RFC 5545's folding spelled out: a character at a time, 75 octets a line at most."""
-    parts, current, size = [], "", 0
-    for char in line:
-        width = len(char.encode())
-        if size + width > 75:
-            parts.append(current)
-            current, size = " ", 1
-        current += char
-        size += width
-    parts.append(current)
-    return "\r\n".join(parts)
 
 
 def test_a_session_invitation_is_all_day_with_an_exclusive_end() -> None:
