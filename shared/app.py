@@ -240,4 +240,9 @@ def serve(
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        # asyncio's loop, not uvloop: libuv accepts one connection per turn of the loop, so a
+        # burst of new connections to a busy service (the gateway opening one per request at
+        # peak enrollment) waited up to half a second in the kernel's accept queue; asyncio
+        # accepts what is queued at once (docs/performance.md, issue 18)
+        loop="asyncio",
     )
