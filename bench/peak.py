@@ -85,7 +85,12 @@ UNLIMITED = {
 
 async def main(argv: Sequence[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench peak")
-    parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="registration processes (1, as `make run` starts it; 2 to see it scale out)",
+    )
     parser.add_argument("--learners", type=int, default=5000)
     parser.add_argument("--seats", type=int, default=500)
     parser.add_argument("--client-processes", type=int, default=1)
