@@ -8,9 +8,11 @@ commits (or applies the effect if the first one rolled back).
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
+from functools import cache
 
 from sqlalchemy import Column, DateTime, MetaData, Table, Text, func
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from shared.db import driver_connection, pruning
@@ -69,25 +71,19 @@ async def first_deliveries(
     return first
 
 
-_FIRST_DELIVERIES: dict[Table, str] = {}
-
-
+@cache
 def _first_deliveries_sql(table: Table) -> str:
     """The insert of `first_deliveries` into `table`, made once: the ids in the order of the
     array, each at most once, those already there left alone."""
-    sql = _FIRST_DELIVERIES.get(table)
-    if sql is None:
-        name = ".".join(_quoted(part) for part in (table.schema, table.name) if part)
-        sql = _FIRST_DELIVERIES[table] = (
-            f"INSERT INTO {name} (consumer, event_id) "  # noqa: S608 (a table's quoted name)
-            "SELECT $1, event_id FROM unnest($2::text[]) WITH ORDINALITY AS i (event_id, n) "
-            "ORDER BY n ON CONFLICT DO NOTHING RETURNING event_id"
-        )
-    return sql
+    name = _POSTGRESQL.identifier_preparer.format_table(table)  # quoted as SQLAlchemy quotes it
+    return (
+        f"INSERT INTO {name} (consumer, event_id) "  # noqa: S608 (a table's quoted name)
+        "SELECT $1, event_id FROM unnest($2::text[]) WITH ORDINALITY AS i (event_id, n) "
+        "ORDER BY n ON CONFLICT DO NOTHING RETURNING event_id"
+    )
 
 
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+_POSTGRESQL = PGDialect()  # type: ignore[no-untyped-call]  # for its identifier quoting alone
 
 
 KEEP_DELIVERIES = timedelta(days=14)

@@ -6,6 +6,7 @@ single-row queries of store.py would write for each in turn."""
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,8 +68,7 @@ async def add_messages(db: AsyncSession, rows: Sequence[NewInboxMessage]) -> Non
     if rows:
         driver = await driver_connection(db)
         arrays = _arrays(rows, _MESSAGE)
-        ref = [name for name, _ in _MESSAGE].index("ref")  # sent as JSON text, cast to jsonb
-        arrays[ref] = [None if value is None else json.dumps(value) for value in arrays[ref]]
+        arrays[_REF] = [None if value is None else json.dumps(value) for value in arrays[_REF]]
         await driver.execute(_ADD_MESSAGES, *arrays)
 
 
@@ -87,8 +87,7 @@ async def add_deliveries(db: AsyncSession, rows: Sequence[NewDelivery]) -> None:
 # SessionRow's fields in their order; the JSON columns decoded by the codec SQLAlchemy's dialect
 # gives the driver's connections (json.loads), as SQLAlchemy reads them
 _SESSIONS = f"""\
-SELECT id, training_id, title, start_date, end_date, location, organizations, tutors, validators,
-    status, version, replicated_at, reminder_hours
+SELECT {", ".join(field.name for field in fields(SessionRow))}
 FROM {sessions.name} WHERE id = ANY($1::uuid[])"""  # noqa: S608
 # store.registration_state's lock on each id, in the order of the array
 _LOCKS = "SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) FROM unnest($1::text[]) AS id"
@@ -107,6 +106,7 @@ _MESSAGE: Columns = (
     ("delivery_key", "text"),
     ("session_message_id", "uuid"),
 )
+_REF = [name for name, _ in _MESSAGE].index("ref")  # sent as JSON text, cast to jsonb
 _DELIVERY: Columns = (
     ("id", "uuid"),
     ("delivery_key", "text"),
