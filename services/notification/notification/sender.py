@@ -31,7 +31,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from notification import store
+from notification import sending_store, store
 from notification.domain import DeliveryStatus
 from notification.links import Links
 from notification.mailer import Outcome, Transport, email_of
@@ -147,7 +147,9 @@ class DeliverySender:
         await self._record_kept()
         await self._release()  # those a round cut short left claimed: due again before claiming
         async with self._autocommit() as conn:
-            claim = await store.claim_due_deliveries(conn, self._batch_size, self._claim_window)
+            claim = await sending_store.claim_due_deliveries(
+                conn, self._batch_size, self._claim_window
+            )
             if claim is None:
                 return 0
             driver = await driver_connection(conn)  # the round's, checked out until its end
@@ -181,7 +183,7 @@ class DeliverySender:
         self,
         driver: asyncpg.Connection,
         outcome: "Attempt | None",
-        claim: store.Claim,
+        claim: sending_store.Claim,
         delivery: LeasedDelivery,
     ) -> bool | None:
         """Write the outcome of the email before (if any) and take this one, at once: whether
@@ -191,7 +193,7 @@ class DeliverySender:
         if outcome is not None:
             done = (outcome.delivery_id, outcome.values, outcome.attempts_before)
         try:
-            taken = await store.record_and_take(driver, done, claim, delivery, self._lease)
+            taken = await sending_store.record_and_take(driver, done, claim, delivery, self._lease)
         except BaseException as error:
             if outcome is None:
                 raise
@@ -208,7 +210,7 @@ class DeliverySender:
         """True when the outcome is written, False when it is kept to be written later."""
         try:
             done = (attempt.delivery_id, attempt.values, attempt.attempts_before)
-            await store.record_last(driver, done)
+            await sending_store.record_last(driver, done)
         except BaseException as error:
             # the SMTP exchange is over: whatever went wrong, sending it again would be a duplicate
             self._keep(attempt, error)
@@ -224,7 +226,7 @@ class DeliverySender:
             return
         try:
             async with asyncio.timeout(2.0), transaction(self._sessions) as db:
-                await store.release_deliveries(db, self._unreleased)
+                await sending_store.release_deliveries(db, self._unreleased)
         except Exception as error:  # the next round tries again; the claim window bounds the wait
             log.debug("could not release %d claimed emails yet: %r", len(self._unreleased), error)
             return
@@ -304,7 +306,7 @@ class DeliverySender:
 
     @staticmethod
     async def _record(db: AsyncSession, attempt: Attempt) -> None:
-        await store.record_attempt(
+        await sending_store.record_attempt(
             db, attempt.delivery_id, attempt.values, attempts_before=attempt.attempts_before
         )
 
@@ -350,7 +352,7 @@ class DeliverySender:
                 handled = await self.send_due()
                 with suppress_instrumentation():  # in no trace either, as the round's
                     async with self._sessions() as db:
-                        due_in = await store.next_due_in(db)
+                        due_in = await sending_store.next_due_in(db)
                 if due_in is not None:
                     wait = min(wait, due_in)
             except Exception as error:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from notification import store, tables
+from notification import sending_store, tables
 from notification.mailer import SmtpTransport, parse_smtp_url
 from notification.records import AttemptOutcome
 from notification.sender import LEASE, DeliverySender, RetryPolicy
@@ -64,18 +64,18 @@ def sender_for(sessions: async_sessionmaker[AsyncSession], server: MailServer) -
     )
 
 
-async def claim(sessions: async_sessionmaker[AsyncSession]) -> store.Claim:
+async def claim(sessions: async_sessionmaker[AsyncSession]) -> sending_store.Claim:
     async with transaction(sessions) as db:
-        claimed = await store.claim_due_deliveries(db, 20, WINDOW)
+        claimed = await sending_store.claim_due_deliveries(db, 20, WINDOW)
     assert claimed is not None
     return claimed
 
 
 async def take(
-    sessions: async_sessionmaker[AsyncSession], claimed: store.Claim, index: int
+    sessions: async_sessionmaker[AsyncSession], claimed: sending_store.Claim, index: int
 ) -> bool:
     async with transaction(sessions) as db:
-        return await store.take_claimed(db, claimed, claimed.deliveries[index], LEASE)
+        return await sending_store.take_claimed(db, claimed, claimed.deliveries[index], LEASE)
 
 
 async def test_a_dead_senders_claim_is_another_senders_after_the_window_but_what_it_took(
@@ -110,18 +110,18 @@ async def test_a_claim_whose_window_passed_takes_and_releases_nothing_claimed_ag
     ids = await pending_emails(sessions, 2)
     first = await claim(sessions)
 
-    async def claimed_again() -> store.Claim | None:
+    async def claimed_again() -> sending_store.Claim | None:
         async with transaction(sessions) as db:
-            return await store.claim_due_deliveries(db, 20, WINDOW)
+            return await sending_store.claim_due_deliveries(db, 20, WINDOW)
 
     second = await eventually(claimed_again, within=WINDOW.total_seconds() + 10, what="due again")
     assert second.until > first.until
     assert sorted(delivery.id for delivery in second.deliveries) == sorted(ids)
     assert not await take(sessions, first, 0)
     async with transaction(sessions) as db:
-        await store.release_deliveries(db, [(ids[0], first.until), (ids[1], first.until)])
+        await sending_store.release_deliveries(db, [(ids[0], first.until), (ids[1], first.until)])
     async with transaction(sessions) as db:
-        assert await store.claim_due_deliveries(db, 20, WINDOW) is None
+        assert await sending_store.claim_due_deliveries(db, 20, WINDOW) is None
     assert await take(sessions, second, 0)
     assert await take(sessions, second, 1)
 
@@ -152,15 +152,17 @@ async def test_each_outcome_is_written_with_the_next_take_as_record_attempt_writ
     async with engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         driver = await driver_connection(conn)  # as the sender's round takes it
-        assert await store.record_and_take(driver, None, claimed, order[0], LEASE)
+        assert await sending_store.record_and_take(driver, None, claimed, order[0], LEASE)
         for index, outcome in enumerate(outcomes):
             done = (order[index].id, outcome, 0)
-            assert await store.record_and_take(driver, done, claimed, order[index + 1], LEASE)
+            assert await sending_store.record_and_take(
+                driver, done, claimed, order[index + 1], LEASE
+            )
         # the first outcome again (a lost answer's retry): its attempt is counted, nothing changes
-        assert not await store.record_and_take(
+        assert not await sending_store.record_and_take(
             driver, (ids[0], outcomes[0], 0), claimed, order[1], LEASE
         )
-        await store.record_last(driver, (order[3].id, outcomes[1], 0))  # the round's last
+        await sending_store.record_last(driver, (order[3].id, outcomes[1], 0))  # the round's last
     found = {row["id"]: row for row in await rows(sessions, ids)}
     sent, retried, given_up, last = (found[delivery_id] for delivery_id in ids)
     assert (sent["status"], sent["attempts"], sent["sent_at"], sent["last_error"]) == (
@@ -192,11 +194,11 @@ async def test_a_claim_takes_the_oldest_due_emails_first(
                 .values(next_attempt_at=func.now() - timedelta(seconds=age))
             )
     async with transaction(sessions) as db:
-        first = await store.claim_due_deliveries(db, 2, WINDOW)
+        first = await sending_store.claim_due_deliveries(db, 2, WINDOW)
     assert first is not None
     assert [delivery.id for delivery in first.deliveries] == [ids[0], ids[2]]
     async with transaction(sessions) as db:
-        rest = await store.claim_due_deliveries(db, 20, WINDOW)
+        rest = await sending_store.claim_due_deliveries(db, 20, WINDOW)
     assert rest is not None
     assert [delivery.id for delivery in rest.deliveries] == [ids[1]]
     assert rest.until >= first.until

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from notification import store, tables
+from notification import sending_store, store, tables
 from notification.mailer import SmtpTransport, parse_smtp_url
 from notification.sender import DeliverySender, RetryPolicy
 from sqlalchemy import select
@@ -209,7 +209,7 @@ async def test_recording_an_attempt_twice_counts_it_once(cuttable: Cuttable) -> 
     [delivery_id] = await pending_emails(cuttable.direct, 1)
     for _ in range(2):
         async with transaction(cuttable.direct) as db:
-            await store.record_attempt(
+            await sending_store.record_attempt(
                 db, delivery_id, {"status": "sent", "last_error": None}, attempts_before=0
             )
     [row] = await rows(cuttable.direct, [delivery_id])
